@@ -1,0 +1,43 @@
+/* hybench: one CLI, one subcommand per stage of the data flow
+ * (gen-data -> init/train -> eval/trace/probe -> fit); see --help. */
+#include <stdio.h>
+#include <string.h>
+
+#include "hybench/cli.h"
+
+typedef struct {
+  const char *name;
+  int (*run)(int argc, char **argv);
+  const char *summary;
+} Command;
+
+static const Command commands[] = {
+    {"init", cmd_init, "write a randomly initialised checkpoint of a model config"},
+    {"train", cmd_train, "train a model on a token file; metrics, checkpoints, resume"},
+    {"forward", cmd_forward, "logits (and gradients) of a checkpoint on a .npy batch (interop)"},
+    {"tokens", cmd_tokens, "convert between token files and raw bytes / .npy"},
+    {"bench", cmd_bench, "throughput benchmarks (bench step)"},
+    {"fit", cmd_fit, "GSL fits: scaling laws and emergence points"},
+};
+
+static void usage(FILE *fp) {
+  fprintf(fp, "usage: hybench COMMAND [options]   (hybench COMMAND --help for each)\n\ncommands:\n");
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    fprintf(fp, "  %-10s %s\n", commands[i].name, commands[i].summary);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+    usage(stdout);
+    return 0;
+  }
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+  fprintf(stderr, "hybench: unknown command '%s'\n", argv[1]);
+  usage(stderr);
+  return 2;
+}
