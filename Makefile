@@ -10,7 +10,7 @@ PKGS    := gsl
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
-WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter -Wno-format-truncation
 OPT     ?= -O3 -march=native
 CFLAGS  ?= -std=c11 $(OPT) -g -fopenmp $(WARN)
 CPPFLAGS = -Iinclude -D_POSIX_C_SOURCE=200809L $(PKG_CFLAGS)
@@ -21,10 +21,13 @@ PYTHON    := /usr/bin/python3
 
 LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*.c src/*/*.c))
 TEST_SRC := $(wildcard tests/test_*.c)
+# slow_*: end-to-end learning tests, too slow to repeat under the sanitizers.
+SLOW_SRC := $(wildcard tests/slow_*.c)
 
 BUILD    := build
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+SLOW     := $(SLOW_SRC:tests/%.c=$(BUILD)/tests/%)
 SAN_OBJ  := $(LIB_SRC:%.c=$(BUILD)/san/%.o)
 SAN_TESTS:= $(TEST_SRC:tests/%.c=$(BUILD)/san/tests/%)
 
@@ -33,7 +36,7 @@ HYBENCH  := bin/hybench
 .PHONY: all deps test unit-tests san-tests parity-tests cli-tests clean bench-step reproduce-all reproduce-quick
 .DELETE_ON_ERROR:
 
-all: $(HYBENCH) $(TESTS)
+all: $(HYBENCH) $(TESTS) $(SLOW)
 
 deps:
 	@scripts/install-deps.sh
@@ -70,7 +73,7 @@ $(BUILD)/san/tests/%: tests/%.c tests/testutil.h $(BUILD)/san/libhybench.a
 test:
 	@scripts/install-deps.sh
 	@$(MAKE) --no-print-directory all $(SAN_TESTS)
-	@scripts/run-tests.sh $(TESTS) -- $(SAN_TESTS) -- tests/cli/*.sh -- tests/parity/run.sh
+	@scripts/run-tests.sh $(TESTS) -- $(SAN_TESTS) -- $(SLOW) -- tests/cli/*.sh -- tests/parity/run.sh
 
 unit-tests: $(TESTS)
 	@scripts/run-tests.sh $(TESTS)

@@ -107,6 +107,9 @@ void hb_out_abort(HbOut *out) {
 }
 
 char *hb_read_file(const char *path, size_t *len_out) {
+  struct stat st;
+  if (stat(path, &st) != 0) hb_input_error(path, "cannot open: %s", strerror(errno));
+  if (!S_ISREG(st.st_mode)) hb_input_error(path, "not a regular file");
   FILE *fp = fopen(path, "rb");
   if (!fp) hb_input_error(path, "cannot open: %s", strerror(errno));
   if (fseek(fp, 0, SEEK_END) != 0) hb_input_error(path, "cannot seek");

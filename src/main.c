@@ -17,7 +17,6 @@ static const Command commands[] = {
     {"forward", cmd_forward, "logits (and gradients) of a checkpoint on a .npy batch (interop)"},
     {"tokens", cmd_tokens, "convert between token files and raw bytes / .npy"},
     {"bench", cmd_bench, "throughput benchmarks (bench step)"},
-    {"fit", cmd_fit, "GSL fits: scaling laws and emergence points"},
 };
 
 static void usage(FILE *fp) {

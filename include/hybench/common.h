@@ -13,7 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 
+#define HB_PI 3.14159265358979323846
 #define HB_EXIT_INPUT 2
 #define HB_EXIT_INTERNAL 1
 

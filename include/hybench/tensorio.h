@@ -71,6 +71,9 @@ void hb_st_save(const char *path, const HbStTensor *tensors, int n, const char *
 int64_t *hb_npy_read_int2d(const char *path, int64_t *rows, int64_t *cols);
 /* Writes a little-endian float32 C-ordered array, atomically. */
 void hb_npy_write_f32(const char *path, const float *data, int ndim, const int64_t *shape);
+/* Writes a little-endian int32 C-ordered array ('<i4'), atomically: the token
+ * batches of `hybench tokens to-npy`. */
+void hb_npy_write_i32(const char *path, const int32_t *data, int ndim, const int64_t *shape);
 
 typedef struct {
   uint32_t vocab;

@@ -1,0 +1,37 @@
+/* The one oneDNN module (STYLE.md rule 7): one engine and stream per process,
+ * every dnnl_status_t checked, and each matmul shape built once and cached;
+ * a cached primitive is re-pointed at the caller's buffers on every call
+ * (dnnl_memory_set_data_handle), so arenas can be reused freely.
+ *
+ * All products are row-major float32:
+ *   dst (batch, M, N) (+)= op(a) (batch, M, K) . op(b) (batch, K, N)
+ * where op(a) = a stored (batch, M, K), or a stored (batch, K, M) when trans_a;
+ * op(b) = b stored (batch, K, N), or b stored (batch, N, K) when trans_b.
+ * Transposes are memory-format tags (ab vs ba, abc vs acb): no copies. With
+ * accumulate the product is added into dst (a sum post-op), which is how
+ * backward passes add into gradient buffers. */
+#ifndef HYBENCH_DNN_H
+#define HYBENCH_DNN_H
+
+#include <stdint.h>
+
+void dnn_init(void);
+void dnn_shutdown(void);
+
+void dnn_matmul(float *dst, const float *a, const float *b, int64_t batch, int64_t M, int64_t K,
+                int64_t N, int trans_a, int trans_b, int accumulate);
+
+/* Linear layer y (M, N) = x (M, K) . W^T with W stored (N, K), as PyTorch. */
+void dnn_linear_forward(float *y, const float *x, const float *w, int64_t M, int64_t K, int64_t N);
+/* dx (M, K) = dy (M, N) . W (overwrites dx unless accumulate_dx);
+ * dW (N, K) += dy^T . x. dx may be NULL when not needed. */
+void dnn_linear_backward(float *dx, float *dw, const float *dy, const float *x, const float *w, int64_t M,
+                         int64_t K, int64_t N, int accumulate_dx);
+
+/* Seconds spent inside dnn_matmul since the last reset (for bench breakdowns). */
+double dnn_matmul_seconds(void);
+void dnn_reset_timers(void);
+/* Number of distinct cached primitives (tests check reuse). */
+int dnn_cache_size(void);
+
+#endif

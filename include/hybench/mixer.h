@@ -1,0 +1,73 @@
+/* The token-mixer interface: every layer letter (F, S, L, M, G) is one
+ * MixerOps in its own file under src/mixers/, with its forward and backward
+ * side by side. The model owns the arenas; a mixer sees only its own
+ * parameters (in the order it registered them), its saved activations and a
+ * shared scratch buffer.
+ *
+ * Contract: forward maps u (B*T, C) = RMSNorm(x; norm1) to y (B*T, C), the
+ * mixer's output INCLUDING its output projection, and ADDS y into `out`,
+ * which holds the residual stream x (so the last projection can accumulate
+ * in place). backward gets dy (B*T, C), OVERWRITES du (B*T, C) and ADDS into
+ * its parameter gradients. */
+#ifndef HYBENCH_MIXER_H
+#define HYBENCH_MIXER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hybench/config.h"
+#include "hybench/layers.h"
+#include "hybench/rng.h"
+
+#define HB_MAX_MIXER_PARAMS 16
+
+typedef enum {
+  INIT_NORMAL, /* N(0, init_std^2): projection matrices */
+  INIT_ONES,   /* norm gains */
+  INIT_ZEROS,
+  INIT_MIXER,  /* the mixer's init_custom fills it (A_log, dt_bias, conv, ...) */
+} InitKind;
+
+/* What a mixer registers: one tensor of its layer, named
+ * "layers.{i}.<prefix>.<suffix>" in checkpoints. */
+typedef struct {
+  const char *suffix; /* e.g. "q_proj.weight" */
+  int ndim;
+  int64_t shape[4];
+  InitKind init;
+  int decay; /* AdamW weight decay applies (projection matrices) */
+} MixerParamSpec;
+
+/* Everything a mixer needs to know about the current call. */
+typedef struct {
+  const ModelConfig *cfg;
+  int layer;
+  char kind;        /* the layer letter */
+  int B, T;
+  int window;       /* keys each query sees (F: T; S: min(window, T)); recurrent layers:
+                       0, or an inference-time limit on the context (analyses) */
+  int rope;         /* RoPE on q and k (attention kinds) */
+  const RopeTable *rope_table;
+} MixerShape;
+
+typedef struct {
+  char letter;
+  const char *prefix; /* checkpoint name component: "attn", "lightning", "mamba2", "gdn" */
+  /* Fills specs[0..n) for this config; returns n (<= HB_MAX_MIXER_PARAMS). */
+  int (*param_specs)(MixerParamSpec *specs, const ModelConfig *cfg);
+  /* Fills the INIT_MIXER parameters; w[k] is parameter k. May be NULL when none. */
+  void (*init_custom)(float *const *w, const ModelConfig *cfg, HbRng *rng);
+  size_t (*saved_floats)(const MixerShape *s);   /* kept from forward to backward */
+  size_t (*scratch_floats)(const MixerShape *s); /* shared by all layers, free between calls */
+  /* out (B*T, C) += y; saved (saved_floats); u (B*T, C); w: parameters */
+  void (*forward)(float *out, float *saved, float *scratch, const float *u, const float *const *w,
+                  const MixerShape *s);
+  /* du (B*T, C) overwritten; g: parameter gradients (added into); dy (B*T, C) */
+  void (*backward)(float *du, float *const *g, float *saved, float *scratch, const float *dy, const float *u,
+                   const float *const *w, const MixerShape *s);
+} MixerOps;
+
+/* The mixer of a layer letter; NULL when the engine does not implement it. */
+const MixerOps *mixer_ops(char letter);
+
+#endif

@@ -1,0 +1,44 @@
+/* Training runs: a run directory holds everything that defines and records
+ * one run (DESIGN.md section 2):
+ *   DIR/run.conf                 the run's settings and the model config
+ *   DIR/metrics.tsv              step, tokens, loss, lr, grad_norm, tokens_per_s, elapsed_s
+ *   DIR/checkpoints/tokN.safetensors        weights at N training tokens
+ *   DIR/checkpoints/tokN.optim.safetensors  Adam moments, step, RNG states
+ *   DIR/done                     written last: the run finished
+ * A run resumed from its latest checkpoint continues bit for bit as if it had
+ * never stopped (same thread count). */
+#ifndef HYBENCH_TRAIN_H
+#define HYBENCH_TRAIN_H
+
+#include <stdint.h>
+
+#include "hybench/config.h"
+#include "hybench/optim.h"
+
+#define HB_MAX_CKPTS 256
+
+typedef struct {
+  const char *model_path;
+  const char *data_path;
+  const char *out_dir;
+  int seq_len, batch, threads;
+  long tokens;     /* training budget */
+  uint64_t seed;
+  OptimConfig optim;
+  long ckpt_at[HB_MAX_CKPTS]; /* token counts, ascending */
+  int n_ckpt;
+  long log_every;  /* steps between metrics rows */
+  int resume;
+  int quiet;       /* no progress line even on a terminal */
+} TrainConfig;
+
+/* Fills ckpt_at with the default schedule: 4 per decade of tokens from 1% of
+ * the budget, plus the end. */
+void train_default_checkpoints(TrainConfig *tc);
+/* Parses "1M,2M,5e6" into ckpt_at; input error naming --ckpt-at. */
+void train_parse_checkpoints(TrainConfig *tc, const char *list);
+/* Runs (or resumes) a training run. Returns the exit code: 0 finished,
+ * 128 + signal when SIGINT/SIGTERM stopped it after writing a checkpoint. */
+int train_run(const TrainConfig *tc);
+
+#endif

@@ -1,0 +1,64 @@
+/* `hybench train`: the command line of train_run (include/hybench/train.h). */
+#include <string.h>
+
+#include "hybench/cli.h"
+#include "hybench/common.h"
+#include "hybench/train.h"
+
+static const char USAGE[] =
+    "train --model M.conf --data FILE.tok --tokens N --out DIR [options]\n\n"
+    "Trains a model on random windows of a token file. Writes DIR/run.conf, DIR/metrics.tsv,\n"
+    "checkpoints at --ckpt-at token counts (default: 4 per decade from 1% of the budget) and\n"
+    "DIR/done at the end. SIGINT/SIGTERM write a checkpoint and exit 128+signal; --resume\n"
+    "continues from the latest checkpoint, bit for bit with the same thread count.";
+
+int cmd_train(int argc, char **argv) {
+  TrainConfig tc;
+  memset(&tc, 0, sizeof tc);
+  const char *model = NULL, *data = NULL, *out = NULL, *ckpt_at = NULL;
+  long seq_len = 128, batch = 32, tokens = 0, seed = 1, threads = 1, warmup = 50, log_every = 10;
+  double lr = 3e-3, lr_min = -1, wd = 0.0, clip = 1.0, beta1 = 0.9, beta2 = 0.95;
+  int resume = 0, quiet = 0;
+  HbOpt opts[] = {
+      {"model", HB_OPT_STR, &model, "model config file (models/*.conf)", 1},
+      {"data", HB_OPT_STR, &data, "training token file (.tok)", 1},
+      {"tokens", HB_OPT_COUNT, &tokens, "training budget in tokens (e.g. 2M)", 1},
+      {"out", HB_OPT_STR, &out, "run directory", 1},
+      {"seq-len", HB_OPT_LONG, &seq_len, "context length T", 0},
+      {"batch", HB_OPT_LONG, &batch, "sequences per step B", 0},
+      {"lr", HB_OPT_DOUBLE, &lr, "peak learning rate", 0},
+      {"lr-min", HB_OPT_DOUBLE, &lr_min, "end of the cosine decay (default lr/10)", 0},
+      {"warmup", HB_OPT_LONG, &warmup, "linear warmup steps", 0},
+      {"weight-decay", HB_OPT_DOUBLE, &wd, "AdamW decoupled weight decay (matrices only)", 0},
+      {"clip", HB_OPT_DOUBLE, &clip, "global gradient-norm clip (0 = off)", 0},
+      {"beta1", HB_OPT_DOUBLE, &beta1, "Adam beta1", 0},
+      {"beta2", HB_OPT_DOUBLE, &beta2, "Adam beta2", 0},
+      {"seed", HB_OPT_LONG, &seed, "seed of initialisation and data sampling", 0},
+      {"threads", HB_OPT_LONG, &threads, "OpenMP threads", 0},
+      {"ckpt-at", HB_OPT_STR, &ckpt_at, "comma-separated token counts for checkpoints", 0},
+      {"log-every", HB_OPT_LONG, &log_every, "steps between metrics.tsv rows", 0},
+      {"resume", HB_OPT_FLAG, &resume, "continue from DIR's latest checkpoint", 0},
+      {"quiet", HB_OPT_FLAG, &quiet, "no progress line", 0},
+      {0},
+  };
+  hb_parse_args("train", USAGE, opts, argc, argv);
+  if (seq_len < 1 || seq_len > 1 << 20) hb_input_error("train --seq-len", "%ld is outside 1..2^20", seq_len);
+  if (batch < 1 || batch > 1 << 16) hb_input_error("train --batch", "%ld is outside 1..65536", batch);
+  if (tokens < 1) hb_input_error("train --tokens", "must be positive");
+  if (threads < 1 || threads > 1024) hb_input_error("train --threads", "%ld is outside 1..1024", threads);
+  if (!(lr > 0)) hb_input_error("train --lr", "must be positive");
+  if (warmup < 0) hb_input_error("train --warmup", "must be >= 0");
+  if (log_every < 1) hb_input_error("train --log-every", "must be >= 1");
+  if (seed < 0) hb_input_error("train --seed", "must be >= 0");
+  tc.model_path = model, tc.data_path = data, tc.out_dir = out;
+  tc.seq_len = (int)seq_len, tc.batch = (int)batch, tc.threads = (int)threads;
+  tc.tokens = tokens, tc.seed = (uint64_t)seed, tc.log_every = log_every;
+  tc.resume = resume, tc.quiet = quiet;
+  OptimConfig *o = &tc.optim;
+  o->lr = lr, o->lr_min = lr_min >= 0 ? lr_min : lr / 10, o->warmup_steps = warmup;
+  o->total_steps = (tokens + seq_len * batch - 1) / (seq_len * batch);
+  o->beta1 = beta1, o->beta2 = beta2, o->eps = 1e-8, o->weight_decay = wd, o->clip = clip;
+  if (ckpt_at) train_parse_checkpoints(&tc, ckpt_at);
+  else train_default_checkpoints(&tc);
+  return train_run(&tc);
+}

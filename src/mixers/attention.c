@@ -1,0 +1,423 @@
+/* F and S attention: see include/hybench/attention.h for the window semantics
+ * and the blocked layout. Legend: B batch, T length, H heads, dh head dim,
+ * W window, bs query block, span keys per block, NB = B*H*nb blocks. */
+#include "hybench/attention.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "hybench/common.h"
+#include "hybench/dnn.h"
+#include "hybench/mixer.h"
+
+/* Smallest query block: below it the per-block matmuls are too small to run
+ * well, and the wasted masked work (bs - 1 extra keys) is still O(T * W). */
+#define ATTN_MIN_BLOCK 16
+
+static double attn_seconds, attn_matmul_seconds;
+double attention_seconds(void) { return attn_seconds; }
+double attention_matmul_seconds(void) { return attn_matmul_seconds; }
+void attention_reset_timer(void) { attn_seconds = attn_matmul_seconds = 0; }
+
+void attention_plan(AttnPlan *p, int B, int T, int H, int dh, int window, int rope) {
+  HB_ASSERT(window >= 1, "a query sees at least itself");
+  memset(p, 0, sizeof *p);
+  p->B = B, p->T = T, p->H = H, p->dh = dh, p->rope = rope;
+  p->window = window < T ? window : T;
+  int bs = p->window > ATTN_MIN_BLOCK ? p->window : ATTN_MIN_BLOCK;
+  if (bs >= T || p->window == T) bs = T;
+  p->bs = bs;
+  p->nb = (T + bs - 1) / bs;
+  p->span = p->nb == 1 ? T : bs + p->window - 1;
+  p->n_blocks = (int64_t)B * H * p->nb;
+}
+
+static size_t head_floats(const AttnPlan *p) { return (size_t)p->B * p->H * p->T * p->dh; }
+static size_t probs_floats(const AttnPlan *p) { return (size_t)p->n_blocks * p->bs * p->span; }
+static size_t qblock_floats(const AttnPlan *p) { return (size_t)p->n_blocks * p->bs * p->dh; }
+static size_t kblock_floats(const AttnPlan *p) { return (size_t)p->n_blocks * p->span * p->dh; }
+
+size_t attention_saved_floats(const AttnPlan *p) { return 3 * head_floats(p) + probs_floats(p); }
+
+/* Scratch: Qb, Kb, Vb, dOb (blocks), dP (like probs), dQb, dKb, dVb. */
+size_t attention_scratch_floats(const AttnPlan *p) {
+  return 2 * qblock_floats(p) + 2 * kblock_floats(p) + probs_floats(p) + qblock_floats(p) + 2 * kblock_floats(p);
+}
+
+typedef struct {
+  float *q, *k, *v;  /* (B, H, T, dh) */
+  float *probs;      /* (NB, bs, span) */
+} Saved;
+
+typedef struct {
+  float *qb, *kb, *vb, *dob; /* (NB, bs, dh), (NB, span, dh) x2, (NB, bs, dh) */
+  float *dp;                 /* (NB, bs, span) */
+  float *dqb, *dkb, *dvb;    /* (NB, bs, dh), (NB, span, dh) x2 */
+} Scratch;
+
+static Saved saved_views(float *saved, const AttnPlan *p) {
+  Saved s;
+  size_t hf = head_floats(p);
+  s.q = saved, s.k = saved + hf, s.v = saved + 2 * hf, s.probs = saved + 3 * hf;
+  return s;
+}
+
+static Scratch scratch_views(float *scratch, const AttnPlan *p) {
+  Scratch s;
+  size_t qf = qblock_floats(p), kf = kblock_floats(p);
+  s.qb = scratch;
+  s.kb = s.qb + qf;
+  s.vb = s.kb + kf;
+  s.dob = s.vb + kf;
+  s.dp = s.dob + qf;
+  s.dqb = s.dp + probs_floats(p);
+  s.dkb = s.dqb + qf;
+  s.dvb = s.dkb + kf;
+  return s;
+}
+
+/* Heads out of the fused projection: part (0 q, 1 k, 2 v) of qkv (B, T, 3, H, dh)
+ * into dst (B, H, T, dh), rotated when asked. Contiguous heads make the
+ * block matmuls run at full speed (strided views were several times slower). */
+static void split_heads(float *dst, const float *qkv, int part, const AttnPlan *p, const RopeTable *rope,
+                        int rotate) {
+  int B = p->B, T = p->T, H = p->H, dh = p->dh;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int b = 0; b < B; b++)
+    for (int h = 0; h < H; h++) {
+      float *head = dst + ((int64_t)b * H + h) * T * dh;
+      for (int t = 0; t < T; t++)
+        memcpy(head + (int64_t)t * dh, qkv + (((int64_t)b * T + t) * 3 + part) * H * dh + (int64_t)h * dh,
+               (size_t)dh * sizeof(float));
+      if (rotate) rope_rotate(head, rope, T, dh, 0);
+    }
+}
+
+/* The inverse of split_heads for gradients: un-rotate and write part of dqkv. */
+static void merge_head_grads(float *dqkv, float *src, int part, const AttnPlan *p, const RopeTable *rope,
+                             int rotate) {
+  int B = p->B, T = p->T, H = p->H, dh = p->dh;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int b = 0; b < B; b++)
+    for (int h = 0; h < H; h++) {
+      float *head = src + ((int64_t)b * H + h) * T * dh;
+      if (rotate) rope_rotate(head, rope, T, dh, 1);
+      for (int t = 0; t < T; t++)
+        memcpy(dqkv + (((int64_t)b * T + t) * 3 + part) * H * dh + (int64_t)h * dh, head + (int64_t)t * dh,
+               (size_t)dh * sizeof(float));
+    }
+}
+
+static inline int64_t block_key_start(const AttnPlan *p, int blk) {
+  return (int64_t)blk * p->bs + p->bs - p->span;
+}
+
+/* Copies `rows` rows of one head starting at position `start` into a block,
+ * zero-filling positions outside [0, T). */
+static void gather_rows(float *block, const float *head, int64_t start, int rows, const AttnPlan *p) {
+  for (int i = 0; i < rows; i++) {
+    int64_t t = start + i;
+    float *dst = block + (int64_t)i * p->dh;
+    if (t >= 0 && t < p->T) memcpy(dst, head + t * p->dh, (size_t)p->dh * sizeof(float));
+    else memset(dst, 0, (size_t)p->dh * sizeof(float));
+  }
+}
+
+/* Adds block rows back into a head, dropping positions outside [0, T). */
+static void scatter_add_rows(float *head, const float *block, int64_t start, int rows, const AttnPlan *p) {
+  for (int i = 0; i < rows; i++) {
+    int64_t t = start + i;
+    if (t < 0 || t >= p->T) continue;
+    float *dst = head + t * p->dh;
+    const float *src = block + (int64_t)i * p->dh;
+    for (int d = 0; d < p->dh; d++) dst[d] += src[d];
+  }
+}
+
+/* Block n = (bh, blk): bh = b*H + h indexes the head, blk the query block. */
+static void gather_blocks(float *qb, float *kb, float *vb, const float *q, const float *k, const float *v,
+                          const AttnPlan *p) {
+  int64_t head_stride = (int64_t)p->T * p->dh;
+#pragma omp parallel for schedule(static)
+  for (int64_t n = 0; n < p->n_blocks; n++) {
+    int64_t bh = n / p->nb;
+    int blk = (int)(n % p->nb);
+    if (qb) gather_rows(qb + n * p->bs * p->dh, q + bh * head_stride, (int64_t)blk * p->bs, p->bs, p);
+    int64_t ks = block_key_start(p, blk);
+    if (kb) gather_rows(kb + n * p->span * p->dh, k + bh * head_stride, ks, p->span, p);
+    if (vb) gather_rows(vb + n * p->span * p->dh, v + bh * head_stride, ks, p->span, p);
+  }
+}
+
+/* Whether query t may attend key j (the one statement of the window rule). */
+static inline int key_visible(int64_t t, int64_t j, const AttnPlan *p) {
+  return j >= 0 && j <= t && t - j < p->window && t < p->T;
+}
+
+/* The visible keys of query t in block coordinates: [*lo, *hi), empty for
+ * padding queries. Same rule as key_visible, solved for j. */
+static inline void visible_range(const AttnPlan *p, int64_t t, int64_t ks, int *lo, int *hi) {
+  int64_t first = t - p->window + 1 < 0 ? 0 : t - p->window + 1;
+  int64_t a = first - ks, b = t - ks + 1;
+  if (t >= p->T) a = b = 0;
+  *lo = (int)(a < 0 ? 0 : a);
+  *hi = (int)(b > p->span ? p->span : b);
+  if (*hi < *lo) *hi = *lo;
+}
+
+/* probs (NB, bs, span): masked, scaled softmax of the raw scores, in place. */
+static void masked_softmax(float *probs, const AttnPlan *p) {
+  float scale = 1.0f / sqrtf((float)p->dh);
+#pragma omp parallel for schedule(static)
+  for (int64_t n = 0; n < p->n_blocks; n++) {
+    int blk = (int)(n % p->nb);
+    int64_t ks = block_key_start(p, blk);
+    for (int i = 0; i < p->bs; i++) {
+      int64_t t = (int64_t)blk * p->bs + i;
+      float *row = probs + (n * p->bs + i) * p->span;
+      int lo, hi;
+      visible_range(p, t, ks, &lo, &hi);
+      float mx = -INFINITY, sum = 0;
+#pragma omp simd reduction(max : mx)
+      for (int j = lo; j < hi; j++) mx = row[j] > mx ? row[j] : mx;
+#pragma omp simd reduction(+ : sum)
+      for (int j = lo; j < hi; j++) {
+        float e = hb_expf((row[j] - mx) * scale);
+        row[j] = e;
+        sum += e;
+      }
+      float inv = hi > lo ? 1.0f / sum : 0.0f;
+      for (int j = 0; j < lo; j++) row[j] = 0;
+#pragma omp simd
+      for (int j = lo; j < hi; j++) row[j] *= inv;
+      for (int j = hi; j < p->span; j++) row[j] = 0;
+    }
+  }
+}
+
+/* out (B, T, H*dh) from the block outputs ob (NB, bs, dh), dropping padding rows. */
+static void write_block_outputs(float *out, const float *ob, const AttnPlan *p) {
+  int H = p->H, dh = p->dh, T = p->T;
+#pragma omp parallel for schedule(static)
+  for (int64_t n = 0; n < p->n_blocks; n++) {
+    int64_t bh = n / p->nb;
+    int b = (int)(bh / H), h = (int)(bh % H), blk = (int)(n % p->nb);
+    for (int i = 0; i < p->bs; i++) {
+      int64_t t = (int64_t)blk * p->bs + i;
+      if (t >= T) break;
+      memcpy(out + ((int64_t)b * T + t) * H * dh + (int64_t)h * dh, ob + (n * p->bs + i) * dh,
+             (size_t)dh * sizeof(float));
+    }
+  }
+}
+
+/* dob (NB, bs, dh) gathered from dout (B, T, H*dh), zero on padding rows. */
+static void gather_output_grads(float *dob, const float *dout, const AttnPlan *p) {
+  int H = p->H, dh = p->dh, T = p->T;
+#pragma omp parallel for schedule(static)
+  for (int64_t n = 0; n < p->n_blocks; n++) {
+    int64_t bh = n / p->nb;
+    int b = (int)(bh / H), h = (int)(bh % H), blk = (int)(n % p->nb);
+    for (int i = 0; i < p->bs; i++) {
+      int64_t t = (int64_t)blk * p->bs + i;
+      float *dst = dob + (n * p->bs + i) * dh;
+      if (t < T) memcpy(dst, dout + ((int64_t)b * T + t) * H * dh + (int64_t)h * dh, (size_t)dh * sizeof(float));
+      else memset(dst, 0, (size_t)dh * sizeof(float));
+    }
+  }
+}
+
+void attention_forward(float *out, float *saved, float *scratch, const float *qkv, const AttnPlan *p,
+                       const RopeTable *rope) {
+  double t0 = hb_now_seconds(), mm0 = dnn_matmul_seconds();
+  Saved sv = saved_views(saved, p);
+  Scratch sc = scratch_views(scratch, p);
+  split_heads(sv.q, qkv, 0, p, rope, p->rope);
+  split_heads(sv.k, qkv, 1, p, rope, p->rope);
+  split_heads(sv.v, qkv, 2, p, rope, 0);
+  gather_blocks(sc.qb, sc.kb, sc.vb, sv.q, sv.k, sv.v, p);
+  /* scores (NB, bs, span) = Qb (NB, bs, dh) . Kb^T */
+  dnn_matmul(sv.probs, sc.qb, sc.kb, p->n_blocks, p->bs, p->dh, p->span, 0, 1, 0);
+  masked_softmax(sv.probs, p);
+  /* Ob (NB, bs, dh) = P (NB, bs, span) . Vb (NB, span, dh); Qb's space is reused. */
+  dnn_matmul(sc.qb, sv.probs, sc.vb, p->n_blocks, p->bs, p->span, p->dh, 0, 0, 0);
+  write_block_outputs(out, sc.qb, p);
+  attn_seconds += hb_now_seconds() - t0;
+  attn_matmul_seconds += dnn_matmul_seconds() - mm0;
+}
+
+/* dS = P * (dP - rowsum(P * dP)) * scale, in place over dp. */
+static void softmax_backward(float *dp, const float *probs, const AttnPlan *p) {
+  float scale = 1.0f / sqrtf((float)p->dh);
+  int64_t rows = p->n_blocks * p->bs;
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; r++) {
+    const float *pr = probs + r * p->span;
+    float *dr = dp + r * p->span;
+    float dot = 0;
+#pragma omp simd reduction(+ : dot)
+    for (int j = 0; j < p->span; j++) dot += pr[j] * dr[j];
+#pragma omp simd
+    for (int j = 0; j < p->span; j++) dr[j] = pr[j] * (dr[j] - dot) * scale;
+  }
+}
+
+/* Sums block gradients back into heads. Blocks of one head overlap in their
+ * keys, so each head's blocks are summed by one thread in block order. */
+static void scatter_block_grads(float *dq, float *dk, float *dv, const Scratch *sc, const AttnPlan *p) {
+  int64_t head_stride = (int64_t)p->T * p->dh;
+  int64_t n_heads = (int64_t)p->B * p->H;
+  memset(dq, 0, (size_t)n_heads * head_stride * sizeof(float));
+  memset(dk, 0, (size_t)n_heads * head_stride * sizeof(float));
+  memset(dv, 0, (size_t)n_heads * head_stride * sizeof(float));
+#pragma omp parallel for schedule(static)
+  for (int64_t bh = 0; bh < n_heads; bh++)
+    for (int blk = 0; blk < p->nb; blk++) {
+      int64_t n = bh * p->nb + blk, ks = block_key_start(p, blk);
+      scatter_add_rows(dq + bh * head_stride, sc->dqb + n * p->bs * p->dh, (int64_t)blk * p->bs, p->bs, p);
+      scatter_add_rows(dk + bh * head_stride, sc->dkb + n * p->span * p->dh, ks, p->span, p);
+      scatter_add_rows(dv + bh * head_stride, sc->dvb + n * p->span * p->dh, ks, p->span, p);
+    }
+}
+
+void attention_backward(float *dqkv, float *saved, float *scratch, const float *dout, const AttnPlan *p,
+                        const RopeTable *rope) {
+  double t0 = hb_now_seconds(), mm0 = dnn_matmul_seconds();
+  Saved sv = saved_views(saved, p);
+  Scratch sc = scratch_views(scratch, p);
+  gather_blocks(sc.qb, sc.kb, sc.vb, sv.q, sv.k, sv.v, p);
+  gather_output_grads(sc.dob, dout, p);
+  int64_t NB = p->n_blocks;
+  /* dP (NB, bs, span) = dOb (NB, bs, dh) . Vb^T */
+  dnn_matmul(sc.dp, sc.dob, sc.vb, NB, p->bs, p->dh, p->span, 0, 1, 0);
+  /* dVb (NB, span, dh) = P^T (NB, span, bs) . dOb */
+  dnn_matmul(sc.dvb, sv.probs, sc.dob, NB, p->span, p->bs, p->dh, 1, 0, 0);
+  softmax_backward(sc.dp, sv.probs, p);
+  /* dQb (NB, bs, dh) = dS . Kb;  dKb (NB, span, dh) = dS^T . Qb */
+  dnn_matmul(sc.dqb, sc.dp, sc.kb, NB, p->bs, p->span, p->dh, 0, 0, 0);
+  dnn_matmul(sc.dkb, sc.dp, sc.qb, NB, p->span, p->bs, p->dh, 1, 0, 0);
+  /* The saved q, k, v are dead after this point: reuse them for their gradients. */
+  scatter_block_grads(sv.q, sv.k, sv.v, &sc, p);
+  merge_head_grads(dqkv, sv.q, 0, p, rope, p->rope);
+  merge_head_grads(dqkv, sv.k, 1, p, rope, p->rope);
+  merge_head_grads(dqkv, sv.v, 2, p, rope, 0);
+  attn_seconds += hb_now_seconds() - t0;
+  attn_matmul_seconds += dnn_matmul_seconds() - mm0;
+}
+
+void attention_dense_probs(float *dense, const float *saved, const AttnPlan *p) {
+  const float *probs = saved + 3 * head_floats(p);
+  int T = p->T;
+  memset(dense, 0, (size_t)p->B * p->H * T * T * sizeof(float));
+  for (int64_t n = 0; n < p->n_blocks; n++) {
+    int64_t bh = n / p->nb;
+    int blk = (int)(n % p->nb);
+    int64_t ks = block_key_start(p, blk);
+    for (int i = 0; i < p->bs; i++) {
+      int64_t t = (int64_t)blk * p->bs + i;
+      if (t >= T) break;
+      for (int j = 0; j < p->span; j++)
+        if (key_visible(t, ks + j, p)) dense[(bh * T + t) * T + ks + j] = probs[(n * p->bs + i) * p->span + j];
+    }
+  }
+}
+
+void attention_reference_forward(float *out, const float *qkv, int B, int T, int H, int dh, int window,
+                                 const RopeTable *rope) {
+  float *q = hb_malloc((size_t)T * dh * sizeof(float)), *k = hb_malloc((size_t)T * dh * sizeof(float));
+  double *w = hb_malloc((size_t)T * sizeof(double));
+  for (int b = 0; b < B; b++)
+    for (int h = 0; h < H; h++) {
+      for (int t = 0; t < T; t++) {
+        const float *row = qkv + ((int64_t)b * T + t) * 3 * H * dh;
+        memcpy(q + (int64_t)t * dh, row + (int64_t)h * dh, (size_t)dh * sizeof(float));
+        memcpy(k + (int64_t)t * dh, row + (int64_t)(H + h) * dh, (size_t)dh * sizeof(float));
+      }
+      if (rope) {
+        rope_rotate(q, rope, T, dh, 0);
+        rope_rotate(k, rope, T, dh, 0);
+      }
+      for (int t = 0; t < T; t++) {
+        double mx = -INFINITY, sum = 0;
+        for (int j = 0; j < T; j++) {
+          int band = j <= t && t - j < window; /* explicit band mask */
+          double s = 0;
+          for (int d = 0; d < dh; d++) s += (double)q[t * dh + d] * k[j * dh + d];
+          w[j] = band ? s / sqrt((double)dh) : -INFINITY;
+          if (w[j] > mx) mx = w[j];
+        }
+        for (int j = 0; j < T; j++) sum += (w[j] = exp(w[j] - mx));
+        for (int d = 0; d < dh; d++) {
+          double o = 0;
+          for (int j = 0; j < T; j++)
+            o += w[j] / sum * qkv[((int64_t)b * T + j) * 3 * H * dh + (int64_t)(2 * H + h) * dh + d];
+          out[((int64_t)b * T + t) * H * dh + (int64_t)h * dh + d] = (float)o;
+        }
+      }
+    }
+  free(q);
+  free(k);
+  free(w);
+}
+
+/* ---------- the F and S mixers ----------
+ * Parameters: q, k, v projections (HD, C) each, adjacent in the arena so that
+ * together they are one (3*HD, C) matrix and one GEMM; o projection (C, HD).
+ * Saved: att (B*T, HD) the heads' output, then attention's own saved tensors.
+ * Scratch: qkv / dqkv (B*T, 3*HD), datt (B*T, HD), attention scratch. */
+enum { ATT_Q, ATT_K, ATT_V, ATT_O, ATT_N_PARAMS };
+
+static int attn_param_specs(MixerParamSpec *specs, const ModelConfig *cfg) {
+  int64_t C = cfg->d_model, HD = (int64_t)cfg->n_heads * cfg->head_dim;
+  const char *names[] = {"q_proj.weight", "k_proj.weight", "v_proj.weight", "o_proj.weight"};
+  for (int k = 0; k < ATT_N_PARAMS; k++) {
+    specs[k] = (MixerParamSpec){names[k], 2, {HD, C}, INIT_NORMAL, 1};
+    if (k == ATT_O) specs[k].shape[0] = C, specs[k].shape[1] = HD;
+  }
+  return ATT_N_PARAMS;
+}
+
+static void attn_plan_of(AttnPlan *p, const MixerShape *s) {
+  attention_plan(p, s->B, s->T, s->cfg->n_heads, s->cfg->head_dim, s->window, s->rope);
+}
+
+static size_t rows_hd(const MixerShape *s) { return (size_t)s->B * s->T * s->cfg->n_heads * s->cfg->head_dim; }
+
+static size_t attn_saved_floats(const MixerShape *s) {
+  AttnPlan p;
+  attn_plan_of(&p, s);
+  return rows_hd(s) + attention_saved_floats(&p);
+}
+
+static size_t attn_scratch_floats(const MixerShape *s) {
+  AttnPlan p;
+  attn_plan_of(&p, s);
+  return 4 * rows_hd(s) + attention_scratch_floats(&p);
+}
+
+static void attn_forward(float *out, float *saved, float *scratch, const float *u, const float *const *w,
+                         const MixerShape *s) {
+  AttnPlan p;
+  attn_plan_of(&p, s);
+  int64_t R = (int64_t)s->B * s->T, C = s->cfg->d_model, HD = (int64_t)s->cfg->n_heads * s->cfg->head_dim;
+  float *att = saved, *qkv = scratch;
+  dnn_linear_forward(qkv, u, w[ATT_Q], R, C, 3 * HD);
+  attention_forward(att, saved + rows_hd(s), scratch + 4 * rows_hd(s), qkv, &p, s->rope_table);
+  dnn_matmul(out, att, w[ATT_O], 1, R, HD, C, 0, 1, 1);
+}
+
+static void attn_backward(float *du, float *const *g, float *saved, float *scratch, const float *dy, const float *u,
+                          const float *const *w, const MixerShape *s) {
+  AttnPlan p;
+  attn_plan_of(&p, s);
+  int64_t R = (int64_t)s->B * s->T, C = s->cfg->d_model, HD = (int64_t)s->cfg->n_heads * s->cfg->head_dim;
+  float *att = saved, *dqkv = scratch, *datt = scratch + 3 * rows_hd(s);
+  dnn_linear_backward(datt, g[ATT_O], dy, att, w[ATT_O], R, HD, C, 0);
+  attention_backward(dqkv, saved + rows_hd(s), scratch + 4 * rows_hd(s), datt, &p, s->rope_table);
+  dnn_linear_backward(du, g[ATT_Q], dqkv, u, w[ATT_Q], R, C, 3 * HD, 0);
+}
+
+const MixerOps attention_full_ops = {'F', "attn", attn_param_specs, NULL, attn_saved_floats, attn_scratch_floats,
+                                     attn_forward, attn_backward};
+const MixerOps attention_sliding_ops = {'S', "attn", attn_param_specs, NULL, attn_saved_floats,
+                                        attn_scratch_floats, attn_forward, attn_backward};

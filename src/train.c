@@ -1,0 +1,356 @@
+#include "hybench/train.h"
+
+#include <dirent.h>
+#include <math.h>
+#include <errno.h>
+#include <omp.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hybench/common.h"
+#include "hybench/model.h"
+#include "hybench/rng.h"
+#include "hybench/tensorio.h"
+
+static volatile sig_atomic_t stop_signal;
+static void on_stop_signal(int sig) { stop_signal = sig; }
+
+static long steps_for(const TrainConfig *tc, long tokens) {
+  long per_step = (long)tc->seq_len * tc->batch;
+  return (tokens + per_step - 1) / per_step;
+}
+
+void train_default_checkpoints(TrainConfig *tc) {
+  tc->n_ckpt = 0;
+  long per_step = (long)tc->seq_len * tc->batch;
+  for (int k = 8; k >= 0; k--) {
+    long tokens = (long)(tc->tokens * pow(10.0, -k / 4.0));
+    long step = (tokens + per_step - 1) / per_step;
+    if (step < 1) step = 1;
+    long at = step * per_step;
+    if (tc->n_ckpt == 0 || at > tc->ckpt_at[tc->n_ckpt - 1]) tc->ckpt_at[tc->n_ckpt++] = at;
+  }
+}
+
+static int compare_long(const void *a, const void *b) {
+  long x = *(const long *)a, y = *(const long *)b;
+  return (x > y) - (x < y);
+}
+
+void train_parse_checkpoints(TrainConfig *tc, const char *list) {
+  char *copy = hb_strdup(list), *save = NULL;
+  tc->n_ckpt = 0;
+  for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    long v;
+    if (!hb_parse_count(tok, &v) || v <= 0) hb_input_error("train --ckpt-at", "'%s' is not a positive token count", tok);
+    if (tc->n_ckpt == HB_MAX_CKPTS) hb_input_error("train --ckpt-at", "more than %d checkpoints", HB_MAX_CKPTS);
+    tc->ckpt_at[tc->n_ckpt++] = v;
+  }
+  free(copy);
+  if (tc->n_ckpt == 0) hb_input_error("train --ckpt-at", "empty list");
+  qsort(tc->ckpt_at, (size_t)tc->n_ckpt, sizeof(long), compare_long);
+}
+
+/* ---------- run.conf ---------- */
+
+static char *run_conf_text(const TrainConfig *tc, const ModelConfig *cfg) {
+  char *model_text = config_to_text(cfg);
+  size_t cap = 4096 + strlen(model_text) * 2 + (size_t)tc->n_ckpt * 24;
+  char *s = hb_malloc(cap);
+  const OptimConfig *o = &tc->optim;
+  int n = snprintf(s, cap,
+                   "# hybench run: everything that defines this run (resume refuses a different one)\n"
+                   "model_file = %s\ndata = %s\nseq_len = %d\nbatch = %d\ntokens = %ld\nseed = %llu\n"
+                   "threads = %d\nlr = %.9g\nlr_min = %.9g\nwarmup_steps = %ld\ntotal_steps = %ld\n"
+                   "beta1 = %.9g\nbeta2 = %.9g\neps = %.9g\nweight_decay = %.9g\nclip = %.9g\nlog_every = %ld\n"
+                   "ckpt_at =",
+                   tc->model_path, tc->data_path, tc->seq_len, tc->batch, tc->tokens, (unsigned long long)tc->seed,
+                   tc->threads, o->lr, o->lr_min, o->warmup_steps, o->total_steps, o->beta1, o->beta2, o->eps,
+                   o->weight_decay, o->clip, tc->log_every);
+  for (int i = 0; i < tc->n_ckpt; i++) n += snprintf(s + n, cap - (size_t)n, "%s%ld", i ? "," : " ", tc->ckpt_at[i]);
+  n += snprintf(s + n, cap - (size_t)n, "\n# model config\n");
+  for (char *line = strtok(model_text, "\n"); line; line = strtok(NULL, "\n"))
+    n += snprintf(s + n, cap - (size_t)n, "model.%s\n", line);
+  HB_ASSERT((size_t)n < cap, "run.conf fits its buffer");
+  free(model_text);
+  return s;
+}
+
+static void write_text_atomic(const char *path, const char *text) {
+  HbOut out = hb_out_open(path, "w");
+  fputs(text, out.fp);
+  hb_out_commit(&out);
+}
+
+/* ---------- checkpoints ---------- */
+
+typedef struct {
+  Model model;
+  Optimizer opt;
+  HbRng data_rng;
+  double elapsed; /* seconds of training before this process */
+} RunState;
+
+static void ckpt_paths(const TrainConfig *tc, long tokens, char *weights, char *optim, size_t n) {
+  snprintf(weights, n, "%s/checkpoints/tok%012ld.safetensors", tc->out_dir, tokens);
+  snprintf(optim, n, "%s/checkpoints/tok%012ld.optim.safetensors", tc->out_dir, tokens);
+}
+
+static void save_checkpoint(const TrainConfig *tc, RunState *rs, long tokens) {
+  char wpath[1024], opath[1024];
+  ckpt_paths(tc, tokens, wpath, opath, sizeof wpath);
+  const Model *m = &rs->model;
+  int n = m->n_params;
+  HbStTensor *ts = hb_calloc(2 * (size_t)n, sizeof *ts);
+  char *names = hb_malloc(2 * (size_t)n * 128);
+  model_arena_tensors(m, rs->opt.m, "adam_m.", ts, names);
+  model_arena_tensors(m, rs->opt.v, "adam_v.", ts + n, names + (size_t)n * 128);
+  char step[32], rng[96], elapsed[32], tok[32];
+  snprintf(step, sizeof step, "%ld", rs->opt.step);
+  snprintf(tok, sizeof tok, "%ld", tokens);
+  snprintf(rng, sizeof rng, "%016llx %016llx %016llx %016llx", (unsigned long long)rs->data_rng.s[0],
+           (unsigned long long)rs->data_rng.s[1], (unsigned long long)rs->data_rng.s[2],
+           (unsigned long long)rs->data_rng.s[3]);
+  snprintf(elapsed, sizeof elapsed, "%.9g", rs->elapsed);
+  const char *keys[] = {"step", "tokens", "data_rng", "elapsed_s"};
+  const char *values[] = {step, tok, rng, elapsed};
+  /* Optimizer state first: a weights file without its sibling is never taken as resumable. */
+  hb_st_save(opath, ts, 2 * n, keys, values, 4);
+  free(ts);
+  free(names);
+  char *config = config_to_text(&m->cfg);
+  const char *wkeys[] = {"config", "format", "tokens", "step"};
+  const char *wvalues[] = {config, "hybench-1", tok, step};
+  model_save_arena(m, m->param_mem, wpath, wkeys, wvalues, 4);
+  free(config);
+}
+
+static const char *require_meta(const HbSafetensors *st, const char *key) {
+  const char *v = hb_st_meta(st, key);
+  if (!v) {
+    char where[1024];
+    snprintf(where, sizeof where, "%s: __metadata__", st->path);
+    hb_input_error(where, "missing \"%s\"", key);
+  }
+  return v;
+}
+
+static void load_checkpoint(const TrainConfig *tc, RunState *rs, long tokens) {
+  char wpath[1024], opath[1024];
+  ckpt_paths(tc, tokens, wpath, opath, sizeof wpath);
+  Model loaded;
+  model_load(&loaded, wpath);
+  char *a = config_to_text(&loaded.cfg);
+  char *b = config_to_text(&rs->model.cfg);
+  if (strcmp(a, b) != 0) hb_input_error(wpath, "__metadata__.config: differs from the run's model config");
+  memcpy(rs->model.param_mem, loaded.param_mem, rs->model.n_floats * sizeof(float));
+  free(a), free(b);
+  model_free(&loaded);
+  HbSafetensors st;
+  hb_st_load(&st, opath);
+  model_read_arena(&rs->model, rs->opt.m, &st, "adam_m.");
+  model_read_arena(&rs->model, rs->opt.v, &st, "adam_v.");
+  const char *prefixes[] = {"adam_m.", "adam_v."};
+  model_check_no_extra(&rs->model, &st, prefixes, 2);
+  char where[1024];
+  snprintf(where, sizeof where, "%s: __metadata__", opath);
+  if (!hb_parse_long(require_meta(&st, "step"), &rs->opt.step) || rs->opt.step != steps_for(tc, tokens))
+    hb_input_error(where, "step: does not match the checkpoint's %ld tokens", tokens);
+  unsigned long long s[4];
+  if (sscanf(require_meta(&st, "data_rng"), "%llx %llx %llx %llx", &s[0], &s[1], &s[2], &s[3]) != 4)
+    hb_input_error(where, "data_rng: not four hex words");
+  for (int i = 0; i < 4; i++) rs->data_rng.s[i] = s[i];
+  if (!hb_parse_double(require_meta(&st, "elapsed_s"), &rs->elapsed)) hb_input_error(where, "elapsed_s: not a number");
+  hb_st_free(&st);
+}
+
+/* The largest checkpoint token count with both files present; 0 when none. */
+static long latest_checkpoint(const TrainConfig *tc) {
+  char dir[1024];
+  snprintf(dir, sizeof dir, "%s/checkpoints", tc->out_dir);
+  DIR *d = opendir(dir);
+  if (!d) return 0;
+  long best = 0;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    long tokens;
+    char tail[64];
+    if (sscanf(e->d_name, "tok%ld.%63s", &tokens, tail) != 2 || strcmp(tail, "optim.safetensors") != 0) continue;
+    char wpath[1024], opath[1024];
+    ckpt_paths(tc, tokens, wpath, opath, sizeof wpath);
+    if (hb_file_exists(wpath) && tokens > best) best = tokens;
+  }
+  closedir(d);
+  return best;
+}
+
+/* ---------- metrics ---------- */
+
+static const char METRICS_HEADER[] = "step\ttokens\tloss\tlr\tgrad_norm\ttokens_per_s\telapsed_s\n";
+
+/* Keeps the header and the complete rows up to `last_step`, atomically. */
+static void truncate_metrics(const char *path, long last_step) {
+  HbOut out = hb_out_open(path, "w");
+  fputs(METRICS_HEADER, out.fp);
+  if (hb_file_exists(path)) {
+    char *text = hb_read_file(path, NULL);
+    char *line = strchr(text, '\n');
+    while (line && line[1]) {
+      char *row = line + 1, *end = strchr(row, '\n');
+      if (!end) break; /* a half-written last row is dropped */
+      long step;
+      if (sscanf(row, "%ld", &step) == 1 && step <= last_step) fwrite(row, 1, (size_t)(end - row + 1), out.fp);
+      line = end;
+    }
+    free(text);
+  }
+  hb_out_commit(&out);
+}
+
+/* ---------- the loop ---------- */
+
+static void sample_batch(int32_t *inputs, int32_t *targets, const HbTokens *data, HbRng *rng, int B, int T) {
+  uint64_t n_starts = data->count - (uint64_t)T;
+  for (int b = 0; b < B; b++) {
+    uint64_t start = rng_below(rng, n_starts);
+    for (int t = 0; t < T; t++) {
+      inputs[b * T + t] = (int32_t)data->ids[start + t];
+      targets[b * T + t] = (int32_t)data->ids[start + t + 1];
+    }
+  }
+}
+
+static void format_duration(char *buf, size_t n, double s) {
+  if (s < 60) snprintf(buf, n, "%.0fs", s);
+  else if (s < 3600) snprintf(buf, n, "%dm%02ds", (int)s / 60, (int)s % 60);
+  else snprintf(buf, n, "%dh%02dm", (int)s / 3600, ((int)s % 3600) / 60);
+}
+
+static void print_progress(long step, long total, long tokens, double loss, double tps, double eta) {
+  char eta_text[32];
+  format_duration(eta_text, sizeof eta_text, eta);
+  fprintf(stderr, "\rstep %ld/%ld  tokens %.3gM  loss %.4f  %.0f tok/s  ETA %s   ", step, total, tokens / 1e6, loss,
+          tps, eta_text);
+  fflush(stderr);
+}
+
+static void check_data(const TrainConfig *tc, const HbTokens *data) {
+  if (data->count < (uint64_t)tc->seq_len + 2)
+    hb_input_error(tc->data_path, "count: %llu tokens, fewer than seq_len + 2 = %d", (unsigned long long)data->count,
+                   tc->seq_len + 2);
+}
+
+static int next_checkpoint_index(const TrainConfig *tc, long tokens_done) {
+  int i = 0;
+  while (i < tc->n_ckpt && tc->ckpt_at[i] <= tokens_done) i++;
+  return i;
+}
+
+int train_run(const TrainConfig *tc) {
+  omp_set_num_threads(tc->threads);
+  ModelConfig cfg;
+  config_load(&cfg, tc->model_path);
+  HbTokens data;
+  hb_tokens_read(&data, tc->data_path, (uint32_t)cfg.vocab);
+  check_data(tc, &data);
+  hb_mkdir_p(tc->out_dir);
+  char path[1024], ckdir[1024];
+  snprintf(ckdir, sizeof ckdir, "%s/checkpoints", tc->out_dir);
+  hb_mkdir_p(ckdir);
+
+  RunState rs;
+  model_create(&rs.model, &cfg);
+  model_init_params(&rs.model, tc->seed);
+  optim_create(&rs.opt, &rs.model, &tc->optim);
+  rng_seed(&rs.data_rng, tc->seed, 2);
+  rs.elapsed = 0;
+
+  char *conf = run_conf_text(tc, &cfg);
+  snprintf(path, sizeof path, "%s/run.conf", tc->out_dir);
+  char metrics_path[1024];
+  snprintf(metrics_path, sizeof metrics_path, "%s/metrics.tsv", tc->out_dir);
+  long start_tokens = 0;
+  if (tc->resume && hb_file_exists(path)) {
+    char *old = hb_read_file(path, NULL);
+    if (strcmp(old, conf) != 0)
+      hb_input_error(path, "differs from this command's settings; resume needs the same run (or a new --out)");
+    free(old);
+    start_tokens = latest_checkpoint(tc);
+    if (start_tokens > 0) load_checkpoint(tc, &rs, start_tokens);
+  } else if (hb_file_exists(path) && !tc->resume) {
+    hb_input_error(tc->out_dir, "already holds a run (run.conf); pass --resume to continue it or choose a new --out");
+  }
+  write_text_atomic(path, conf);
+  free(conf);
+  truncate_metrics(metrics_path, rs.opt.step);
+
+  FILE *metrics = fopen(metrics_path, "a");
+  if (!metrics) hb_input_error(metrics_path, "cannot open for appending: %s", strerror(errno));
+
+  int B = tc->batch, T = tc->seq_len;
+  long total_steps = steps_for(tc, tc->tokens), per_step = (long)B * T;
+  int32_t *inputs = hb_malloc((size_t)B * T * sizeof(int32_t)), *targets = hb_malloc((size_t)B * T * sizeof(int32_t));
+  int ckpt_index = next_checkpoint_index(tc, start_tokens);
+  int show_progress = !tc->quiet && isatty(2);
+  signal(SIGINT, on_stop_signal);
+  signal(SIGTERM, on_stop_signal);
+  double t_start = hb_now_seconds(), t_last_print = 0, t_window = t_start;
+  long window_tokens = 0;
+  double tps = 0;
+  int exit_code = 0;
+  if (start_tokens > 0) fprintf(stderr, "resuming %s at step %ld (%ld tokens)\n", tc->out_dir, rs.opt.step, start_tokens);
+
+  while (rs.opt.step < total_steps) {
+    sample_batch(inputs, targets, &data, &rs.data_rng, B, T);
+    model_zero_grad(&rs.model);
+    double loss = model_forward(&rs.model, inputs, targets, B, T);
+    model_backward(&rs.model);
+    double lr;
+    double gnorm = optim_step(&rs.opt, &rs.model, &lr);
+    long step = rs.opt.step, tokens = step * per_step;
+    double now = hb_now_seconds();
+    window_tokens += per_step;
+    if (now - t_window >= 1.0 || step == total_steps) {
+      tps = window_tokens / (now - t_window);
+      t_window = now;
+      window_tokens = 0;
+    }
+    double elapsed = rs.elapsed + (now - t_start);
+    if (step % tc->log_every == 0 || step == total_steps) {
+      fprintf(metrics, "%ld\t%ld\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\n", step, tokens, loss, lr, gnorm, tps, elapsed);
+      fflush(metrics);
+    }
+    if (show_progress && (now - t_last_print > 0.5 || step == total_steps)) {
+      double eta = tps > 0 ? (double)(total_steps - step) * per_step / tps : 0;
+      print_progress(step, total_steps, tokens, loss, tps, eta);
+      t_last_print = now;
+    }
+    int at_ckpt = ckpt_index < tc->n_ckpt && tokens >= tc->ckpt_at[ckpt_index];
+    while (ckpt_index < tc->n_ckpt && tokens >= tc->ckpt_at[ckpt_index]) ckpt_index++;
+    if (at_ckpt || step == total_steps || stop_signal) {
+      rs.elapsed = elapsed;
+      t_start = now;
+      save_checkpoint(tc, &rs, tokens);
+    }
+    if (stop_signal && step < total_steps) {
+      fprintf(stderr, "\n%s: stopped by signal %d at step %ld; checkpoint written; continue with --resume\n",
+              tc->out_dir, (int)stop_signal, step);
+      exit_code = 128 + (int)stop_signal;
+      break;
+    }
+  }
+  if (show_progress) fputc('\n', stderr);
+  fclose(metrics);
+  if (exit_code == 0) {
+    snprintf(path, sizeof path, "%s/done", tc->out_dir);
+    char done[128];
+    snprintf(done, sizeof done, "steps = %ld\ntokens = %ld\n", rs.opt.step, rs.opt.step * per_step);
+    write_text_atomic(path, done);
+  }
+  free(inputs), free(targets);
+  optim_free(&rs.opt);
+  model_free(&rs.model);
+  hb_tokens_free(&data);
+  return exit_code;
+}

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Bad input to the engine's commands: each case must print exactly ONE line on
+# stderr naming the file (and field or tensor), exit with code 2, and leave no
+# output file (final or temporary) behind.
+set -euo pipefail
+HB=${HB:-bin/hybench}
+PY=/usr/bin/python3
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+failures=0; cases=0
+
+# expect_bad DESCRIPTION NEEDLE OUTPUT -- command...
+expect_bad() {
+  local what=$1 needle=$2 output=$3; shift 4
+  cases=$((cases + 1))
+  local status=0
+  "$@" >"$work/stdout" 2>"$work/stderr" || status=$?
+  local lines; lines=$(wc -l < "$work/stderr")
+  local problem=""
+  [ "$status" -eq 2 ] || problem="exit $status (want 2)"
+  [ "$lines" -eq 1 ] || problem="$problem; $lines stderr lines (want 1)"
+  grep -qF -- "$needle" "$work/stderr" || problem="$problem; stderr lacks '$needle'"
+  if [ -n "$output" ] && compgen -G "$output*" >/dev/null; then problem="$problem; left $(compgen -G "$output*" | head -1)"; fi
+  if [ -n "$problem" ]; then
+    failures=$((failures + 1))
+    echo "FAIL $what: $problem"; sed 's/^/    stderr: /' "$work/stderr"
+  else
+    echo "ok   $what: $(cat "$work/stderr")"
+  fi
+}
+
+good_conf() {
+  cat <<'CONF'
+name = tiny
+vocab = 32
+d_model = 16
+n_heads = 2
+head_dim = 8
+mlp_hidden = 32
+pattern = SF
+window = 4
+CONF
+}
+good_conf > "$work/good.conf"
+
+# --- model configs ---
+{ good_conf; echo "windw = 4"; } > "$work/unknown.conf"
+expect_bad "config: unknown key" "unknown.conf:9: windw: unknown key" "$work/o1" -- \
+  $HB init --model "$work/unknown.conf" --out "$work/o1"
+good_conf | sed 's/^d_model = 16/d_model = 1x6/' > "$work/badnum.conf"
+expect_bad "config: bad number" "badnum.conf:3: d_model" "$work/o2" -- $HB init --model "$work/badnum.conf" --out "$work/o2"
+good_conf | sed 's/^head_dim = 8/head_dim = 7/' > "$work/odd.conf"
+expect_bad "config: inconsistent dims (odd head_dim for RoPE)" "head_dim" "$work/o3" -- \
+  $HB init --model "$work/odd.conf" --out "$work/o3"
+good_conf | sed 's/^window = 4/window = 0/' > "$work/nowin.conf"
+expect_bad "config: S layers without a window" "window" "$work/o4" -- $HB init --model "$work/nowin.conf" --out "$work/o4"
+good_conf | sed 's/^pattern = SF/pattern = SXF/' > "$work/letter.conf"
+expect_bad "config: unknown layer letter" "pattern" "$work/o5" -- $HB init --model "$work/letter.conf" --out "$work/o5"
+good_conf | grep -v '^vocab' > "$work/missing.conf"
+expect_bad "config: missing key" "vocab: missing required key" "$work/o6" -- \
+  $HB init --model "$work/missing.conf" --out "$work/o6"
+expect_bad "config: missing file" "nothere.conf" "$work/o7" -- $HB init --model "$work/nothere.conf" --out "$work/o7"
+
+# --- checkpoints ---
+$HB init --model "$work/good.conf" --seed 1 --out "$work/good.safetensors" >/dev/null
+$PY -c "import numpy as np; np.save('$work/tok.npy', np.zeros((1, 8), dtype=np.int64))"
+mutate() { # mode out: rewrite the good checkpoint with one defect
+  $PY - "$work/good.safetensors" "$2" "$1" <<'PY'
+import json, struct, sys
+src, dst, mode = sys.argv[1:]
+raw = open(src, "rb").read()
+n = struct.unpack("<Q", raw[:8])[0]
+header = json.loads(raw[8:8 + n]); data = raw[8 + n:]
+def write(h, d):
+    js = json.dumps(h).encode(); js += b" " * (-len(js) % 8)
+    open(dst, "wb").write(struct.pack("<Q", len(js)) + js + d)
+if mode == "truncated":
+    open(dst, "wb").write(raw[: len(raw) - 100])
+elif mode == "header_len":
+    open(dst, "wb").write(struct.pack("<Q", len(raw) * 4) + raw[8:])
+elif mode == "dtype":
+    header["norm_f.weight"]["dtype"] = "F16"; write(header, data)
+elif mode == "shape":
+    e = header["layers.0.mlp.up_proj.weight"]; e["shape"] = [e["shape"][1], e["shape"][0]]; write(header, data)
+elif mode == "missing":
+    # Drop a tensor and its bytes, shifting the later offsets.
+    name = "layers.1.attn.k_proj.weight"; b, e = header[name]["data_offsets"]; del header[name]
+    for k, v in header.items():
+        if k != "__metadata__" and v["data_offsets"][0] >= e:
+            v["data_offsets"] = [v["data_offsets"][0] - (e - b), v["data_offsets"][1] - (e - b)]
+    write(header, data[:b] + data[e:])
+PY
+}
+for mode in truncated header_len dtype shape missing; do mutate $mode "$work/$mode.safetensors"; done
+expect_bad "checkpoint: truncated" "truncated.safetensors" "$work/l1" -- \
+  $HB forward --ckpt "$work/truncated.safetensors" --tokens "$work/tok.npy" --out "$work/l1"
+expect_bad "checkpoint: header length beyond the file" "header_len.safetensors" "$work/l2" -- \
+  $HB forward --ckpt "$work/header_len.safetensors" --tokens "$work/tok.npy" --out "$work/l2"
+expect_bad "checkpoint: wrong dtype" "norm_f.weight" "$work/l3" -- \
+  $HB forward --ckpt "$work/dtype.safetensors" --tokens "$work/tok.npy" --out "$work/l3"
+expect_bad "checkpoint: wrong shape" "layers.0.mlp.up_proj.weight" "$work/l4" -- \
+  $HB forward --ckpt "$work/shape.safetensors" --tokens "$work/tok.npy" --out "$work/l4"
+expect_bad "checkpoint: missing tensor" "layers.1.attn.k_proj.weight" "$work/l5" -- \
+  $HB forward --ckpt "$work/missing.safetensors" --tokens "$work/tok.npy" --out "$work/l5"
+expect_bad "checkpoint: missing file" "absent.safetensors" "$work/l6" -- \
+  $HB forward --ckpt "$work/absent.safetensors" --tokens "$work/tok.npy" --out "$work/l6"
+
+# --- tokens ---
+$PY -c "import numpy as np; np.save('$work/big.npy', np.full((1, 8), 40, dtype=np.int32))"
+expect_bad "forward: token id >= vocab" "big.npy" "$work/l7" -- \
+  $HB forward --ckpt "$work/good.safetensors" --tokens "$work/big.npy" --out "$work/l7"
+printf 'hello world, plain bytes' > "$work/text.txt"
+$HB tokens from-bytes --in "$work/text.txt" --out "$work/text.tok" >/dev/null
+expect_bad "train: token file with ids >= the model's vocab" "text.tok" "$work/run1/done" -- \
+  $HB train --model "$work/good.conf" --data "$work/text.tok" --tokens 1000 --out "$work/run1" --quiet
+
+# --- flags ---
+expect_bad "flag: unknown option" "--bogus" "" -- $HB train --bogus 1
+expect_bad "flag: bad number" "--seq-len" "" -- \
+  $HB train --model "$work/good.conf" --data "$work/text.tok" --tokens 1000 --out "$work/run2" --seq-len 12x
+expect_bad "flag: missing required" "--out" "" -- $HB init --model "$work/good.conf"
+
+echo "$((cases - failures)) passed, $failures failed"
+[ "$failures" -eq 0 ]
