@@ -13,7 +13,7 @@ PACKAGES=(
   python3-torch     # only for the parity tests and the peer benchmark
   python3-numpy     # .npy files in the parity tests
   libopenblas0-pthread  # BLAS for the PyTorch peer benchmark
-  bible-kjv-text    # the real-text haystack (King James Bible)
+  bible-kjv         # the real-text haystack: the King James Bible and its reader /usr/bin/bible
 )
 
 missing=()

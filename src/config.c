@@ -1,40 +1,31 @@
 #include "hybench/config.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hybench/common.h"
+#include "hybench/kvconf.h"
 
 #include "hybench/mixer.h"
 
-typedef enum { KEY_INT, KEY_BOOL, KEY_DOUBLE, KEY_NAME, KEY_PATTERN } KeyType;
-
-typedef struct {
-  const char *key;
-  KeyType type;
-  size_t offset;
-  int required;
-} KeySpec;
-
 #define FIELD(k) offsetof(ModelConfig, k)
-static const KeySpec KEYS[] = {
-    {"name", KEY_NAME, FIELD(name), 1},
-    {"vocab", KEY_INT, FIELD(vocab), 1},
-    {"d_model", KEY_INT, FIELD(d_model), 1},
-    {"n_heads", KEY_INT, FIELD(n_heads), 1},
-    {"head_dim", KEY_INT, FIELD(head_dim), 1},
-    {"mlp_hidden", KEY_INT, FIELD(mlp_hidden), 1},
-    {"pattern", KEY_PATTERN, FIELD(pattern), 1},
-    {"window", KEY_INT, FIELD(window), 0},
-    {"rope_F", KEY_BOOL, FIELD(rope_F), 0},
-    {"rope_S", KEY_BOOL, FIELD(rope_S), 0},
-    {"tie_embeddings", KEY_BOOL, FIELD(tie_embeddings), 0},
-    {"init_std", KEY_DOUBLE, FIELD(init_std), 0},
-    {"expand", KEY_INT, FIELD(expand), 0},
-    {"state_size", KEY_INT, FIELD(state_size), 0},
-    {"mamba_head_dim", KEY_INT, FIELD(mamba_head_dim), 0},
+static const KvKey KEYS[] = {
+    {"name", KV_NAME, FIELD(name), 1},
+    {"vocab", KV_INT, FIELD(vocab), 1},
+    {"d_model", KV_INT, FIELD(d_model), 1},
+    {"n_heads", KV_INT, FIELD(n_heads), 1},
+    {"head_dim", KV_INT, FIELD(head_dim), 1},
+    {"mlp_hidden", KV_INT, FIELD(mlp_hidden), 1},
+    {"pattern", KV_STRING, FIELD(pattern), 1},
+    {"window", KV_INT, FIELD(window), 0},
+    {"rope_F", KV_BOOL, FIELD(rope_F), 0},
+    {"rope_S", KV_BOOL, FIELD(rope_S), 0},
+    {"tie_embeddings", KV_BOOL, FIELD(tie_embeddings), 0},
+    {"init_std", KV_DOUBLE, FIELD(init_std), 0},
+    {"expand", KV_INT, FIELD(expand), 0},
+    {"state_size", KV_INT, FIELD(state_size), 0},
+    {"mamba_head_dim", KV_INT, FIELD(mamba_head_dim), 0},
 };
 #define N_KEYS (sizeof KEYS / sizeof KEYS[0])
 
@@ -50,50 +41,12 @@ static void set_defaults(ModelConfig *cfg) {
   cfg->mamba_head_dim = 16;
 }
 
-static char *trim(char *s) {
-  while (isspace((unsigned char)*s)) s++;
-  char *e = s + strlen(s);
-  while (e > s && isspace((unsigned char)e[-1])) *--e = '\0';
-  return s;
-}
-
-static void parse_value(ModelConfig *cfg, const KeySpec *spec, const char *value, const char *where) {
-  char *field = (char *)cfg + spec->offset;
-  long v;
-  double d;
-  switch (spec->type) {
-  case KEY_INT:
-    if (!hb_parse_long(value, &v) || v < 0 || v > 1L << 30)
-      hb_input_error(where, "%s: '%s' is not a non-negative integer", spec->key, value);
-    *(int *)field = (int)v;
-    break;
-  case KEY_BOOL:
-    if (!strcmp(value, "on") || !strcmp(value, "true") || !strcmp(value, "1")) *(int *)field = 1;
-    else if (!strcmp(value, "off") || !strcmp(value, "false") || !strcmp(value, "0")) *(int *)field = 0;
-    else hb_input_error(where, "%s: '%s' is not on/off", spec->key, value);
-    break;
-  case KEY_DOUBLE:
-    if (!hb_parse_double(value, &d)) hb_input_error(where, "%s: '%s' is not a number", spec->key, value);
-    *(double *)field = d;
-    break;
-  case KEY_NAME:
-    if (strlen(value) >= sizeof cfg->name || !*value)
-      hb_input_error(where, "%s: must be 1-%zu characters", spec->key, sizeof cfg->name - 1);
-    for (const char *c = value; *c; c++)
-      if (!isalnum((unsigned char)*c) && !strchr("-_.", *c))
-        hb_input_error(where, "%s: '%s' may hold only letters, digits, '-', '_', '.'", spec->key, value);
-    strcpy(field, value);
-    break;
-  case KEY_PATTERN:
-    if (strlen(value) == 0 || strlen(value) > HB_MAX_LAYERS)
-      hb_input_error(where, "%s: needs 1 to %d layer letters", spec->key, HB_MAX_LAYERS);
-    for (const char *c = value; *c; c++) {
-      if (!strchr("FSLMG", *c))
-        hb_input_error(where, "%s: '%c' is not a layer letter (F S L M G)", spec->key, *c);
-      if (!mixer_ops(*c)) hb_input_error(where, "%s: layer letter '%c' is not implemented yet", spec->key, *c);
-    }
-    strcpy(field, value);
-    break;
+/* The pattern's line is not known after parsing, so its errors name the key. */
+static void validate_pattern(const char *pattern, const char *origin) {
+  if (strlen(pattern) > HB_MAX_LAYERS) hb_input_error(origin, "pattern: more than %d layers", HB_MAX_LAYERS);
+  for (const char *c = pattern; *c; c++) {
+    if (!strchr("FSLMG", *c)) hb_input_error(origin, "pattern: '%c' is not a layer letter (F S L M G)", *c);
+    if (!mixer_ops(*c)) hb_input_error(origin, "pattern: layer letter '%c' is not implemented yet", *c);
   }
 }
 
@@ -121,39 +74,9 @@ static void validate(ModelConfig *cfg, const char *origin) {
 
 void config_parse(ModelConfig *cfg, const char *text, const char *origin) {
   set_defaults(cfg);
-  int seen[N_KEYS] = {0};
-  char *copy = hb_strdup(text);
-  char *save = NULL;
-  int lineno = 0;
-  char where[512];
-  /* strtok_r would merge empty lines and shift the numbering, so split by hand. */
-  for (char *line = copy; line; line = save) {
-    lineno++;
-    char *nl = strchr(line, '\n');
-    save = nl ? nl + 1 : NULL;
-    if (nl) *nl = '\0';
-    char *hash = strchr(line, '#');
-    if (hash) *hash = '\0';
-    char *s = trim(line);
-    if (!*s) continue;
-    snprintf(where, sizeof where, "%s:%d", origin, lineno);
-    char *eq = strchr(s, '=');
-    if (!eq) {
-      free(copy);
-      hb_input_error(where, "expected 'key = value', got '%s'", s);
-    }
-    *eq = '\0';
-    char *key = trim(s), *value = trim(eq + 1);
-    size_t k = 0;
-    while (k < N_KEYS && strcmp(KEYS[k].key, key) != 0) k++;
-    if (k == N_KEYS) hb_input_error(where, "%s: unknown key", key);
-    if (seen[k]) hb_input_error(where, "%s: given twice", key);
-    seen[k] = 1;
-    parse_value(cfg, &KEYS[k], value, where);
-  }
-  free(copy);
-  for (size_t k = 0; k < N_KEYS; k++)
-    if (KEYS[k].required && !seen[k]) hb_input_error(origin, "%s: missing required key", KEYS[k].key);
+  int seen[N_KEYS];
+  kv_parse(cfg, KEYS, N_KEYS, text, origin, seen);
+  validate_pattern(cfg->pattern, origin);
   validate(cfg, origin);
 }
 

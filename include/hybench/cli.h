@@ -30,6 +30,7 @@ void hb_parse_args(const char *command, const char *usage, HbOpt *opts, int argc
 int hb_opt_given(const HbOpt *opts, const char *name);
 
 /* Subcommands: each returns the process exit code. */
+int cmd_gendata(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_forward(int argc, char **argv);

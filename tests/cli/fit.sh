@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# `hybench fit` end to end: the paper's scaling command on the reference data
+# (optimum, alpha on its bound, the TSV's columns), the a -> 0 limit, an
+# emergence table with the per-hybrid summary, and bad input: each bad case
+# must exit 2 with exactly ONE stderr line naming the file, the row and the
+# column, and leave no output file (final or temporary) behind.
+# Run from the repo root: tests/cli/fit.sh (uses bin/hybench, or $HB).
+set -euo pipefail
+HB=${HB:-bin/hybench}
+DATA=${HB_SHARED_DATA:-../shared/data}
+REF=$DATA/swa128_longppl.tsv
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+failures=0; cases=0
+
+fail() { failures=$((failures + 1)); echo "FAIL $*"; }
+pass() { echo "ok   $*"; }
+
+# expect_bad DESCRIPTION NEEDLE OUTPUT -- command...
+expect_bad() {
+  local what=$1 needle=$2 output=$3; shift 4
+  cases=$((cases + 1))
+  local status=0
+  "$@" >"$work/stdout" 2>"$work/stderr" || status=$?
+  local lines; lines=$(wc -l < "$work/stderr")
+  local problem=""
+  [ "$status" -eq 2 ] || problem="exit $status (want 2)"
+  [ "$lines" -eq 1 ] || problem="$problem; $lines stderr lines (want 1)"
+  grep -qF -- "$needle" "$work/stderr" || problem="$problem; stderr lacks '$needle'"
+  if compgen -G "$output*" >/dev/null; then problem="$problem; left $(compgen -G "$output*" | head -1)"; fi
+  if [ -n "$problem" ]; then
+    fail "$what: $problem"; sed 's/^/    stderr: /' "$work/stderr"
+  else
+    pass "$what: $(cat "$work/stderr")"
+  fi
+}
+
+# col FILE NAME: the index (1-based) of column NAME in FILE's header
+col() { head -1 "$1" | tr '\t' '\n' | grep -nx -- "$2" | cut -d: -f1; }
+# cell FILE KIND NAME: column NAME of the first row whose first cell (kind) is KIND
+cell() { awk -F'\t' -v c="$(col "$1" "$3")" -v k="$2" '$1 == k { print $c; exit }' "$1"; }
+
+[ -x "$HB" ] || { echo "no $HB (make bin/hybench)"; exit 1; }
+[ -f "$REF" ] || { echo "no reference data $REF (set HB_SHARED_DATA)"; exit 1; }
+
+# ---- help ------------------------------------------------------------------
+cases=$((cases + 1))
+if "$HB" fit --help >"$work/help" && grep -q scaling "$work/help" && grep -q emergence "$work/help"; then
+  pass "fit --help lists scaling and emergence"
+else fail "fit --help"; fi
+
+# ---- the paper's command ---------------------------------------------------
+cases=$((cases + 1))
+out=$work/fit.tsv
+"$HB" fit scaling --in "$REF" --formula no_constant --longppl --validate --bootstrap 20 --out "$out" >"$work/stdout"
+problem=""
+for c in kind formula objective b c alpha beta r2 rmse mae n_points at_bound limit actual predicted diff \
+         actual_ppl predicted_ppl diff_ppl hess_eig_min hess_eig_max status iterations alpha_lo alpha_hi; do
+  [ -n "$(col "$out" "$c")" ] || problem="$problem; no column $c"
+done
+[ -z "$(col "$out" a)" ] || problem="$problem; column a with formula no_constant"
+obj=$(cell "$out" fit objective)
+awk -v o="$obj" 'BEGIN { exit !(o <= 0.00020172224355511617 * (1 + 1e-6)) }' || problem="$problem; objective $obj"
+[ "$(cell "$out" fit at_bound)" = "alpha:upper" ] || problem="$problem; at_bound '$(cell "$out" fit at_bound)'"
+[ "$(cell "$out" fit alpha)" = "0.3" ] || problem="$problem; alpha $(cell "$out" fit alpha)"
+[ "$(cell "$out" fit status)" = "converged" ] || problem="$problem; status $(cell "$out" fit status)"
+[ "$(cell "$out" fit n_points)" = "17" ] || problem="$problem; n_points $(cell "$out" fit n_points)"
+[ "$(cell "$out" validation n_points)" = "6" ] || problem="$problem; no validation row"
+[ "$(grep -c '^validation_point' "$out")" -eq 6 ] || problem="$problem; validation points"
+grep -q "ON ITS UPPER BOUND" "$work/stdout" || problem="$problem; stdout does not flag the bound"
+grep -q "Hessian" "$work/stdout" || problem="$problem; no Hessian eigenvalues on stdout"
+compgen -G "$out.tmp*" >/dev/null && problem="$problem; temporary file left"
+if [ -z "$problem" ]; then pass "scaling, the paper's command: objective $obj, alpha:upper, 6 validation rows"
+else fail "scaling, the paper's command:$problem"; fi
+
+# ---- no finite minimiser ---------------------------------------------------
+cases=$((cases + 1))
+out=$work/limit.tsv
+"$HB" fit scaling --in "$REF" --formula default --longppl --validate --out "$out" >"$work/stdout"
+problem=""
+[ "$(cell "$out" fit limit)" = "a->0" ] || problem="$problem; limit '$(cell "$out" fit limit)'"
+[ "$(cell "$out" fit a)" = "0" ] || problem="$problem; a '$(cell "$out" fit a)'"
+grep -q "NO FINITE MINIMISER" "$work/stdout" || problem="$problem; stdout does not say so"
+if [ -z "$problem" ]; then pass "scaling, default --validate: limit a->0 reported, objective $(cell "$out" fit objective)"
+else fail "scaling, default --validate:$problem"; fi
+
+# ---- emergence ---------------------------------------------------------------
+# 3 hybrids x 3 seeds x 12 checkpoints; noise is a fixed sine pattern (awk
+# implementations differ in rand()). swa rises at 3.6e8..4.8e8, flat never,
+# late rises at 1e9 in two seeds and not at all in the third.
+metrics=$work/metrics.tsv
+awk 'BEGIN { OFS = "\t"; print "model", "seed", "tokens", "far_acc";
+  for (m = 0; m < 3; m++) for (s = 1; s <= 3; s++) for (i = 0; i < 12; i++) {
+    t = 1e7 * 10 ^ (3 * i / 11); x = log(t); noise = 0.02 * sin(17 * i + 5 * s + 3 * m);
+    if (m == 0) { name = "swa"; t50 = 3e8 * (1 + 0.2 * s) }
+    if (m == 1) { name = "flat"; t50 = 0 }
+    if (m == 2) { name = "late"; t50 = (s == 3) ? 0 : 1e9 }
+    y = 0.05 + noise; if (t50 > 0) y += 0.85 / (1 + exp(-(x - log(t50)) / 0.5));
+    printf "%s\t%d\t%.6g\t%.5f\n", name, s, t, y } }' > "$metrics"
+cases=$((cases + 1))
+out=$work/em.tsv; sum=$work/sum.tsv
+"$HB" fit emergence --in "$metrics" --y far_acc --group model,seed --threshold 0.5 --out "$out" --summary-out "$sum" >"$work/stdout"
+problem=""
+head -1 "$out" | grep -q "^model	seed	n_points	t50	t50_se" || problem="$problem; header $(head -1 "$out")"
+ok_swa=$(awk -F'\t' '$1 == "swa" && $(c) == "ok"' c="$(col "$out" status)" "$out" | wc -l)
+[ "$ok_swa" -eq 3 ] || problem="$problem; $ok_swa swa seeds ok"
+flat=$(awk -F'\t' -v s="$(col "$out" status)" -v t="$(col "$out" t50)" '$1 == "flat" && $s == "not_risen" && $t == "nan"' "$out" | wc -l)
+[ "$flat" -eq 3 ] || problem="$problem; $flat flat seeds not_risen with t50 nan"
+swa_t50=$(awk -F'\t' -v t="$(col "$out" t50)" '$1 == "swa" && $2 == 1 { print $t }' "$out")
+awk -v t="$swa_t50" 'BEGIN { exit !(t > 3.0e8 && t < 4.2e8) }' || problem="$problem; swa seed 1 t50 $swa_t50 (true 3.6e8)"
+[ "$(awk -F'\t' -v s="$(col "$sum" status)" '$1 == "late" { print $s }' "$sum")" = "lower_bound" ] || problem="$problem; late summary"
+[ "$(awk -F'\t' -v s="$(col "$sum" status)" '$1 == "swa" { print $s }' "$sum")" = "ok" ] || problem="$problem; swa summary"
+if [ -z "$problem" ]; then pass "emergence: swa t50 $swa_t50 (true 3.6e8), flat not_risen, late summary lower_bound"
+else fail "emergence:$problem"; sed 's/^/    /' "$work/stdout"; fi
+
+# ---- bad input: scaling ------------------------------------------------------
+b=$work/bad; mkdir -p "$b"; out=$work/out.tsv
+cut -f1-3 "$REF" > "$b/nocol.tsv"
+sed '5s/14.8167/abc/' "$REF" > "$b/nonnum.tsv"
+head -4 "$REF" > "$b/few.tsv"
+head -8 "$REF" > "$b/s12.tsv" # S1 (5 rows) and 2 rows of S2, the largest: held out
+sed '3s/300.183883n/n/' "$REF" > "$b/nomult.tsv"
+sed '3s/300.183883n/300.183883/' "$REF" > "$b/non.tsv"
+sed '6s/14999424/0/' "$REF" > "$b/zero.tsv"
+sed '7s/13.0709/-13.0709/' "$REF" > "$b/neg.tsv"
+sed '7s/13.0709/0.9/' "$REF" > "$b/ppl.tsv"
+sed '3s/-*[0-9.]*n\t/-200n\t/' "$REF" > "$b/negmult.tsv"
+expect_bad "missing column" "nocol.tsv:1 (header), column loss" "$out" -- \
+  "$HB" fit scaling --in "$b/nocol.tsv" --out "$out"
+expect_bad "non-numeric cell" "nonnum.tsv:5 (row 4), column loss: 'abc'" "$out" -- \
+  "$HB" fit scaling --in "$b/nonnum.tsv" --longppl --out "$out"
+expect_bad "fewer points than parameters" "few.tsv: rows 1-3, column loss" "$out" -- \
+  "$HB" fit scaling --in "$b/few.tsv" --longppl --out "$out"
+expect_bad "fewer points after --validate" "s12.tsv: rows 1-5, column loss" "$out" -- \
+  "$HB" fit scaling --in "$b/s12.tsv" --formula default --validate --out "$out"
+expect_bad "token_multiplier without its number" "nomult.tsv:3 (row 2), column token_multiplier: 'n'" "$out" -- \
+  "$HB" fit scaling --in "$b/nomult.tsv" --out "$out"
+expect_bad "token_multiplier without its n" "non.tsv:3 (row 2), column token_multiplier" "$out" -- \
+  "$HB" fit scaling --in "$b/non.tsv" --out "$out"
+expect_bad "negative token_multiplier" "negmult.tsv:3 (row 2), column token_multiplier" "$out" -- \
+  "$HB" fit scaling --in "$b/negmult.tsv" --out "$out"
+expect_bad "zero parameters" "zero.tsv:6 (row 5), column n: 0 must be > 0" "$out" -- \
+  "$HB" fit scaling --in "$b/zero.tsv" --out "$out"
+expect_bad "negative loss" "neg.tsv:7 (row 6), column loss" "$out" -- \
+  "$HB" fit scaling --in "$b/neg.tsv" --out "$out"
+expect_bad "LongPPL <= 1" "ppl.tsv:7 (row 6), column loss" "$out" -- \
+  "$HB" fit scaling --in "$b/ppl.tsv" --longppl --out "$out"
+expect_bad "unknown formula" "--formula: 'chinchilla'" "$out" -- \
+  "$HB" fit scaling --in "$REF" --formula chinchilla --out "$out"
+expect_bad "missing input file" "absent.tsv: cannot open" "$out" -- \
+  "$HB" fit scaling --in "$b/absent.tsv" --out "$out"
+
+# ---- bad input: emergence ----------------------------------------------------
+sed '4s/0\.[0-9]*$/x/' "$metrics" > "$b/em_nonnum.tsv"
+sed '4s/^swa\t1\t[^\t]*/swa\t1\t0/' "$metrics" > "$b/em_zero.tsv"
+awk -F'\t' 'NR == 1 || $1 != "flat" || $2 != 2 || $3 < 1e8' "$metrics" > "$b/em_few.tsv"
+expect_bad "emergence: missing column" "metrics.tsv:1 (header), column near_acc" "$out" -- \
+  "$HB" fit emergence --in "$metrics" --y near_acc --group model,seed --out "$out"
+expect_bad "emergence: non-numeric cell" "em_nonnum.tsv:4 (row 3), column far_acc: 'x'" "$out" -- \
+  "$HB" fit emergence --in "$b/em_nonnum.tsv" --y far_acc --group model,seed --out "$out"
+expect_bad "emergence: zero tokens" "em_zero.tsv:4 (row 3), column tokens" "$out" -- \
+  "$HB" fit emergence --in "$b/em_zero.tsv" --y far_acc --group model,seed --out "$out"
+expect_bad "emergence: fewer points than parameters" "em_few.tsv: rows 49-52, column far_acc" "$out" -- \
+  "$HB" fit emergence --in "$b/em_few.tsv" --y far_acc --group model,seed --out "$out"
+expect_bad "emergence: summary without the seed column" "--seed-col" "$out" -- \
+  "$HB" fit emergence --in "$metrics" --y far_acc --group model --summary-out "$out"
+
+echo "$cases cases, $failures failed"
+[ "$failures" -eq 0 ]

@@ -1,0 +1,199 @@
+/* Emergence fit: t50 recovered from noisy synthetic logistic curves (and its
+ * standard error calibrated over many curves), flat curves reported as
+ * not_risen with a lower bound instead of a number, curves still rising at
+ * the last checkpoint, risen before the first, or stepping between two;
+ * the threshold crossing; the per-hybrid summary rules. */
+#include <stdlib.h>
+
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+
+#include "hybench/fit.h"
+#include "testutil.h"
+
+#define NPT 16 /* checkpoints 1e7 .. 1e10, log-spaced */
+
+static void checkpoints(double *t) {
+  for (int i = 0; i < NPT; i++) t[i] = 1e7 * pow(1e3, i / (double)(NPT - 1));
+}
+
+static void logistic(double *y, const double *t, double lo, double hi, double t50, double s, double sd,
+                     gsl_rng *rng) {
+  for (int i = 0; i < NPT; i++)
+    y[i] = lo + (hi - lo) / (1 + exp(-(log(t[i]) - log(t50)) / s)) + (sd > 0 ? gsl_ran_gaussian(rng, sd) : 0);
+}
+
+static void test_recovery(gsl_rng *rng) {
+  double t[NPT], y[NPT];
+  checkpoints(t);
+  static const double t50s[] = {5e7, 3e8, 1e9, 2e9};
+  double max_rel = 0;
+  for (size_t c = 0; c < sizeof t50s / sizeof t50s[0]; c++) {
+    logistic(y, t, 0.05, 0.9, t50s[c], 0.5, 0.02, rng);
+    HbEmergeFit f;
+    hb_emergence_fit(&f, t, y, NPT, 0.01);
+    double rel = fabs(f.t50 / t50s[c] - 1), z = (f.t50 - t50s[c]) / f.t50_se;
+    max_rel = fmax(max_rel, rel);
+    printf("  t50 %.4g: fitted %.4g +- %.2g (rel err %.3f, z %+.2f), lo %.3f hi %.3f s %.3f, %s, %d iterations, "
+           "gsl %s\n",
+           t50s[c], f.t50, f.t50_se, rel, z, f.lo, f.hi, f.s, hb_emergence_status_name(f.status), f.iterations,
+           gsl_strerror(f.gsl_status));
+    CHECK(f.status == HB_EMERGE_OK, "t50 %g: status %s", t50s[c], hb_emergence_status_name(f.status));
+    CHECK(f.gsl_status == GSL_SUCCESS && f.iterations > 0, "t50 %g: GSL status recorded (%d)", t50s[c], f.gsl_status);
+    CHECK(rel < 0.15 && fabs(z) < 3.5, "t50 %g recovered as %g +- %g", t50s[c], f.t50, f.t50_se);
+    CHECK(isnan(f.t50_lower) && isnan(f.t50_upper), "an estimate carries no bounds");
+  }
+  printf("recovery: 4 curves (noise sd 0.02 on a 0.85 rise), max rel err of t50 %.3f\n", max_rel);
+
+  /* Calibration: over many curves, |t50 - true| < t(0.975, n - 4) se about
+   * 95% of the time (the delta-method se is approximate: allow 88%). */
+  const double tq = gsl_cdf_tdist_Pinv(0.975, NPT - 4);
+  int n_ok = 0, covered = 0;
+  double z_sum = 0;
+  for (int trial = 0; trial < 200; trial++) {
+    double t50 = 1e8 * pow(30, gsl_rng_uniform(rng));
+    logistic(y, t, 0.05, 0.9, t50, 0.5, 0.03, rng);
+    HbEmergeFit f;
+    hb_emergence_fit(&f, t, y, NPT, 0.01);
+    if (f.status != HB_EMERGE_OK) continue;
+    double z = (f.t50 - t50) / f.t50_se;
+    n_ok++;
+    z_sum += z;
+    covered += fabs(z) < tq;
+  }
+  printf("calibration: %d of 200 curves ok (t50 1e8..3e9, checkpoints 1e7..1e10), %.3f within %.3f se (nominal "
+         "0.95), mean z %+.3f\n",
+         n_ok, covered / (double)n_ok, tq, z_sum / n_ok);
+  CHECK(n_ok == 200, "every rising curve fitted (%d)", n_ok);
+  CHECK(covered >= 0.88 * n_ok && fabs(z_sum / n_ok) < 0.25, "se calibrated: %d of %d covered, mean z %.3f", covered,
+        n_ok, z_sum / n_ok);
+
+  /* Input order does not matter. */
+  logistic(y, t, 0.05, 0.9, 3e8, 0.5, 0.02, rng);
+  HbEmergeFit a, b;
+  hb_emergence_fit(&a, t, y, NPT, 0.01);
+  double tr[NPT], yr[NPT];
+  for (int i = 0; i < NPT; i++) tr[i] = t[NPT - 1 - i], yr[i] = y[NPT - 1 - i];
+  hb_emergence_fit(&b, tr, yr, NPT, 0.01);
+  CHECK(a.t50 == b.t50 && a.t50_se == b.t50_se, "reversed input gives the same fit (%.17g vs %.17g)", a.t50, b.t50);
+}
+
+static void test_not_risen(gsl_rng *rng) {
+  double t[NPT], y[NPT];
+  checkpoints(t);
+  HbEmergeFit f;
+  /* Flat noise. */
+  logistic(y, t, 0.05, 0.05, 1e9, 0.5, 0.02, rng);
+  hb_emergence_fit(&f, t, y, NPT, 0.01);
+  printf("flat curve: %s, t50 %g, t50_lower %.4g (last checkpoint %.4g), rise p %.2g, gsl %s\n",
+         hb_emergence_status_name(f.status), f.t50, f.t50_lower, t[NPT - 1], f.rise_p, gsl_strerror(f.gsl_status));
+  CHECK(f.status == HB_EMERGE_NOT_RISEN, "flat: status %s", hb_emergence_status_name(f.status));
+  CHECK(isnan(f.t50) && isnan(f.t50_se), "flat: no made-up t50 (%g)", f.t50);
+  CHECK(f.t50_lower == t[NPT - 1], "flat: lower bound is the last checkpoint (%g)", f.t50_lower);
+  CHECK(isnan(f.hi) && isnan(f.s), "flat: hi and s undetermined");
+  int nr = 0, ok = 0;
+  for (int trial = 0; trial < 100; trial++) {
+    logistic(y, t, 0.05, 0.05, 1e9, 0.5, 0.02, rng);
+    hb_emergence_fit(&f, t, y, NPT, 0.01);
+    nr += f.status == HB_EMERGE_NOT_RISEN;
+    ok += f.status == HB_EMERGE_OK;
+  }
+  printf("100 flat curves: %d not_risen, %d ok (false emergence), %d other\n", nr, ok, 100 - nr - ok);
+  CHECK(nr >= 95 && ok <= 2, "flat curves: %d not_risen, %d ok", nr, ok);
+
+  /* Exactly constant. */
+  for (int i = 0; i < NPT; i++) y[i] = 0.25;
+  hb_emergence_fit(&f, t, y, NPT, 0.01);
+  CHECK(f.status == HB_EMERGE_NOT_RISEN && f.lo == 0.25 && isnan(f.t50), "constant: %s lo %g",
+        hb_emergence_status_name(f.status), f.lo);
+
+  /* Starting to rise at the end: midpoint after the last checkpoint. */
+  logistic(y, t, 0.05, 0.9, 3e10, 0.5, 0.01, rng);
+  hb_emergence_fit(&f, t, y, NPT, 0.01);
+  printf("rise beginning at the end (t50 3e10 > last 1e10): %s, t50 %g, t50_lower %.4g\n",
+         hb_emergence_status_name(f.status), f.t50, f.t50_lower);
+  CHECK(f.status == HB_EMERGE_NOT_RISEN && isnan(f.t50) && f.t50_lower == t[NPT - 1], "late rise: %s",
+        hb_emergence_status_name(f.status));
+
+  /* Risen before the first checkpoint. */
+  logistic(y, t, 0.05, 0.9, 3e6, 0.5, 0.01, rng);
+  hb_emergence_fit(&f, t, y, NPT, 0.01);
+  printf("risen before the first checkpoint (t50 3e6 < 1e7): %s, t50_upper %.4g\n", hb_emergence_status_name(f.status),
+         f.t50_upper);
+  CHECK(f.status == HB_EMERGE_EARLY && isnan(f.t50) && f.t50_upper == t[0], "early: %s",
+        hb_emergence_status_name(f.status));
+
+  /* A step between two checkpoints: bracketed, no estimate. */
+  double t50 = sqrt(t[7] * t[8]);
+  logistic(y, t, 0.05, 0.9, t50, 0.01, 0.01, rng);
+  hb_emergence_fit(&f, t, y, NPT, 0.01);
+  printf("step between checkpoints 8 and 9 (t50 %.4g): %s, in [%.4g, %.4g]\n", t50, hb_emergence_status_name(f.status),
+         f.t50_lower, f.t50_upper);
+  CHECK(f.status == HB_EMERGE_UNRESOLVED && isnan(f.t50) && f.t50_lower <= t50 && t50 <= f.t50_upper,
+        "step: %s [%g, %g]", hb_emergence_status_name(f.status), f.t50_lower, f.t50_upper);
+}
+
+static void test_cross(void) {
+  const double t[] = {1e10, 1e8, 1e9}; /* any order */
+  const double y[] = {0.7, 0.1, 0.3};
+  int at_first;
+  double tc = hb_emergence_cross(t, y, 3, 0.5, &at_first);
+  double want = 1e9 * sqrt(10); /* halfway from 0.3 to 0.7, halfway in log tokens */
+  printf("threshold 0.5 on (1e8 0.1, 1e9 0.3, 1e10 0.7): crossing %.6g (want %.6g)\n", tc, want);
+  CHECK(fabs(tc / want - 1) < 1e-12 && !at_first, "crossing %.17g, want %.17g", tc, want);
+  tc = hb_emergence_cross(t, y, 3, 0.05, &at_first);
+  CHECK(tc == 1e8 && at_first, "already above at the first checkpoint: %g, at_first %d", tc, at_first);
+  tc = hb_emergence_cross(t, y, 3, 0.8, &at_first);
+  CHECK(isnan(tc) && !at_first, "never reached: %g", tc);
+}
+
+static HbEmergeFit fake(HbEmergeStatus status, double t50, double lower) {
+  HbEmergeFit f;
+  memset(&f, 0, sizeof f);
+  f.status = status;
+  f.t50 = status == HB_EMERGE_OK ? t50 : NAN;
+  f.t50_lower = lower;
+  return f;
+}
+
+static void test_summary(void) {
+  HbEmergeFit a = fake(HB_EMERGE_OK, 1e9, NAN), b = fake(HB_EMERGE_OK, 2e9, NAN), c = fake(HB_EMERGE_OK, 3e9, NAN);
+  HbEmergeFit nr = fake(HB_EMERGE_NOT_RISEN, NAN, 1e10), bad = fake(HB_EMERGE_FAILED, NAN, NAN);
+  HbEmergeSummary s;
+  const HbEmergeFit *all_ok[] = {&a, &b, &c};
+  const double tc[] = {1.5e9, 2.5e9, 3.5e9};
+  const int first[] = {0, 0, 0};
+  hb_emergence_summarize(&s, all_ok, tc, first, 3);
+  printf("summary, 3 ok seeds (1e9 2e9 3e9): %s mean %.4g sd %.4g, crossing mean %.4g\n", s.status, s.t50_mean, s.t50_sd,
+         s.t_cross_mean);
+  CHECK(strcmp(s.status, "ok") == 0 && fabs(s.t50_mean - 2e9) < 1 && fabs(s.t50_sd - 1e9) < 1, "all ok: mean %g sd %g",
+        s.t50_mean, s.t50_sd);
+  CHECK(s.t50_min == 1e9 && s.t50_max == 3e9 && isnan(s.t50_mean_lower), "min/max over ok seeds");
+  CHECK(s.n_cross == 3 && fabs(s.t_cross_mean - 2.5e9) < 1, "crossing mean %g", s.t_cross_mean);
+
+  const HbEmergeFit *mixed[] = {&a, &b, &nr};
+  hb_emergence_summarize(&s, mixed, NULL, NULL, 3);
+  printf("summary, 2 ok + 1 not risen (t50 > 1e10): %s, mean %g, mean >= %.4g\n", s.status, s.t50_mean,
+         s.t50_mean_lower);
+  CHECK(strcmp(s.status, "lower_bound") == 0 && isnan(s.t50_mean) && isnan(s.t50_sd), "partial: no mean");
+  CHECK(fabs(s.t50_mean_lower - (1e9 + 2e9 + 1e10) / 3) < 1, "mean lower bound %g", s.t50_mean_lower);
+  CHECK(s.n_ok == 2 && s.n_not_risen == 1 && s.t50_max == 2e9, "counts and min/max over ok seeds");
+
+  const HbEmergeFit *broken[] = {&a, &nr, &bad};
+  hb_emergence_summarize(&s, broken, NULL, NULL, 3);
+  CHECK(strcmp(s.status, "incomplete") == 0 && isnan(s.t50_mean) && isnan(s.t50_mean_lower) && s.n_other == 1,
+        "a failed seed: %s", s.status);
+}
+
+int main(void) {
+  gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(rng, 2024);
+  test_recovery(rng);
+  test_not_risen(rng);
+  test_cross();
+  test_summary();
+  gsl_rng_free(rng);
+  TEST_MAIN_END();
+}
