@@ -3,6 +3,7 @@
 
 #include "hybench/cli.h"
 #include "hybench/common.h"
+#include "hybench/dataset.h"
 #include "hybench/train.h"
 
 static const char USAGE[] =
@@ -19,6 +20,8 @@ int cmd_train(int argc, char **argv) {
   long seq_len = 128, batch = 32, tokens = 0, seed = 1, threads = 1, warmup = 50, log_every = 10;
   double lr = 3e-3, lr_min = -1, wd = 0.0, clip = 1.0, beta1 = 0.9, beta2 = 0.95;
   int resume = 0, quiet = 0;
+  const char *loss_mask = NULL, *eval_set = NULL;
+  long eval_every = 0, eval_far = 64;
   HbOpt opts[] = {
       {"model", HB_OPT_STR, &model, "model config file (models/*.conf)", 1},
       {"data", HB_OPT_STR, &data, "training token file (.tok)", 1},
@@ -37,6 +40,10 @@ int cmd_train(int argc, char **argv) {
       {"threads", HB_OPT_LONG, &threads, "OpenMP threads", 0},
       {"ckpt-at", HB_OPT_STR, &ckpt_at, "comma-separated token counts for checkpoints", 0},
       {"log-every", HB_OPT_LONG, &log_every, "steps between metrics.tsv rows", 0},
+      {"loss-mask", HB_OPT_STR, &loss_mask, "all | text+answers | answers (default: text+answers for datasets, all otherwise)", 0},
+      {"eval-set", HB_OPT_STR, &eval_set, "gen-data output evaluated during training into DIR/evals.tsv", 0},
+      {"eval-every", HB_OPT_COUNT, &eval_every, "tokens between evaluations (0: at checkpoints only)", 0},
+      {"eval-far", HB_OPT_LONG, &eval_far, "answers with evidence farther back than this are far (LongPPL)", 0},
       {"resume", HB_OPT_FLAG, &resume, "continue from DIR's latest checkpoint", 0},
       {"quiet", HB_OPT_FLAG, &quiet, "no progress line", 0},
       {0},
@@ -58,6 +65,14 @@ int cmd_train(int argc, char **argv) {
   o->lr = lr, o->lr_min = lr_min >= 0 ? lr_min : lr / 10, o->warmup_steps = warmup;
   o->total_steps = (tokens + seq_len * batch - 1) / (seq_len * batch);
   o->beta1 = beta1, o->beta2 = beta2, o->eps = 1e-8, o->weight_decay = wd, o->clip = clip;
+  if (!loss_mask) tc.loss_mask = dataset_exists(data) ? LOSS_MASK_TEXT_ANSWERS : LOSS_MASK_ALL;
+  else if (!strcmp(loss_mask, "all")) tc.loss_mask = LOSS_MASK_ALL;
+  else if (!strcmp(loss_mask, "text+answers")) tc.loss_mask = LOSS_MASK_TEXT_ANSWERS;
+  else if (!strcmp(loss_mask, "answers")) tc.loss_mask = LOSS_MASK_ANSWERS;
+  else hb_input_error("train --loss-mask", "'%s' is not all, text+answers or answers", loss_mask);
+  if (eval_every < 0) hb_input_error("train --eval-every", "must be >= 0");
+  if (eval_far < 0) hb_input_error("train --eval-far", "must be >= 0");
+  tc.eval_set = eval_set, tc.eval_every = eval_every, tc.eval_far = (int)eval_far;
   if (ckpt_at) train_parse_checkpoints(&tc, ckpt_at);
   else train_default_checkpoints(&tc);
   return train_run(&tc);

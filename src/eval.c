@@ -33,15 +33,16 @@ static void index_dependencies(const Dataset *ds, int32_t *dist_at, int8_t *dept
   }
 }
 
-void eval_dataset(EvalResult *r, Model *m, const Dataset *ds, int far, int batch) {
+void eval_predictor(EvalResult *r, LogitsFn predict, void *ctx, int V, const Dataset *ds, int far, int batch) {
   memset(r, 0, sizeof *r);
-  int T = ds->seq_len, V = m->cfg.vocab;
+  int T = ds->seq_len;
   size_t L = (size_t)T + 1;
   int32_t *dist_at = hb_malloc((size_t)ds->n_seqs * L * sizeof(int32_t));
   int8_t *depth_at = hb_malloc((size_t)ds->n_seqs * L);
   index_dependencies(ds, dist_at, depth_at);
   int32_t *inputs = hb_malloc((size_t)batch * T * sizeof(int32_t)), *targets = hb_malloc((size_t)batch * T * sizeof(int32_t));
   float *row_loss = hb_malloc((size_t)batch * T * sizeof(float));
+  float *logits = hb_malloc((size_t)batch * T * V * sizeof(float));
   for (long s0 = 0; s0 < ds->n_seqs; s0 += batch) {
     int B = (int)(ds->n_seqs - s0 < batch ? ds->n_seqs - s0 : batch);
     for (int b = 0; b < B; b++)
@@ -50,8 +51,8 @@ void eval_dataset(EvalResult *r, Model *m, const Dataset *ds, int far, int batch
         inputs[b * T + t] = (int32_t)ds->tokens.ids[at];
         targets[b * T + t] = (int32_t)ds->tokens.ids[at + 1];
       }
-    model_forward(m, inputs, NULL, B, T);
-    crossentropy_forward_backward(NULL, row_loss, m->a.logits, targets, (int64_t)B * T, V);
+    predict(ctx, logits, inputs, B, T, s0);
+    crossentropy_forward_backward(NULL, row_loss, logits, targets, (int64_t)B * T, V);
     for (int b = 0; b < B; b++)
       for (int t = 0; t < T; t++) {
         size_t at = (size_t)(s0 + b) * L + (size_t)t + 1; /* the target token */
@@ -59,7 +60,7 @@ void eval_dataset(EvalResult *r, Model *m, const Dataset *ds, int far, int batch
         double loss = row_loss[b * T + t];
         if (label == LABEL_TEXT) r->short_loss_sum += loss, r->n_short++;
         if (label != LABEL_ANSWER) continue;
-        int right = row_argmax(m->a.logits + ((size_t)b * T + t) * V, V) == targets[b * T + t];
+        int right = row_argmax(logits + ((size_t)b * T + t) * V, V) == targets[b * T + t];
         int d = dist_at[at];
         HB_ASSERT(d > 0, "dataset_load checked that every answer has its dependency row");
         r->answer_loss_sum += loss, r->n_answers++, r->answers_right += right;
@@ -70,7 +71,18 @@ void eval_dataset(EvalResult *r, Model *m, const Dataset *ds, int far, int batch
         if (depth_at[at] >= 0) r->depth_n[depth_at[at]]++, r->depth_right[depth_at[at]] += right;
       }
   }
-  free(dist_at), free(depth_at), free(inputs), free(targets), free(row_loss);
+  free(dist_at), free(depth_at), free(inputs), free(targets), free(row_loss), free(logits);
+}
+
+static void model_logits(void *ctx, float *logits, const int32_t *inputs, int B, int T, long first_seq) {
+  Model *m = ctx;
+  (void)first_seq;
+  model_forward(m, inputs, NULL, B, T);
+  memcpy(logits, m->a.logits, (size_t)B * T * m->cfg.vocab * sizeof(float));
+}
+
+void eval_dataset(EvalResult *r, Model *m, const Dataset *ds, int far, int batch) {
+  eval_predictor(r, model_logits, m, m->cfg.vocab, ds, far, batch);
 }
 
 static void row(FILE *fp, const char *prefix, const char *metric, long group, double value, long n) {
@@ -78,6 +90,11 @@ static void row(FILE *fp, const char *prefix, const char *metric, long group, do
 }
 
 static double ratio(double a, long n) { return n ? a / (double)n : NAN; }
+
+double eval_short_loss(const EvalResult *r) { return ratio(r->short_loss_sum, r->n_short); }
+double eval_longppl(const EvalResult *r) { return exp(ratio(r->far_loss_sum, r->n_far)); }
+double eval_far_acc(const EvalResult *r) { return ratio((double)r->far_right, r->n_far); }
+double eval_answer_acc(const EvalResult *r) { return ratio((double)r->answers_right, r->n_answers); }
 
 void eval_write_rows(FILE *fp, const char *prefix, const EvalResult *r) {
   row(fp, prefix, "short_loss", -1, ratio(r->short_loss_sum, r->n_short), r->n_short);

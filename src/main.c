@@ -15,6 +15,7 @@ static const Command commands[] = {
     {"gen-data", cmd_gendata, "generate a dataset split with planted long-range dependencies"},
     {"init", cmd_init, "write a randomly initialised checkpoint of a model config"},
     {"train", cmd_train, "train a model on a token file; metrics, checkpoints, resume"},
+    {"eval", cmd_eval, "short loss, LongPPL, retrieval and NIAH accuracy of a checkpoint on a dataset"},
     {"forward", cmd_forward, "logits (and gradients) of a checkpoint on a .npy batch (interop)"},
     {"tokens", cmd_tokens, "convert between token files and raw bytes / .npy"},
     {"bench", cmd_bench, "throughput benchmarks (bench step)"},

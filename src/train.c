@@ -9,9 +9,20 @@
 #include <unistd.h>
 
 #include "hybench/common.h"
+#include "hybench/dataset.h"
+#include "hybench/eval.h"
 #include "hybench/model.h"
 #include "hybench/rng.h"
 #include "hybench/tensorio.h"
+
+const char *loss_mask_name(LossMask m) {
+  switch (m) {
+  case LOSS_MASK_ALL: return "all";
+  case LOSS_MASK_TEXT_ANSWERS: return "text+answers";
+  case LOSS_MASK_ANSWERS: return "answers";
+  }
+  return "?";
+}
 
 static volatile sig_atomic_t stop_signal;
 static void on_stop_signal(int sig) { stop_signal = sig; }
@@ -64,10 +75,12 @@ static char *run_conf_text(const TrainConfig *tc, const ModelConfig *cfg) {
                    "model_file = %s\ndata = %s\nseq_len = %d\nbatch = %d\ntokens = %ld\nseed = %llu\n"
                    "threads = %d\nlr = %.9g\nlr_min = %.9g\nwarmup_steps = %ld\ntotal_steps = %ld\n"
                    "beta1 = %.9g\nbeta2 = %.9g\neps = %.9g\nweight_decay = %.9g\nclip = %.9g\nlog_every = %ld\n"
+                   "loss_mask = %s\neval_set = %s\neval_every = %ld\neval_far = %d\n"
                    "ckpt_at =",
                    tc->model_path, tc->data_path, tc->seq_len, tc->batch, tc->tokens, (unsigned long long)tc->seed,
                    tc->threads, o->lr, o->lr_min, o->warmup_steps, o->total_steps, o->beta1, o->beta2, o->eps,
-                   o->weight_decay, o->clip, tc->log_every);
+                   o->weight_decay, o->clip, tc->log_every, loss_mask_name(tc->loss_mask),
+                   tc->eval_set ? tc->eval_set : "none", tc->eval_every, tc->eval_far);
   for (int i = 0; i < tc->n_ckpt; i++) n += snprintf(s + n, cap - (size_t)n, "%s%ld", i ? "," : " ", tc->ckpt_at[i]);
   n += snprintf(s + n, cap - (size_t)n, "\n# model config\n");
   for (char *line = strtok(model_text, "\n"); line; line = strtok(NULL, "\n"))
@@ -189,10 +202,12 @@ static long latest_checkpoint(const TrainConfig *tc) {
 
 static const char METRICS_HEADER[] = "step\ttokens\tloss\tlr\tgrad_norm\ttokens_per_s\telapsed_s\n";
 
-/* Keeps the header and the complete rows up to `last_step`, atomically. */
-static void truncate_metrics(const char *path, long last_step) {
+static const char EVALS_HEADER_HEAD[] = "step\ttokens\tset\t";
+
+/* Keeps the header and the complete rows up to `last_step` (first column), atomically. */
+static void truncate_table(const char *path, const char *header, long last_step) {
   HbOut out = hb_out_open(path, "w");
-  fputs(METRICS_HEADER, out.fp);
+  fputs(header, out.fp);
   if (hb_file_exists(path)) {
     char *text = hb_read_file(path, NULL);
     char *line = strchr(text, '\n');
@@ -208,18 +223,81 @@ static void truncate_metrics(const char *path, long last_step) {
   hb_out_commit(&out);
 }
 
-/* ---------- the loop ---------- */
+/* ---------- data ---------- */
 
-static void sample_batch(int32_t *inputs, int32_t *targets, const HbTokens *data, HbRng *rng, int B, int T) {
-  uint64_t n_starts = data->count - (uint64_t)T;
+/* Training batches: random windows of a token stream, or random whole
+ * sequences of a dataset with the loss mask applied to their targets. */
+typedef struct {
+  int is_dataset;
+  HbTokens stream;
+  Dataset ds;
+  LossMask mask;
+} TrainData;
+
+static void data_open(TrainData *d, const TrainConfig *tc, int vocab) {
+  memset(d, 0, sizeof *d);
+  d->mask = tc->loss_mask;
+  d->is_dataset = dataset_exists(tc->data_path);
+  if (d->is_dataset) {
+    dataset_load(&d->ds, tc->data_path, vocab);
+    if (d->ds.seq_len != tc->seq_len)
+      hb_input_error("train --seq-len", "%d, but the dataset %s holds sequences of seq_len %d", tc->seq_len,
+                     tc->data_path, d->ds.seq_len);
+    return;
+  }
+  if (tc->loss_mask != LOSS_MASK_ALL)
+    hb_input_error("train --loss-mask", "%s needs a gen-data dataset; %s is a plain token file", loss_mask_name(tc->loss_mask),
+                   tc->data_path);
+  hb_tokens_read(&d->stream, tc->data_path, (uint32_t)vocab);
+  if (d->stream.count < (uint64_t)tc->seq_len + 2)
+    hb_input_error(tc->data_path, "count: %llu tokens, fewer than seq_len + 2 = %d", (unsigned long long)d->stream.count,
+                   tc->seq_len + 2);
+}
+
+static void data_close(TrainData *d) {
+  if (d->is_dataset) dataset_free(&d->ds);
+  else hb_tokens_free(&d->stream);
+}
+
+static int target_counts(LossMask mask, uint32_t label) {
+  switch (mask) {
+  case LOSS_MASK_ALL: return 1;
+  case LOSS_MASK_TEXT_ANSWERS: return label != LABEL_PLANTED;
+  case LOSS_MASK_ANSWERS: return label == LABEL_ANSWER;
+  }
+  return 1;
+}
+
+static void sample_batch(int32_t *inputs, int32_t *targets, const TrainData *d, HbRng *rng, int B, int T) {
   for (int b = 0; b < B; b++) {
-    uint64_t start = rng_below(rng, n_starts);
+    const uint32_t *ids, *labels = NULL;
+    if (d->is_dataset) {
+      uint64_t seq = rng_below(rng, (uint64_t)d->ds.n_seqs);
+      ids = d->ds.tokens.ids + seq * (uint64_t)(T + 1);
+      labels = d->ds.labels.ids + seq * (uint64_t)(T + 1);
+    } else {
+      ids = d->stream.ids + rng_below(rng, d->stream.count - (uint64_t)T);
+    }
     for (int t = 0; t < T; t++) {
-      inputs[b * T + t] = (int32_t)data->ids[start + t];
-      targets[b * T + t] = (int32_t)data->ids[start + t + 1];
+      inputs[b * T + t] = (int32_t)ids[t];
+      int counts = !labels || target_counts(d->mask, labels[t + 1]);
+      targets[b * T + t] = counts ? (int32_t)ids[t + 1] : -1;
     }
   }
 }
+
+/* ---------- evaluation during training ---------- */
+
+static void evaluate_into(FILE *evals, Model *m, const Dataset *set, const TrainConfig *tc, long step, long tokens) {
+  EvalResult r;
+  eval_dataset(&r, m, set, tc->eval_far, tc->batch);
+  char prefix[1200];
+  snprintf(prefix, sizeof prefix, "%ld\t%ld\t%s\t", step, tokens, tc->eval_set);
+  eval_write_rows(evals, prefix, &r);
+  fflush(evals);
+}
+
+/* ---------- the loop ---------- */
 
 static void format_duration(char *buf, size_t n, double s) {
   if (s < 60) snprintf(buf, n, "%.0fs", s);
@@ -235,12 +313,6 @@ static void print_progress(long step, long total, long tokens, double loss, doub
   fflush(stderr);
 }
 
-static void check_data(const TrainConfig *tc, const HbTokens *data) {
-  if (data->count < (uint64_t)tc->seq_len + 2)
-    hb_input_error(tc->data_path, "count: %llu tokens, fewer than seq_len + 2 = %d", (unsigned long long)data->count,
-                   tc->seq_len + 2);
-}
-
 static int next_checkpoint_index(const TrainConfig *tc, long tokens_done) {
   int i = 0;
   while (i < tc->n_ckpt && tc->ckpt_at[i] <= tokens_done) i++;
@@ -251,9 +323,12 @@ int train_run(const TrainConfig *tc) {
   omp_set_num_threads(tc->threads);
   ModelConfig cfg;
   config_load(&cfg, tc->model_path);
-  HbTokens data;
-  hb_tokens_read(&data, tc->data_path, (uint32_t)cfg.vocab);
-  check_data(tc, &data);
+  TrainData data;
+  data_open(&data, tc, cfg.vocab);
+  Dataset eval_set;
+  if (tc->eval_set) {
+    dataset_load(&eval_set, tc->eval_set, cfg.vocab);
+  }
   hb_mkdir_p(tc->out_dir);
   char path[1024], ckdir[1024];
   snprintf(ckdir, sizeof ckdir, "%s/checkpoints", tc->out_dir);
@@ -283,10 +358,20 @@ int train_run(const TrainConfig *tc) {
   }
   write_text_atomic(path, conf);
   free(conf);
-  truncate_metrics(metrics_path, rs.opt.step);
-
+  truncate_table(metrics_path, METRICS_HEADER, rs.opt.step);
   FILE *metrics = fopen(metrics_path, "a");
   if (!metrics) hb_input_error(metrics_path, "cannot open for appending: %s", strerror(errno));
+  FILE *evals = NULL;
+  char evals_path[1024];
+  snprintf(evals_path, sizeof evals_path, "%s/evals.tsv", tc->out_dir);
+  if (tc->eval_set) {
+    char header[256];
+    snprintf(header, sizeof header, "%s%s\n", EVALS_HEADER_HEAD, EVAL_HEADER_TAIL);
+    truncate_table(evals_path, header, rs.opt.step);
+    evals = fopen(evals_path, "a");
+    if (!evals) hb_input_error(evals_path, "cannot open for appending: %s", strerror(errno));
+    if (rs.opt.step == 0) evaluate_into(evals, &rs.model, &eval_set, tc, 0, 0);
+  }
 
   int B = tc->batch, T = tc->seq_len;
   long total_steps = steps_for(tc, tc->tokens), per_step = (long)B * T;
@@ -327,6 +412,8 @@ int train_run(const TrainConfig *tc) {
       t_last_print = now;
     }
     int at_ckpt = ckpt_index < tc->n_ckpt && tokens >= tc->ckpt_at[ckpt_index];
+    int at_eval = tc->eval_every > 0 && tokens / tc->eval_every != (tokens - per_step) / tc->eval_every;
+    if (evals && (at_eval || at_ckpt || step == total_steps)) evaluate_into(evals, &rs.model, &eval_set, tc, step, tokens);
     while (ckpt_index < tc->n_ckpt && tokens >= tc->ckpt_at[ckpt_index]) ckpt_index++;
     if (at_ckpt || step == total_steps || stop_signal) {
       rs.elapsed = elapsed;
@@ -342,6 +429,10 @@ int train_run(const TrainConfig *tc) {
   }
   if (show_progress) fputc('\n', stderr);
   fclose(metrics);
+  if (evals) {
+    fclose(evals);
+    dataset_free(&eval_set);
+  }
   if (exit_code == 0) {
     snprintf(path, sizeof path, "%s/done", tc->out_dir);
     char done[128];
@@ -351,6 +442,6 @@ int train_run(const TrainConfig *tc) {
   free(inputs), free(targets);
   optim_free(&rs.opt);
   model_free(&rs.model);
-  hb_tokens_free(&data);
+  data_close(&data);
   return exit_code;
 }

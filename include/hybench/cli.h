@@ -32,6 +32,7 @@ int hb_opt_given(const HbOpt *opts, const char *name);
 /* Subcommands: each returns the process exit code. */
 int cmd_gendata(int argc, char **argv);
 int cmd_init(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_forward(int argc, char **argv);
 int cmd_bench(int argc, char **argv);

@@ -26,8 +26,20 @@ typedef struct {
   long depth_n[EVAL_DEPTHS], depth_right[EVAL_DEPTHS];
 } EvalResult;
 
-/* Runs the model over every sequence of the dataset in batches of `batch`. */
+/* Something that predicts: fills logits (B*T, V) for inputs (B, T), the
+ * sequences first_seq .. first_seq + B - 1 of the dataset. A model is one;
+ * tests plug in oracles and context-free baselines. */
+typedef void (*LogitsFn)(void *ctx, float *logits, const int32_t *inputs, int B, int T, long first_seq);
+
+/* Scores every sequence of the dataset, `batch` sequences per call. */
+void eval_predictor(EvalResult *r, LogitsFn predict, void *ctx, int vocab, const Dataset *ds, int far, int batch);
+/* eval_predictor with the model's forward pass. */
 void eval_dataset(EvalResult *r, Model *m, const Dataset *ds, int far, int batch);
+/* The summary numbers of a result (NaN when nothing was counted). */
+double eval_short_loss(const EvalResult *r);
+double eval_longppl(const EvalResult *r);
+double eval_far_acc(const EvalResult *r);
+double eval_answer_acc(const EvalResult *r);
 /* Appends the metric rows "<prefix>metric\tgroup\tvalue\tn\n" (prefix holds
  * the identifying columns, tab-terminated). */
 void eval_write_rows(FILE *fp, const char *prefix, const EvalResult *r);

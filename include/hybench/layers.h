@@ -19,7 +19,7 @@
  * from the exponent bits. */
 static inline float hb_expf(float x) {
   x = x < -87.3f ? -87.3f : (x > 88.3f ? 88.3f : x);
-  float n = __builtin_roundf(x * 1.44269504088896341f);
+  float n = __builtin_rintf(x * 1.44269504088896341f); /* rint, not round: it vectorises */
   float r = x - n * 0.693145751953125f;
   r = r - n * 1.428606765330187045e-06f;
   float p = 1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 + r * (1.0f / 720))))));

@@ -5,8 +5,20 @@
  *   DIR/checkpoints/tokN.safetensors        weights at N training tokens
  *   DIR/checkpoints/tokN.optim.safetensors  Adam moments, step, RNG states
  *   DIR/done                     written last: the run finished
+ *   DIR/evals.tsv                with --eval-set: step, tokens, set, metric, group,
+ *                                value, n (metrics of include/hybench/eval.h)
  * A run resumed from its latest checkpoint continues bit for bit as if it had
- * never stopped (same thread count). */
+ * never stopped (same thread count).
+ *
+ * Data: a plain token file is read as one stream (random windows of T + 1
+ * tokens, every target counts). A gen-data output (FILE.info beside it) is
+ * read as sequences of T + 1 tokens (random whole sequences) and the loss
+ * mask chooses which targets count, by their label:
+ *   all            every target
+ *   text+answers   haystack text and answers; the planted random draws
+ *                  (facts, keys, queries), which no context can predict, are
+ *                  masked (the default for datasets, DESIGN.md section 8)
+ *   answers        only the answers */
 #ifndef HYBENCH_TRAIN_H
 #define HYBENCH_TRAIN_H
 
@@ -16,6 +28,9 @@
 #include "hybench/optim.h"
 
 #define HB_MAX_CKPTS 256
+
+typedef enum { LOSS_MASK_ALL, LOSS_MASK_TEXT_ANSWERS, LOSS_MASK_ANSWERS } LossMask;
+const char *loss_mask_name(LossMask m);
 
 typedef struct {
   const char *model_path;
@@ -30,6 +45,10 @@ typedef struct {
   long log_every;  /* steps between metrics rows */
   int resume;
   int quiet;       /* no progress line even on a terminal */
+  LossMask loss_mask;
+  const char *eval_set;  /* gen-data output evaluated during training, or NULL */
+  long eval_every;       /* tokens between evaluations (0: at checkpoints only) */
+  int eval_far;          /* distance beyond which an answer is "far" (LongPPL) */
 } TrainConfig;
 
 /* Fills ckpt_at with the default schedule: 4 per decade of tokens from 1% of

@@ -1,0 +1,48 @@
+/* `hybench eval`: the metrics of include/hybench/eval.h for one checkpoint. */
+#include <omp.h>
+#include <string.h>
+
+#include "hybench/cli.h"
+#include "hybench/common.h"
+#include "hybench/eval.h"
+
+int cmd_eval(int argc, char **argv) {
+  const char *ckpt = NULL, *set = NULL, *out = NULL;
+  long far = 64, batch = 32, threads = 1;
+  HbOpt opts[] = {
+      {"ckpt", HB_OPT_STR, &ckpt, "checkpoint (.safetensors)", 1},
+      {"set", HB_OPT_STR, &set, "gen-data output to evaluate on", 1},
+      {"far", HB_OPT_LONG, &far, "answers with evidence farther back than this are far (LongPPL, far_acc)", 0},
+      {"batch", HB_OPT_LONG, &batch, "sequences per forward pass", 0},
+      {"threads", HB_OPT_LONG, &threads, "OpenMP threads", 0},
+      {"out", HB_OPT_STR, &out, "write the TSV here instead of stdout", 0},
+      {0},
+  };
+  hb_parse_args("eval",
+                "eval --ckpt F.safetensors --set DATA [--far N] [--out F.tsv]\n\n"
+                "Short loss, LongPPL and accuracy on far answers, accuracy per distance bucket and per\n"
+                "NIAH depth; one TSV row per metric: ckpt, set, metric, group, value, n.",
+                opts, argc, argv);
+  if (far < 0 || batch < 1 || threads < 1) hb_input_error("eval", "--far must be >= 0, --batch and --threads >= 1");
+  omp_set_num_threads((int)threads);
+  Model m;
+  model_load(&m, ckpt);
+  Dataset ds;
+  dataset_load(&ds, set, m.cfg.vocab);
+  EvalResult r;
+  eval_dataset(&r, &m, &ds, (int)far, (int)batch);
+  HbOut o = {0};
+  FILE *fp = stdout;
+  if (out) {
+    o = hb_out_open(out, "w");
+    fp = o.fp;
+  }
+  fprintf(fp, "ckpt\tset\t%s\n", EVAL_HEADER_TAIL);
+  char prefix[2100];
+  snprintf(prefix, sizeof prefix, "%s\t%s\t", ckpt, set);
+  eval_write_rows(fp, prefix, &r);
+  if (out) hb_out_commit(&o);
+  dataset_free(&ds);
+  model_free(&m);
+  return 0;
+}

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# gen-data, train on a dataset with a loss mask, eval: end to end on a small
+# Markov-haystack task; and bad dataset specs, each one line naming the file
+# and field, exit 2, no output left behind.
+set -euo pipefail
+HB=${HB:-bin/hybench}
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+failures=0; cases=0
+
+expect_bad() { # description needle output -- command...
+  local what=$1 needle=$2 output=$3; shift 4
+  cases=$((cases + 1))
+  local status=0
+  "$@" >"$work/stdout" 2>"$work/stderr" || status=$?
+  local problem=""
+  [ "$status" -eq 2 ] || problem="exit $status (want 2)"
+  [ "$(wc -l < "$work/stderr")" -eq 1 ] || problem="$problem; $(wc -l < "$work/stderr") stderr lines"
+  grep -qF -- "$needle" "$work/stderr" || problem="$problem; stderr lacks '$needle'"
+  if compgen -G "$output*" >/dev/null; then problem="$problem; left $(compgen -G "$output*" | head -1)"; fi
+  if [ -n "$problem" ]; then failures=$((failures + 1)); echo "FAIL $what: $problem"; cat "$work/stderr"
+  else echo "ok   $what: $(cat "$work/stderr")"; fi
+}
+
+spec() { # extra lines
+  printf 'name = t\nhaystack = markov\nseq_len = 64\nn_train = 400\nn_val = 64\nvocab = 314\n'
+  printf 'onehop_keys = 4\nonehop_values = 4\nkv_density = 8\ndist_min = 6\ndist_max = 40\n'
+  printf '%s\n' "$@"
+}
+spec > "$work/good.conf"
+spec "colour = blue" > "$work/unknown.conf"
+expect_bad "spec: unknown key" "unknown.conf:12: colour: unknown key" "$work/o1" -- \
+  $HB gen-data --spec "$work/unknown.conf" --out "$work/o1"
+spec | sed 's/dist_max = 40/dist_max = 90/' > "$work/far.conf"
+expect_bad "spec: distance larger than the context" "dist_max" "$work/o2" -- $HB gen-data --spec "$work/far.conf" --out "$work/o2"
+spec | sed 's/kv_density = 8/kv_density = 120/' > "$work/dense.conf"
+expect_bad "spec: density too high to place" "kv_density" "$work/o3" -- $HB gen-data --spec "$work/dense.conf" --out "$work/o3"
+spec | sed 's/vocab = 314/vocab = 300/' > "$work/vocab.conf"
+expect_bad "spec: vocab that does not match" "vocab: 300, but the spec's tokens need exactly 314" "$work/o4" -- \
+  $HB gen-data --spec "$work/vocab.conf" --out "$work/o4"
+printf 'name = k\nhaystack = kjv\nseq_len = 64\nvocab = 256\n' > "$work/kjv.conf"
+expect_bad "spec: missing haystack package" "haystack: kjv needs the Debian package bible-kjv" "$work/o5" -- \
+  env HB_BIBLE=/nonexistent/bible $HB gen-data --spec "$work/kjv.conf" --out "$work/o5"
+expect_bad "gen-data: bad split" "--split" "$work/o6" -- $HB gen-data --spec "$work/good.conf" --split dev --out "$work/o6"
+
+echo "end to end: gen-data -> train (answers mask) -> eval"
+$HB gen-data --spec "$work/good.conf" --split train --seed 1 --out "$work/train.tok" >/dev/null
+$HB gen-data --spec "$work/good.conf" --split val --seed 2 --out "$work/val.tok" >/dev/null
+cat > "$work/m.conf" <<'CONF'
+name = m
+vocab = 314
+d_model = 32
+n_heads = 2
+head_dim = 16
+mlp_hidden = 64
+pattern = SF
+window = 4
+CONF
+sed 's/vocab = 314/vocab = 256/' "$work/m.conf" > "$work/m256.conf"
+expect_bad "train: model vocab differs from the dataset's" "vocab: the dataset needs vocab 314, the model has 256" "$work/r0/done" -- \
+  $HB train --model "$work/m256.conf" --data "$work/train.tok" --seq-len 64 --tokens 1000 --out "$work/r0" --quiet
+expect_bad "train: seq-len differs from the dataset's" "--seq-len" "$work/r1/done" -- \
+  $HB train --model "$work/m.conf" --data "$work/train.tok" --seq-len 32 --tokens 1000 --out "$work/r1" --quiet
+$HB train --model "$work/m.conf" --data "$work/train.tok" --seq-len 64 --batch 8 --tokens 20000 --loss-mask answers \
+  --eval-set "$work/val.tok" --eval-every 10000 --eval-far 8 --threads 1 --out "$work/run" --quiet
+grep -q "loss_mask = answers" "$work/run/run.conf"
+rows=$(awk -F'\t' '$4 == "far_acc"' "$work/run/evals.tsv" | wc -l)
+[ "$rows" -ge 3 ] || { echo "expected evaluations at 0, 10k, 20k tokens; got $rows far_acc rows"; exit 1; }
+ck=$(ls "$work"/run/checkpoints/tok*[0-9].safetensors | sort | tail -1)
+$HB eval --ckpt "$ck" --set "$work/val.tok" --far 8 --out "$work/eval.tsv"
+head -1 "$work/eval.tsv" | grep -q "^ckpt	set	metric	group	value	n$"
+for metric in short_loss longppl far_acc near_acc acc_dist; do
+  grep -q "	$metric	" "$work/eval.tsv" || { echo "eval.tsv lacks $metric"; exit 1; }
+done
+# The last evaluation during training and the standalone eval agree.
+a=$(awk -F'\t' '$4 == "far_acc" {v = $6} END {print v}' "$work/run/evals.tsv")
+b=$(awk -F'\t' '$3 == "far_acc" {print $5}' "$work/eval.tsv")
+[ "$a" = "$b" ] || { echo "far_acc during training $a, standalone eval $b"; exit 1; }
+echo "  far_acc $a (training and standalone agree)"
+echo "$((cases - failures + 1)) passed, $failures failed"
+[ "$failures" -eq 0 ]
