@@ -68,6 +68,14 @@ static void validate(ModelConfig *cfg, const char *origin) {
                    cfg->window);
   if (!(cfg->init_std > 0 && cfg->init_std < 10))
     hb_input_error(origin, "init_std: %g is outside (0, 10)", cfg->init_std);
+  if (strchr(cfg->pattern, 'M')) {
+    require_positive(cfg->expand, "expand", origin);
+    require_positive(cfg->state_size, "state_size", origin);
+    require_positive(cfg->mamba_head_dim, "mamba_head_dim", origin);
+    if ((cfg->expand * cfg->d_model) % cfg->mamba_head_dim != 0)
+      hb_input_error(origin, "mamba_head_dim: %d does not divide d_inner = expand x d_model = %d", cfg->mamba_head_dim,
+                     cfg->expand * cfg->d_model);
+  }
   if (cfg->n_heads * cfg->head_dim > 1 << 16)
     hb_input_error(origin, "n_heads: n_heads x head_dim = %d is implausibly large", cfg->n_heads * cfg->head_dim);
 }

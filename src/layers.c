@@ -135,23 +135,28 @@ void conv1d_causal_backward(float *dx, float *dw, float *dbias, const float *dy,
         for (int c = 0; c < Cc; c++) dxr[c] += w[(int64_t)c * K + k] * dyr[c];
       }
     }
-  /* Per channel, the sums over (b, t) run in a fixed order: same result for any thread count. */
+  /* Per channel, the sums over (b, t) run in a fixed order: same result for any thread count.
+   * Channels go in groups of 16 (one cache line of each row) so rows are read once per group. */
+  HB_ASSERT(K <= 16, "conv kernels are short (4 here)");
 #pragma omp parallel for schedule(static)
-  for (int c = 0; c < Cc; c++) {
-    float db = 0;
-    float acc[16] = {0};
-    HB_ASSERT(K <= 16, "conv kernels are short (4 here)");
+  for (int c0 = 0; c0 < Cc; c0 += 16) {
+    int nc = Cc - c0 < 16 ? Cc - c0 : 16;
+    float db[16] = {0}, acc[16][16] = {{0}};
     for (int b = 0; b < B; b++)
       for (int t = 0; t < T; t++) {
-        float g = dy[((int64_t)b * T + t) * Cc + c];
-        db += g;
+        const float *g = dy + ((int64_t)b * T + t) * Cc + c0;
+        for (int c = 0; c < nc; c++) db[c] += g[c];
         for (int k = 0; k < K; k++) {
           int src = t - (K - 1) + k;
-          if (src >= 0) acc[k] += g * x[((int64_t)b * T + src) * Cc + c];
+          if (src < 0) continue;
+          const float *xr = x + ((int64_t)b * T + src) * Cc + c0;
+          for (int c = 0; c < nc; c++) acc[k][c] += g[c] * xr[c];
         }
       }
-    if (dbias) dbias[c] += db;
-    for (int k = 0; k < K; k++) dw[(int64_t)c * K + k] += acc[k];
+    for (int c = 0; c < nc; c++) {
+      if (dbias) dbias[c0 + c] += db[c];
+      for (int k = 0; k < K; k++) dw[(int64_t)(c0 + c) * K + k] += acc[k][c];
+    }
   }
 }
 

@@ -2,8 +2,11 @@
 #include "hybench/mixer.h"
 
 extern const MixerOps attention_full_ops, attention_sliding_ops;
+extern const MixerOps lightning_ops;
+extern const MixerOps mamba2_ops;
+extern const MixerOps gdn_ops;
 
-static const MixerOps *const MIXERS[] = {&attention_full_ops, &attention_sliding_ops};
+static const MixerOps *const MIXERS[] = {&attention_full_ops, &attention_sliding_ops, &lightning_ops, &mamba2_ops, &gdn_ops};
 
 const MixerOps *mixer_ops(char letter) {
   for (size_t i = 0; i < sizeof MIXERS / sizeof MIXERS[0]; i++)

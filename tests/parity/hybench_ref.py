@@ -19,9 +19,9 @@ Mixers, one function per layer kind (MIXERS below); adding a kind = one mixer fu
 one entry in MIXER_PARAMS giving its tensor names and shapes:
     F  full causal attention          key j allowed for query t iff j <= t
     S  sliding-window attention       allowed iff t - w < j <= t (w keys, itself included)
-    L  Lightning linear attention     UNTESTED against the engine (no C side yet)
-    M  Mamba-2                        UNTESTED against the engine (no C side yet)
-    G  Gated DeltaNet                 UNTESTED against the engine (no C side yet)
+    L  Lightning linear attention
+    M  Mamba-2
+    G  Gated DeltaNet
 
 Conventions chosen where DESIGN.md is silent (written down here so that a mismatch with the
 engine is a visible, discussable difference, not a hidden one):
@@ -425,7 +425,7 @@ def causal_depthwise_conv(x, w, b=None):
 
 
 def lightning_mixer(u, p, pre, cfg, stats=None):
-    """Lightning linear attention (UNTESTED against the engine). Sequential recurrence:
+    """Lightning linear attention. Sequential recurrence:
     S_t = lambda_h S_{t-1} + k_t^T v_t,  o_t = q_t S_t,  S: [dh, dh] per head."""
     H, dh = cfg.n_heads, cfg.head_dim
     B, T, _ = u.shape
@@ -446,7 +446,7 @@ def lightning_mixer(u, p, pre, cfg, stats=None):
 
 
 def mamba2_mixer(u, p, pre, cfg, stats=None):
-    """Mamba-2 (UNTESTED against the engine). Sequential scan, one group:
+    """Mamba-2. Sequential scan, one group:
     a_t = exp(-dt_t exp(A_log_h)), S_t = a_t S_{t-1} + dt_t x_t B_t^T, y_t = S_t C_t + D_h x_t."""
     B, T, _ = u.shape
     di, N, P = cfg.d_inner, cfg.state_size, cfg.mamba_head_dim
@@ -476,7 +476,7 @@ def l2_normalize(x, eps=L2_EPS):
 
 
 def gdn_mixer(u, p, pre, cfg, stats=None):
-    """Gated DeltaNet (UNTESTED against the engine). Sequential recurrence, S: [dv, dk]:
+    """Gated DeltaNet. Sequential recurrence, S: [dv, dk]:
     S_t = alpha_t S_{t-1} (I - beta_t k_t k_t^T) + beta_t v_t k_t^T,  o_t = S_t q_t."""
     B, T, _ = u.shape
     H, dh = cfg.n_heads, cfg.head_dim
@@ -507,7 +507,7 @@ def gdn_mixer(u, p, pre, cfg, stats=None):
 
 MIXERS = {"F": full_attention_mixer, "S": sliding_attention_mixer, "L": lightning_mixer,
           "M": mamba2_mixer, "G": gdn_mixer}
-TESTED_AGAINST_ENGINE = {"F", "S"}
+TESTED_AGAINST_ENGINE = {"F", "S", "L", "M", "G"}
 
 
 # --------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ set -euo pipefail
 PYTHON=${PYTHON:-/usr/bin/python3}
 HYBENCH=${HYBENCH:-bin/hybench}
 DIR=tests/parity
-MODELS=(ffff sssf_w16 sssf_w16_nope)
+MODELS=(ffff sssf_w16 sssf_w16_nope lllf mmmf gggf slmgf)
 
 if [ ! -f "$DIR/check_parity.py" ]; then
   echo "run.sh: run from the repository root" >&2
