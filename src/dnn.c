@@ -19,7 +19,8 @@ typedef struct {
   int64_t batch, M, K, N;
   int trans_a, trans_b, accumulate;
   dnnl_primitive_t prim;
-  dnnl_memory_t a_mem, b_mem, dst_mem;
+  dnnl_memory_t a_mem, b_mem, dst_mem, scratch_mem;
+  size_t scratch_bytes;
 } MatmulOp;
 
 static dnnl_engine_t engine;
@@ -27,6 +28,11 @@ static dnnl_stream_t stream;
 static MatmulOp *ops;
 static int n_ops, cap_ops;
 static double matmul_seconds;
+/* One scratchpad for all primitives (user scratchpad mode): calls run one at
+ * a time, and a buffer that lives for the process avoids the fresh pages a
+ * per-call allocation would fault in on every step. */
+static void *scratchpad;
+static size_t scratchpad_bytes;
 
 void dnn_init(void) {
   if (engine) return;
@@ -40,8 +46,12 @@ void dnn_shutdown(void) {
     dnnl_memory_destroy(ops[i].a_mem);
     dnnl_memory_destroy(ops[i].b_mem);
     dnnl_memory_destroy(ops[i].dst_mem);
+    dnnl_memory_destroy(ops[i].scratch_mem);
   }
   free(ops);
+  free(scratchpad);
+  scratchpad = NULL;
+  scratchpad_bytes = 0;
   ops = NULL;
   n_ops = cap_ops = 0;
   if (stream) dnnl_stream_destroy(stream);
@@ -80,6 +90,7 @@ static void build_op(MatmulOp *op) {
   DNNL_CHECK(dnnl_matmul_desc_init(&desc, &a_md, &b_md, NULL, &dst_md), shape);
   dnnl_primitive_attr_t attr;
   DNNL_CHECK(dnnl_primitive_attr_create(&attr), shape);
+  DNNL_CHECK(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), shape);
   if (op->accumulate) {
     dnnl_post_ops_t post_ops;
     DNNL_CHECK(dnnl_post_ops_create(&post_ops), shape);
@@ -90,6 +101,10 @@ static void build_op(MatmulOp *op) {
   dnnl_primitive_desc_t pd;
   DNNL_CHECK(dnnl_primitive_desc_create(&pd, &desc, attr, engine, NULL), shape);
   DNNL_CHECK(dnnl_primitive_attr_destroy(attr), shape);
+  const dnnl_memory_desc_t *scratch_md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+  HB_ASSERT(scratch_md != NULL, "user scratchpad mode always reports a scratchpad descriptor");
+  op->scratch_bytes = dnnl_memory_desc_get_size(scratch_md);
+  DNNL_CHECK(dnnl_memory_create(&op->scratch_mem, scratch_md, engine, DNNL_MEMORY_NONE), shape);
   DNNL_CHECK(dnnl_primitive_create(&op->prim, pd), shape);
   DNNL_CHECK(dnnl_primitive_desc_destroy(pd), shape);
   /* Memory objects without data: the handle is set on every call. */
@@ -130,9 +145,17 @@ void dnn_matmul(float *dst, const float *a, const float *b, int64_t batch, int64
   DNNL_CHECK(dnnl_memory_set_data_handle(op->a_mem, (void *)a), shape);
   DNNL_CHECK(dnnl_memory_set_data_handle(op->b_mem, (void *)b), shape);
   DNNL_CHECK(dnnl_memory_set_data_handle(op->dst_mem, dst), shape);
-  dnnl_exec_arg_t args[3] = {
-      {DNNL_ARG_SRC, op->a_mem}, {DNNL_ARG_WEIGHTS, op->b_mem}, {DNNL_ARG_DST, op->dst_mem}};
-  DNNL_CHECK(dnnl_primitive_execute(op->prim, stream, 3, args), shape);
+  if (op->scratch_bytes > scratchpad_bytes) {
+    free(scratchpad);
+    scratchpad = hb_aligned_alloc(op->scratch_bytes);
+    scratchpad_bytes = op->scratch_bytes;
+  }
+  DNNL_CHECK(dnnl_memory_set_data_handle(op->scratch_mem, scratchpad), shape);
+  dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, op->a_mem},
+                             {DNNL_ARG_WEIGHTS, op->b_mem},
+                             {DNNL_ARG_DST, op->dst_mem},
+                             {DNNL_ARG_SCRATCHPAD, op->scratch_mem}};
+  DNNL_CHECK(dnnl_primitive_execute(op->prim, stream, 4, args), shape);
   DNNL_CHECK(dnnl_stream_wait(stream), shape);
   matmul_seconds += hb_now_seconds() - t0;
 }
