@@ -108,3 +108,90 @@ void eval_write_rows(FILE *fp, const char *prefix, const EvalResult *r) {
   for (int k = 0; k < EVAL_DEPTHS; k++)
     if (r->depth_n[k]) row(fp, prefix, "niah_acc", 10L * k, ratio((double)r->depth_right[k], r->depth_n[k]), r->depth_n[k]);
 }
+
+/* ---------- LongPPL, LSD form ---------- */
+
+/* log p(target) of row r of logits (V). */
+static double row_logprob(const float *logits, int V, int target) {
+  float mx = logits[0];
+  for (int v = 1; v < V; v++) mx = logits[v] > mx ? logits[v] : mx;
+  double sum = 0;
+  for (int v = 0; v < V; v++) sum += exp((double)(logits[v] - mx));
+  return (double)(logits[target] - mx) - log(sum);
+}
+
+/* Full-context log-probabilities of every target of one sequence: lp (T). */
+static void full_context_logprobs(double *lp, Model *m, const uint32_t *seq, int T) {
+  int32_t *in = hb_malloc((size_t)T * sizeof(int32_t));
+  for (int t = 0; t < T; t++) in[t] = (int32_t)seq[t];
+  model_forward(m, in, NULL, 1, T);
+  for (int t = 0; t < T; t++) lp[t] = row_logprob(m->a.logits + (size_t)t * m->cfg.vocab, m->cfg.vocab, (int)seq[t + 1]);
+  free(in);
+}
+
+/* Short-context log-probabilities: target t + 1 predicted from tokens
+ * max(0, t-K+1)..t alone. Each full window of K tokens is one row of a
+ * (batch, K) forward pass, read at its last column; the first K - 1 targets
+ * have less context than K and run one by one at their true length. */
+static void short_context_logprobs(double *lp, Model *m, const uint32_t *seq, int T, int K, int batch) {
+  int V = m->cfg.vocab;
+  int32_t *in = hb_malloc((size_t)batch * K * sizeof(int32_t));
+  for (int t = 0; t < T && t < K - 1; t++) { /* short prefixes: exact length t + 1 */
+    for (int j = 0; j <= t; j++) in[j] = (int32_t)seq[j];
+    model_forward(m, in, NULL, 1, t + 1);
+    lp[t] = row_logprob(m->a.logits + (size_t)t * V, V, (int)seq[t + 1]);
+  }
+  for (int t0 = K - 1; t0 < T; t0 += batch) {
+    int B = T - t0 < batch ? T - t0 : batch;
+    for (int b = 0; b < B; b++)
+      for (int j = 0; j < K; j++) in[b * K + j] = (int32_t)seq[t0 + b - (K - 1) + j];
+    model_forward(m, in, NULL, B, K);
+    for (int b = 0; b < B; b++)
+      lp[t0 + b] = row_logprob(m->a.logits + ((size_t)b * K + K - 1) * V, V, (int)seq[t0 + b + 1]);
+  }
+  free(in);
+}
+
+void eval_lsd_keys(uint8_t *is_key, Model *evaluator, const Dataset *ds, int K, int batch) {
+  int T = ds->seq_len;
+  size_t L = (size_t)T + 1;
+  double *full = hb_malloc((size_t)T * sizeof(double)), *part = hb_malloc((size_t)T * sizeof(double));
+  for (long s = 0; s < ds->n_seqs; s++) {
+    const uint32_t *seq = ds->tokens.ids + (size_t)s * L;
+    full_context_logprobs(full, evaluator, seq, T);
+    short_context_logprobs(part, evaluator, seq, T, K, batch);
+    is_key[(size_t)s * L] = 0;
+    for (int t = 0; t < T; t++) is_key[(size_t)s * L + t + 1] = full[t] - part[t] > 2.0 && full[t] > -2.0;
+  }
+  free(full);
+  free(part);
+}
+
+void eval_lsd_longppl(LsdResult *r, Model *m, const Dataset *ds, const uint8_t *is_key, int batch) {
+  memset(r, 0, sizeof *r);
+  int T = ds->seq_len, V = m->cfg.vocab;
+  size_t L = (size_t)T + 1;
+  int32_t *in = hb_malloc((size_t)batch * T * sizeof(int32_t));
+  for (long s0 = 0; s0 < ds->n_seqs; s0 += batch) {
+    int B = (int)(ds->n_seqs - s0 < batch ? ds->n_seqs - s0 : batch);
+    for (int b = 0; b < B; b++)
+      for (int t = 0; t < T; t++) in[b * T + t] = (int32_t)ds->tokens.ids[(size_t)(s0 + b) * L + t];
+    model_forward(m, in, NULL, B, T);
+    for (int b = 0; b < B; b++)
+      for (int t = 0; t < T; t++) {
+        size_t at = (size_t)(s0 + b) * L + (size_t)t + 1;
+        r->n_targets++;
+        if (!is_key[at]) continue;
+        r->n_keys++;
+        r->n_keys_answers += ds->labels.ids[at] == LABEL_ANSWER;
+        r->key_loss_sum -= row_logprob(m->a.logits + ((size_t)b * T + t) * V, V, (int)ds->tokens.ids[at]);
+      }
+  }
+  free(in);
+}
+
+void eval_write_lsd_rows(FILE *fp, const char *prefix, const LsdResult *r, int K) {
+  row(fp, prefix, "lsd_longppl", K, exp(ratio(r->key_loss_sum, r->n_keys)), r->n_keys);
+  row(fp, prefix, "lsd_key_fraction", K, ratio((double)r->n_keys, r->n_targets), r->n_targets);
+  row(fp, prefix, "lsd_keys_planted", K, ratio((double)r->n_keys_answers, r->n_keys), r->n_keys);
+}

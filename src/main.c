@@ -20,6 +20,7 @@ static const Command commands[] = {
     {"tokens", cmd_tokens, "convert between token files and raw bytes / .npy"},
     {"bench", cmd_bench, "throughput benchmarks (bench step)"},
     {"fit", cmd_fit, "GSL fits: scaling laws and emergence points"},
+    {"version", cmd_version, "build flags and library versions (the body of .meta sidecars)"},
 };
 
 static void usage(FILE *fp) {

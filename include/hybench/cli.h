@@ -37,6 +37,7 @@ int cmd_train(int argc, char **argv);
 int cmd_forward(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_fit(int argc, char **argv);
+int cmd_version(int argc, char **argv);
 int cmd_tokens(int argc, char **argv);
 
 #endif

@@ -45,4 +45,19 @@ double eval_answer_acc(const EvalResult *r);
 void eval_write_rows(FILE *fp, const char *prefix, const EvalResult *r);
 extern const char EVAL_HEADER_TAIL[]; /* "metric\tgroup\tvalue\tn" */
 
+/* LongPPL in its LSD form (Fang et al., 2024): a target is a key token when,
+ * under an evaluator model, log p(token | full context) - log p(token | last K
+ * tokens only) > 2 and log p(token | full context) > -2. The short-context
+ * probability is computed exactly: for target position t + 1 the evaluator
+ * runs on the K tokens t-K+1..t alone (positions 0..K-1, fewer at the start of
+ * a sequence), i.e. a fresh forward pass per position, so no layer stacking
+ * can widen the context. is_key (n_seqs * (T + 1)) marks each key target. */
+typedef struct {
+  long n_targets, n_keys, n_keys_answers; /* keys that are also planted answers */
+  double key_loss_sum;                    /* loss of the evaluated model on keys */
+} LsdResult;
+void eval_lsd_keys(uint8_t *is_key, Model *evaluator, const Dataset *ds, int K, int batch);
+void eval_lsd_longppl(LsdResult *r, Model *m, const Dataset *ds, const uint8_t *is_key, int batch);
+void eval_write_lsd_rows(FILE *fp, const char *prefix, const LsdResult *r, int K);
+
 #endif

@@ -6,27 +6,7 @@ set -euo pipefail
 HB=${HB:-bin/hybench}
 PY=/usr/bin/python3
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-failures=0; cases=0
-
-# expect_bad DESCRIPTION NEEDLE OUTPUT -- command...
-expect_bad() {
-  local what=$1 needle=$2 output=$3; shift 4
-  cases=$((cases + 1))
-  local status=0
-  "$@" >"$work/stdout" 2>"$work/stderr" || status=$?
-  local lines; lines=$(wc -l < "$work/stderr")
-  local problem=""
-  [ "$status" -eq 2 ] || problem="exit $status (want 2)"
-  [ "$lines" -eq 1 ] || problem="$problem; $lines stderr lines (want 1)"
-  grep -qF -- "$needle" "$work/stderr" || problem="$problem; stderr lacks '$needle'"
-  if [ -n "$output" ] && compgen -G "$output*" >/dev/null; then problem="$problem; left $(compgen -G "$output*" | head -1)"; fi
-  if [ -n "$problem" ]; then
-    failures=$((failures + 1))
-    echo "FAIL $what: $problem"; sed 's/^/    stderr: /' "$work/stderr"
-  else
-    echo "ok   $what: $(cat "$work/stderr")"
-  fi
-}
+. "$(dirname "$0")/lib/expect.sh"
 
 good_conf() {
   cat <<'CONF'
@@ -119,5 +99,4 @@ expect_bad "flag: bad number" "--seq-len" "" -- \
   $HB train --model "$work/good.conf" --data "$work/text.tok" --tokens 1000 --out "$work/run2" --seq-len 12x
 expect_bad "flag: missing required" "--out" "" -- $HB init --model "$work/good.conf"
 
-echo "$((cases - failures)) passed, $failures failed"
-[ "$failures" -eq 0 ]
+finish

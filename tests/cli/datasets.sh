@@ -5,21 +5,7 @@
 set -euo pipefail
 HB=${HB:-bin/hybench}
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-failures=0; cases=0
-
-expect_bad() { # description needle output -- command...
-  local what=$1 needle=$2 output=$3; shift 4
-  cases=$((cases + 1))
-  local status=0
-  "$@" >"$work/stdout" 2>"$work/stderr" || status=$?
-  local problem=""
-  [ "$status" -eq 2 ] || problem="exit $status (want 2)"
-  [ "$(wc -l < "$work/stderr")" -eq 1 ] || problem="$problem; $(wc -l < "$work/stderr") stderr lines"
-  grep -qF -- "$needle" "$work/stderr" || problem="$problem; stderr lacks '$needle'"
-  if compgen -G "$output*" >/dev/null; then problem="$problem; left $(compgen -G "$output*" | head -1)"; fi
-  if [ -n "$problem" ]; then failures=$((failures + 1)); echo "FAIL $what: $problem"; cat "$work/stderr"
-  else echo "ok   $what: $(cat "$work/stderr")"; fi
-}
+. "$(dirname "$0")/lib/expect.sh"
 
 spec() { # extra lines
   printf 'name = t\nhaystack = markov\nseq_len = 64\nn_train = 400\nn_val = 64\nvocab = 314\n'
@@ -75,6 +61,5 @@ done
 a=$(awk -F'\t' '$4 == "far_acc" {v = $6} END {print v}' "$work/run/evals.tsv")
 b=$(awk -F'\t' '$3 == "far_acc" {print $5}' "$work/eval.tsv")
 [ "$a" = "$b" ] || { echo "far_acc during training $a, standalone eval $b"; exit 1; }
-echo "  far_acc $a (training and standalone agree)"
-echo "$((cases - failures + 1)) passed, $failures failed"
-[ "$failures" -eq 0 ]
+pass "end to end: far_acc $a (training and standalone agree)"
+finish

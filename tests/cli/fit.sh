@@ -10,29 +10,7 @@ HB=${HB:-bin/hybench}
 DATA=${HB_SHARED_DATA:-../shared/data}
 REF=$DATA/swa128_longppl.tsv
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-failures=0; cases=0
-
-fail() { failures=$((failures + 1)); echo "FAIL $*"; }
-pass() { echo "ok   $*"; }
-
-# expect_bad DESCRIPTION NEEDLE OUTPUT -- command...
-expect_bad() {
-  local what=$1 needle=$2 output=$3; shift 4
-  cases=$((cases + 1))
-  local status=0
-  "$@" >"$work/stdout" 2>"$work/stderr" || status=$?
-  local lines; lines=$(wc -l < "$work/stderr")
-  local problem=""
-  [ "$status" -eq 2 ] || problem="exit $status (want 2)"
-  [ "$lines" -eq 1 ] || problem="$problem; $lines stderr lines (want 1)"
-  grep -qF -- "$needle" "$work/stderr" || problem="$problem; stderr lacks '$needle'"
-  if compgen -G "$output*" >/dev/null; then problem="$problem; left $(compgen -G "$output*" | head -1)"; fi
-  if [ -n "$problem" ]; then
-    fail "$what: $problem"; sed 's/^/    stderr: /' "$work/stderr"
-  else
-    pass "$what: $(cat "$work/stderr")"
-  fi
-}
+. "$(dirname "$0")/lib/expect.sh"
 
 # col FILE NAME: the index (1-based) of column NAME in FILE's header
 col() { head -1 "$1" | tr '\t' '\n' | grep -nx -- "$2" | cut -d: -f1; }
@@ -43,13 +21,11 @@ cell() { awk -F'\t' -v c="$(col "$1" "$3")" -v k="$2" '$1 == k { print $c; exit 
 [ -f "$REF" ] || { echo "no reference data $REF (set HB_SHARED_DATA)"; exit 1; }
 
 # ---- help ------------------------------------------------------------------
-cases=$((cases + 1))
 if "$HB" fit --help >"$work/help" && grep -q scaling "$work/help" && grep -q emergence "$work/help"; then
   pass "fit --help lists scaling and emergence"
 else fail "fit --help"; fi
 
 # ---- the paper's command ---------------------------------------------------
-cases=$((cases + 1))
 out=$work/fit.tsv
 "$HB" fit scaling --in "$REF" --formula no_constant --longppl --validate --bootstrap 20 --out "$out" >"$work/stdout"
 problem=""
@@ -73,7 +49,6 @@ if [ -z "$problem" ]; then pass "scaling, the paper's command: objective $obj, a
 else fail "scaling, the paper's command:$problem"; fi
 
 # ---- no finite minimiser ---------------------------------------------------
-cases=$((cases + 1))
 out=$work/limit.tsv
 "$HB" fit scaling --in "$REF" --formula default --longppl --validate --out "$out" >"$work/stdout"
 problem=""
@@ -96,7 +71,6 @@ awk 'BEGIN { OFS = "\t"; print "model", "seed", "tokens", "far_acc";
     if (m == 2) { name = "late"; t50 = (s == 3) ? 0 : 1e9 }
     y = 0.05 + noise; if (t50 > 0) y += 0.85 / (1 + exp(-(x - log(t50)) / 0.5));
     printf "%s\t%d\t%.6g\t%.5f\n", name, s, t, y } }' > "$metrics"
-cases=$((cases + 1))
 out=$work/em.tsv; sum=$work/sum.tsv
 "$HB" fit emergence --in "$metrics" --y far_acc --group model,seed --threshold 0.5 --out "$out" --summary-out "$sum" >"$work/stdout"
 problem=""
@@ -164,5 +138,4 @@ expect_bad "emergence: fewer points than parameters" "em_few.tsv: rows 49-52, co
 expect_bad "emergence: summary without the seed column" "--seed-col" "$out" -- \
   "$HB" fit emergence --in "$metrics" --y far_acc --group model --summary-out "$out"
 
-echo "$cases cases, $failures failed"
-[ "$failures" -eq 0 ]
+finish
