@@ -45,6 +45,9 @@ $(BUILD)/%.o: %.c $(wildcard include/hybench/*.h src/*.h src/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
+# The build flags go into `hybench version` (and so into every .meta sidecar).
+$(BUILD)/src/cmd_version.o: CPPFLAGS += -DHB_BUILD_FLAGS='"$(CFLAGS)"'
+
 $(BUILD)/libhybench.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
@@ -52,7 +55,7 @@ $(HYBENCH): $(BUILD)/src/main.o $(BUILD)/libhybench.a
 	@mkdir -p bin
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libhybench.a
+$(BUILD)/tests/%: tests/%.c tests/testutil.h tests/gradcheck.h $(BUILD)/libhybench.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests $< $(BUILD)/libhybench.a -o $@ $(LDLIBS)
 
@@ -64,7 +67,7 @@ $(BUILD)/san/%.o: %.c $(wildcard include/hybench/*.h src/*.h src/*/*.h)
 $(BUILD)/san/libhybench.a: $(SAN_OBJ)
 	ar rcs $@ $^
 
-$(BUILD)/san/tests/%: tests/%.c tests/testutil.h $(BUILD)/san/libhybench.a
+$(BUILD)/san/tests/%: tests/%.c tests/testutil.h tests/gradcheck.h $(BUILD)/san/libhybench.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -std=c11 -O1 -g -fopenmp $(WARN) $(SAN_FLAGS) -Itests $< $(BUILD)/san/libhybench.a -o $@ $(LDLIBS) $(SAN_FLAGS)
 

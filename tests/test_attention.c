@@ -5,20 +5,7 @@
 #include "hybench/attention.h"
 #include "hybench/dnn.h"
 #include "hybench/rng.h"
-#include "testutil.h"
-
-static void fill_normal(float *x, size_t n, HbRng *rng, double scale) {
-  for (size_t i = 0; i < n; i++) x[i] = (float)(scale * rng_normal(rng));
-}
-
-static double max_abs_diff(const float *a, const float *b, size_t n) {
-  double m = 0;
-  for (size_t i = 0; i < n; i++) {
-    double d = fabs((double)a[i] - b[i]);
-    if (d > m) m = d;
-  }
-  return m;
-}
+#include "gradcheck.h"
 
 /* Runs the blocked forward for one (T, W, rope) case; returns max |blocked - reference|. */
 static double compare_with_reference(int B, int T, int H, int dh, int window, int rope_on, HbRng *rng) {
@@ -29,12 +16,12 @@ static double compare_with_reference(int B, int T, int H, int dh, int window, in
   float *out = malloc(R * HD * sizeof(float)), *ref = malloc(R * HD * sizeof(float));
   float *saved = malloc(attention_saved_floats(&p) * sizeof(float));
   float *scratch = malloc(attention_scratch_floats(&p) * sizeof(float));
-  fill_normal(qkv, R * 3 * HD, rng, 1.5); /* peaked attention, so mask errors show */
+  gc_fill_normal(qkv, R * 3 * HD, rng, 1.5); /* peaked attention, so mask errors show */
   RopeTable rt;
   rope_table_build(&rt, T, dh);
   attention_forward(out, saved, scratch, qkv, &p, &rt);
   attention_reference_forward(ref, qkv, B, T, H, dh, p.window, rope_on ? &rt : NULL);
-  double err = max_abs_diff(out, ref, R * HD);
+  double err = gc_max_abs_diff(out, ref, R * HD);
   printf("  T=%-4d W=%-4d rope=%d  bs=%-3d nb=%-3d span=%-4d  max|blocked-reference| = %.3g\n", T, window, rope_on,
          p.bs, p.nb, p.span, err);
   rope_table_free(&rt);
@@ -61,7 +48,7 @@ static void test_wide_window_equals_full(void) {
   HbRng rng;
   rng_seed(&rng, 3, 0);
   float *qkv = malloc(R * 3 * HD * sizeof(float));
-  fill_normal(qkv, R * 3 * HD, &rng, 1.0);
+  gc_fill_normal(qkv, R * 3 * HD, &rng, 1.0);
   RopeTable rt;
   rope_table_build(&rt, T, dh);
   AttnPlan pf, ps;
@@ -72,7 +59,7 @@ static void test_wide_window_equals_full(void) {
   float *scratch = malloc(attention_scratch_floats(&pf) * sizeof(float));
   attention_forward(of, saved, scratch, qkv, &pf, &rt);
   attention_forward(os, saved, scratch, qkv, &ps, &rt);
-  double err = max_abs_diff(of, os, R * HD);
+  double err = gc_max_abs_diff(of, os, R * HD);
   printf("  S with W = 4T vs F: max diff %.3g\n", err);
   CHECK(err == 0.0, "S with W >= T must be exactly F, differs by %g", err);
   rope_table_free(&rt);

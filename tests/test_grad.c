@@ -12,7 +12,7 @@
 #include "hybench/layers.h"
 #include "hybench/model.h"
 #include "hybench/rng.h"
-#include "testutil.h"
+#include "gradcheck.h"
 
 #define GRAD_TOL 5e-3
 /* The whole model in float32 is far more curved than one layer: the sweet
@@ -21,54 +21,6 @@
  * PyTorch parity test (tests/parity) holds the model to 1e-4. */
 #define MODEL_EPS 2e-3
 #define MODEL_TOL 1e-2
-#define N_DIRECTIONS 3
-
-static HbRng rng;
-
-static float *randn(size_t n, double scale) {
-  float *x = malloc(n * sizeof(float));
-  for (size_t i = 0; i < n; i++) x[i] = (float)(scale * rng_normal(&rng));
-  return x;
-}
-
-static float *zeros(size_t n) { return calloc(n, sizeof(float)); }
-
-static double dot_f64(const float *a, const float *b, size_t n) {
-  double s = 0;
-  for (size_t i = 0; i < n; i++) s += (double)a[i] * b[i];
-  return s;
-}
-
-typedef double (*Objective)(void *ctx);
-
-/* Checks grad (n) of objective with respect to x (n) along random directions. */
-static void check_direction(const char *what, Objective f, void *ctx, float *x, const float *grad, size_t n,
-                            double eps, double tol) {
-  double worst = 0;
-  for (int d = 0; d < N_DIRECTIONS; d++) {
-    float *u = randn(n, 1.0);
-    double norm = sqrt(dot_f64(u, u, n));
-    for (size_t i = 0; i < n; i++) u[i] = (float)(u[i] / norm);
-    float *x0 = malloc(n * sizeof(float));
-    memcpy(x0, x, n * sizeof(float));
-    for (size_t i = 0; i < n; i++) x[i] = x0[i] + (float)eps * u[i];
-    double fp = f(ctx);
-    for (size_t i = 0; i < n; i++) x[i] = x0[i] - (float)eps * u[i];
-    double fm = f(ctx);
-    memcpy(x, x0, n * sizeof(float));
-    double fd = (fp - fm) / (2 * eps), an = dot_f64(grad, u, n);
-    /* |g.u| is about |g| / sqrt(n) for a random unit u; that floor keeps a
-     * direction that happens to be nearly orthogonal to g from dividing
-     * noise by almost nothing. */
-    double typical = sqrt(dot_f64(grad, grad, n) / (double)n);
-    double den = fmax(fmax(fmax(fabs(fd), fabs(an)), typical), 1e-8);
-    double err = fabs(fd - an) / den;
-    if (err > worst) worst = err;
-    free(u), free(x0);
-  }
-  printf("  %-44s max rel err %.2e\n", what, worst);
-  CHECK(worst < tol, "%s: gradient differs from finite differences (rel err %g)", what, worst);
-}
 
 /* ---------- linear ---------- */
 typedef struct {
@@ -79,18 +31,18 @@ typedef struct {
 static double linear_objective(void *p) {
   LinearCtx *c = p;
   dnn_linear_forward(c->y, c->x, c->w, c->M, c->K, c->N);
-  return dot_f64(c->y, c->r, (size_t)c->M * c->N);
+  return gc_dot(c->y, c->r, (size_t)c->M * c->N);
 }
 
 static void test_linear(void) {
   LinearCtx c = {0};
   c.M = 12, c.K = 7, c.N = 5;
-  c.x = randn((size_t)c.M * c.K, 1), c.w = randn((size_t)c.N * c.K, 1);
-  c.y = zeros((size_t)c.M * c.N), c.r = randn((size_t)c.M * c.N, 1);
-  float *dx = zeros((size_t)c.M * c.K), *dw = zeros((size_t)c.N * c.K);
+  c.x = gc_randn((size_t)c.M * c.K, 1), c.w = gc_randn((size_t)c.N * c.K, 1);
+  c.y = gc_zeros((size_t)c.M * c.N), c.r = gc_randn((size_t)c.M * c.N, 1);
+  float *dx = gc_zeros((size_t)c.M * c.K), *dw = gc_zeros((size_t)c.N * c.K);
   dnn_linear_backward(dx, dw, c.r, c.x, c.w, c.M, c.K, c.N, 0);
-  check_direction("linear dx", linear_objective, &c, c.x, dx, (size_t)c.M * c.K, 1e-2, GRAD_TOL);
-  check_direction("linear dW", linear_objective, &c, c.w, dw, (size_t)c.N * c.K, 1e-2, GRAD_TOL);
+  gc_check_direction("linear dx", linear_objective, &c, c.x, dx, (size_t)c.M * c.K, 1e-2, GRAD_TOL);
+  gc_check_direction("linear dW", linear_objective, &c, c.w, dw, (size_t)c.N * c.K, 1e-2, GRAD_TOL);
   free(c.x), free(c.w), free(c.y), free(c.r), free(dx), free(dw);
 }
 
@@ -103,19 +55,19 @@ typedef struct {
 static double norm_objective(void *p) {
   NormCtx *c = p;
   rmsnorm_forward(c->y, c->rstd, c->x, c->g, c->R, c->C);
-  return dot_f64(c->y, c->r, (size_t)c->R * c->C);
+  return gc_dot(c->y, c->r, (size_t)c->R * c->C);
 }
 
 static void test_rmsnorm(void) {
   NormCtx c = {0};
   c.R = 6, c.C = 16;
-  c.x = randn((size_t)c.R * c.C, 1), c.g = randn((size_t)c.C, 1);
-  c.y = zeros((size_t)c.R * c.C), c.rstd = zeros((size_t)c.R), c.r = randn((size_t)c.R * c.C, 1);
-  float *dx = zeros((size_t)c.R * c.C), *dg = zeros((size_t)c.C);
+  c.x = gc_randn((size_t)c.R * c.C, 1), c.g = gc_randn((size_t)c.C, 1);
+  c.y = gc_zeros((size_t)c.R * c.C), c.rstd = gc_zeros((size_t)c.R), c.r = gc_randn((size_t)c.R * c.C, 1);
+  float *dx = gc_zeros((size_t)c.R * c.C), *dg = gc_zeros((size_t)c.C);
   norm_objective(&c);
   rmsnorm_backward(dx, dg, c.r, c.x, c.rstd, c.g, c.R, c.C);
-  check_direction("rmsnorm dx", norm_objective, &c, c.x, dx, (size_t)c.R * c.C, 1e-2, GRAD_TOL);
-  check_direction("rmsnorm dg", norm_objective, &c, c.g, dg, (size_t)c.C, 1e-2, GRAD_TOL);
+  gc_check_direction("rmsnorm dx", norm_objective, &c, c.x, dx, (size_t)c.R * c.C, 1e-2, GRAD_TOL);
+  gc_check_direction("rmsnorm dg", norm_objective, &c, c.g, dg, (size_t)c.C, 1e-2, GRAD_TOL);
   free(c.x), free(c.g), free(c.y), free(c.rstd), free(c.r), free(dx), free(dg);
 }
 
@@ -128,16 +80,18 @@ typedef struct {
 static double swiglu_objective(void *p) {
   SwiCtx *c = p;
   swiglu_forward(c->act, c->gu, c->R, c->Hm);
-  return dot_f64(c->act, c->r, (size_t)c->R * c->Hm);
+  return gc_dot(c->act, c->r, (size_t)c->R * c->Hm);
 }
 
 static void test_swiglu(void) {
   SwiCtx c = {0};
   c.R = 5, c.Hm = 9;
-  c.gu = randn((size_t)c.R * 2 * c.Hm, 2), c.act = zeros((size_t)c.R * c.Hm), c.r = randn((size_t)c.R * c.Hm, 1);
-  float *dgu = zeros((size_t)c.R * 2 * c.Hm);
+  c.gu = gc_randn((size_t)c.R * 2 * c.Hm, 2), c.act = gc_zeros((size_t)c.R * c.Hm);
+  c.r = gc_randn((size_t)c.R * c.Hm, 1);
+  float *dgu = gc_zeros((size_t)c.R * 2 * c.Hm);
   swiglu_backward(dgu, c.r, c.gu, c.R, c.Hm);
-  check_direction("swiglu dgate,dup", swiglu_objective, &c, c.gu, dgu, (size_t)c.R * 2 * c.Hm, 1e-2, GRAD_TOL);
+  gc_check_direction("swiglu dgate,dup", swiglu_objective, &c, c.gu, dgu, (size_t)c.R * 2 * c.Hm, 1e-2,
+                     GRAD_TOL);
   free(c.gu), free(c.act), free(c.r), free(dgu);
 }
 
@@ -150,27 +104,28 @@ typedef struct {
 static double silu_objective(void *p) {
   ElemCtx *c = p;
   silu_forward(c->y, c->x, (int64_t)c->B * c->T);
-  return dot_f64(c->y, c->r, (size_t)c->B * c->T);
+  return gc_dot(c->y, c->r, (size_t)c->B * c->T);
 }
 
 static double conv_objective(void *p) {
   ElemCtx *c = p;
   conv1d_causal_forward(c->y, c->x, c->w, c->bias, c->B, c->T, c->Cc, c->K);
-  return dot_f64(c->y, c->r, (size_t)c->B * c->T * c->Cc);
+  return gc_dot(c->y, c->r, (size_t)c->B * c->T * c->Cc);
 }
 
 static void test_silu_conv(void) {
   ElemCtx c = {0};
   c.B = 3, c.T = 7, c.Cc = 5, c.K = 4;
   size_t n = (size_t)c.B * c.T * c.Cc;
-  c.x = randn(n, 2), c.y = zeros(n), c.r = randn(n, 1), c.w = randn((size_t)c.Cc * c.K, 1), c.bias = randn(c.Cc, 1);
-  float *dx = zeros(n), *dw = zeros((size_t)c.Cc * c.K), *db = zeros(c.Cc);
+  c.x = gc_randn(n, 2), c.y = gc_zeros(n), c.r = gc_randn(n, 1), c.w = gc_randn((size_t)c.Cc * c.K, 1);
+  c.bias = gc_randn(c.Cc, 1);
+  float *dx = gc_zeros(n), *dw = gc_zeros((size_t)c.Cc * c.K), *db = gc_zeros(c.Cc);
   silu_backward(dx, c.r, c.x, (int64_t)c.B * c.T);
-  check_direction("silu dx", silu_objective, &c, c.x, dx, (size_t)c.B * c.T, 1e-2, GRAD_TOL);
+  gc_check_direction("silu dx", silu_objective, &c, c.x, dx, (size_t)c.B * c.T, 1e-2, GRAD_TOL);
   conv1d_causal_backward(dx, dw, db, c.r, c.x, c.w, c.B, c.T, c.Cc, c.K);
-  check_direction("conv1d causal dx", conv_objective, &c, c.x, dx, n, 1e-2, GRAD_TOL);
-  check_direction("conv1d causal dw", conv_objective, &c, c.w, dw, (size_t)c.Cc * c.K, 1e-2, GRAD_TOL);
-  check_direction("conv1d causal dbias", conv_objective, &c, c.bias, db, (size_t)c.Cc, 1e-2, GRAD_TOL);
+  gc_check_direction("conv1d causal dx", conv_objective, &c, c.x, dx, n, 1e-2, GRAD_TOL);
+  gc_check_direction("conv1d causal dw", conv_objective, &c, c.w, dw, (size_t)c.Cc * c.K, 1e-2, GRAD_TOL);
+  gc_check_direction("conv1d causal dbias", conv_objective, &c, c.bias, db, (size_t)c.Cc, 1e-2, GRAD_TOL);
   /* Causality: the first output sees only x[0]: y[0] = bias + w[K-1] x[0]. */
   conv_objective(&c);
   double expect = c.bias[0] + c.w[c.K - 1] * c.x[0];
@@ -204,12 +159,13 @@ static double ce_objective(void *p) {
 static void test_crossentropy(void) {
   CeCtx c = {0};
   c.R = 8, c.V = 13;
-  c.logits = randn((size_t)c.R * c.V, 2);
+  c.logits = gc_randn((size_t)c.R * c.V, 2);
   c.targets = malloc((size_t)c.R * sizeof(int32_t));
-  for (int r = 0; r < c.R; r++) c.targets[r] = r % 3 == 2 ? -1 : (int32_t)rng_below(&rng, (uint64_t)c.V);
-  float *dl = zeros((size_t)c.R * c.V);
+  for (int r = 0; r < c.R; r++) c.targets[r] = r % 3 == 2 ? -1 : (int32_t)rng_below(&gc_rng, (uint64_t)c.V);
+  float *dl = gc_zeros((size_t)c.R * c.V);
   crossentropy_forward_backward(dl, NULL, c.logits, c.targets, c.R, c.V);
-  check_direction("cross-entropy dlogits (masked rows)", ce_objective, &c, c.logits, dl, (size_t)c.R * c.V, 1e-2, GRAD_TOL);
+  gc_check_direction("cross-entropy dlogits (masked rows)", ce_objective, &c, c.logits, dl, (size_t)c.R * c.V, 1e-2,
+                     GRAD_TOL);
   free(c.logits), free(c.targets), free(dl);
 }
 
@@ -223,7 +179,7 @@ typedef struct {
 static double attention_objective(void *p) {
   AttCtx *c = p;
   attention_forward(c->out, c->saved, c->scratch, c->qkv, &c->p, &c->rope);
-  return dot_f64(c->out, c->r, (size_t)c->p.B * c->p.T * c->p.H * c->p.dh);
+  return gc_dot(c->out, c->r, (size_t)c->p.B * c->p.T * c->p.H * c->p.dh);
 }
 
 static void test_attention_case(int T, int window, int rope) {
@@ -232,16 +188,16 @@ static void test_attention_case(int T, int window, int rope) {
   attention_plan(&c.p, B, T, H, dh, window, rope);
   rope_table_build(&c.rope, T, dh);
   size_t R = (size_t)B * T, HD = (size_t)H * dh;
-  c.qkv = randn(R * 3 * HD, 1.0);
-  c.out = zeros(R * HD), c.r = randn(R * HD, 1);
-  c.saved = zeros(attention_saved_floats(&c.p));
-  c.scratch = zeros(attention_scratch_floats(&c.p));
-  float *dqkv = zeros(R * 3 * HD);
+  c.qkv = gc_randn(R * 3 * HD, 1.0);
+  c.out = gc_zeros(R * HD), c.r = gc_randn(R * HD, 1);
+  c.saved = gc_zeros(attention_saved_floats(&c.p));
+  c.scratch = gc_zeros(attention_scratch_floats(&c.p));
+  float *dqkv = gc_zeros(R * 3 * HD);
   attention_objective(&c);
   attention_backward(dqkv, c.saved, c.scratch, c.r, &c.p, &c.rope);
   char what[96];
   snprintf(what, sizeof what, "attention T=%d W=%d rope=%s dqkv", T, window, rope ? "on" : "off");
-  check_direction(what, attention_objective, &c, c.qkv, dqkv, R * 3 * HD, 1e-2, GRAD_TOL);
+  gc_check_direction(what, attention_objective, &c, c.qkv, dqkv, R * 3 * HD, 1e-2, GRAD_TOL);
   rope_table_free(&c.rope);
   free(c.qkv), free(c.out), free(c.r), free(c.saved), free(c.scratch), free(dqkv);
 }
@@ -253,53 +209,16 @@ static void test_attention(void) {
 }
 
 /* ---------- whole model ---------- */
-typedef struct {
-  Model m;
-  int32_t *inputs, *targets;
-  int B, T;
-} ModelCtx;
-
-static double model_objective(void *p) {
-  ModelCtx *c = p;
-  return model_forward(&c->m, c->inputs, c->targets, c->B, c->T);
-}
-
 static void test_model_case(const char *pattern, int window, int rope_F, int rope_S, int tied) {
-  ModelConfig cfg;
-  char text[512];
+  char text[512], label[96];
   snprintf(text, sizeof text,
            "name = grad\nvocab = 11\nd_model = 16\nn_heads = 2\nhead_dim = 8\nmlp_hidden = 24\n"
            "pattern = %s\nwindow = %d\nrope_F = %s\nrope_S = %s\ntie_embeddings = %s\ninit_std = 0.4\n",
            pattern, window, rope_F ? "on" : "off", rope_S ? "on" : "off", tied ? "on" : "off");
-  config_parse(&cfg, text, "test_grad");
-  ModelCtx c;
-  c.B = 2, c.T = 24;
-  model_create(&c.m, &cfg);
-  model_init_params(&c.m, 5);
-  /* Non-unit gains so the norm gradients are exercised away from 1. */
-  for (int i = 0; i < c.m.n_params; i++)
-    if (c.m.params[i].ndim == 1)
-      for (size_t j = 0; j < c.m.params[i].numel; j++)
-        c.m.param_mem[c.m.params[i].offset + j] = (float)(1 + 0.3 * rng_normal(&rng));
-  c.inputs = malloc((size_t)c.B * c.T * sizeof(int32_t));
-  c.targets = malloc((size_t)c.B * c.T * sizeof(int32_t));
-  for (int i = 0; i < c.B * c.T; i++) {
-    c.inputs[i] = (int32_t)rng_below(&rng, 11);
-    c.targets[i] = i % 7 == 3 ? -1 : (int32_t)rng_below(&rng, 11);
-  }
-  model_zero_grad(&c.m);
-  model_objective(&c);
-  model_backward(&c.m);
-  for (int i = 0; i < c.m.n_params; i++) {
-    const ParamSpec *ps = &c.m.params[i];
-    char what[160];
-    snprintf(what, sizeof what, "%s W=%d ropeF=%d ropeS=%d %s: %s", pattern, window, rope_F, rope_S,
-             tied ? "tied" : "untied", ps->name);
-    check_direction(what, model_objective, &c, c.m.param_mem + ps->offset, c.m.grad_mem + ps->offset, ps->numel,
-                    MODEL_EPS, MODEL_TOL);
-  }
-  model_free(&c.m);
-  free(c.inputs), free(c.targets);
+  snprintf(label, sizeof label, "%s W=%d ropeF=%d ropeS=%d %s: ", pattern, window, rope_F, rope_S,
+           tied ? "tied" : "untied");
+  /* Non-unit gains (gc_check_model) so the norm gradients are exercised away from 1. */
+  gc_check_model(text, 2, 24, MODEL_EPS, MODEL_TOL, &(GcModelOptions){.label = label});
 }
 
 static void test_model(void) {
@@ -310,7 +229,7 @@ static void test_model(void) {
 }
 
 int main(void) {
-  rng_seed(&rng, 2024, 0);
+  rng_seed(&gc_rng, 2024, 0);
   dnn_init();
   test_linear();
   test_rmsnorm();

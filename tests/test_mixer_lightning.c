@@ -4,7 +4,7 @@
  *     per q, k, v gradient < 1e-4), at T = 1, Cs - 1, Cs, 3 Cs + 5 for the
  *     mixer's chunk Cs, a small chunk, and many heads (lambda_h -> 1);
  *  2. the mixer alone and a 2-layer LF model against central finite
- *     differences (directional, as tests/test_grad.c), every parameter and du;
+ *     differences (directional, tests/gradcheck.h), every parameter and du;
  *  3. stability at T = 4096 with trained-scale weights, linear memory in T,
  *     bit-identical reruns. */
 #include <stdlib.h>
@@ -13,72 +13,15 @@
 #include "hybench/lightning.h"
 #include "hybench/model.h"
 #include "hybench/rng.h"
-#include "testutil.h"
+
+#define GC_LABEL_WIDTH 58
+#include "gradcheck.h"
 
 #define GRAD_TOL 5e-3
 #define MODEL_EPS 2e-3
 #define MODEL_TOL 1e-2
-#define N_DIRECTIONS 3
 #define FWD_TOL 1e-5
 #define BWD_TOL 1e-4
-
-static HbRng rng;
-
-static float *randn(size_t n, double scale) {
-  float *x = malloc(n * sizeof(float));
-  for (size_t i = 0; i < n; i++) x[i] = (float)(scale * rng_normal(&rng));
-  return x;
-}
-
-static float *zeros(size_t n) { return calloc(n, sizeof(float)); }
-
-static double dot_f64(const float *a, const float *b, size_t n) {
-  double s = 0;
-  for (size_t i = 0; i < n; i++) s += (double)a[i] * b[i];
-  return s;
-}
-
-/* max |a - b| over max |b|, over n values at stride ld starting at column 0 of
- * rows of width w (a part of a row-major buffer). */
-static double rel_max_diff(const float *a, const float *b, int64_t rows, int64_t ld, int64_t w) {
-  double diff = 0, scale = 0;
-  for (int64_t r = 0; r < rows; r++)
-    for (int64_t j = 0; j < w; j++) {
-      double x = a[r * ld + j], y = b[r * ld + j];
-      if (!(fabs(x - y) <= diff)) diff = fabs(x - y); /* NaN makes diff NaN */
-      if (fabs(y) > scale) scale = fabs(y);
-    }
-  return diff / fmax(scale, 1e-30);
-}
-
-typedef double (*Objective)(void *ctx);
-
-/* As tests/test_grad.c: analytic g.u against (f(x + eps u) - f(x - eps u)) / 2 eps. */
-static double check_direction(const char *what, Objective f, void *ctx, float *x, const float *grad, size_t n,
-                              double eps, double tol) {
-  double worst = 0;
-  for (int d = 0; d < N_DIRECTIONS; d++) {
-    float *u = randn(n, 1.0);
-    double norm = sqrt(dot_f64(u, u, n));
-    for (size_t i = 0; i < n; i++) u[i] = (float)(u[i] / norm);
-    float *x0 = malloc(n * sizeof(float));
-    memcpy(x0, x, n * sizeof(float));
-    for (size_t i = 0; i < n; i++) x[i] = x0[i] + (float)eps * u[i];
-    double fp = f(ctx);
-    for (size_t i = 0; i < n; i++) x[i] = x0[i] - (float)eps * u[i];
-    double fm = f(ctx);
-    memcpy(x, x0, n * sizeof(float));
-    double fd = (fp - fm) / (2 * eps), an = dot_f64(grad, u, n);
-    double typical = sqrt(dot_f64(grad, grad, n) / (double)n);
-    double den = fmax(fmax(fmax(fabs(fd), fabs(an)), typical), 1e-8);
-    double err = fabs(fd - an) / den;
-    if (!(err <= worst)) worst = err;
-    free(u), free(x0);
-  }
-  printf("  %-58s max rel err %.2e\n", what, worst);
-  CHECK(worst < tol, "%s: gradient differs from finite differences (rel err %g)", what, worst);
-  return worst;
-}
 
 /* ---------- 1. chunked recurrence vs the sequential reference ---------- */
 
@@ -87,25 +30,25 @@ static void test_core_case(int B, int T, int H, int dh, int chunk) {
   lightning_plan(&p, B, T, H, dh, chunk);
   int64_t R = (int64_t)B * T, HD = (int64_t)H * dh;
   /* q, k as after silu (mostly positive, some slightly negative), v normal */
-  float *qkv = randn((size_t)R * 3 * HD, 1.0);
+  float *qkv = gc_randn((size_t)R * 3 * HD, 1.0);
   for (int64_t r = 0; r < R; r++)
     for (int64_t j = 0; j < 2 * HD; j++) {
       float x = qkv[r * 3 * HD + j];
       qkv[r * 3 * HD + j] = x / (1.0f + expf(-x));
     }
-  float *o = zeros((size_t)R * HD), *o_ref = zeros((size_t)R * HD);
-  float *states = zeros(lightning_states_floats(&p)), *scratch = zeros(lightning_scratch_floats(&p));
+  float *o = gc_zeros((size_t)R * HD), *o_ref = gc_zeros((size_t)R * HD);
+  float *states = gc_zeros(lightning_states_floats(&p)), *scratch = gc_zeros(lightning_scratch_floats(&p));
   lightning_forward(o, states, scratch, qkv, &p);
   lightning_reference_forward(o_ref, qkv, B, T, H, dh);
-  double fwd = rel_max_diff(o, o_ref, R, HD, HD);
+  double fwd = gc_rel_max_diff(o, o_ref, (size_t)(R * HD));
 
-  float *dout = randn((size_t)R * HD, 1.0);
-  float *dqkv = zeros((size_t)R * 3 * HD), *dqkv_ref = zeros((size_t)R * 3 * HD);
+  float *dout = gc_randn((size_t)R * HD, 1.0);
+  float *dqkv = gc_zeros((size_t)R * 3 * HD), *dqkv_ref = gc_zeros((size_t)R * 3 * HD);
   lightning_backward(dqkv, scratch, dout, qkv, states, &p);
   lightning_reference_backward(dqkv_ref, dout, qkv, B, T, H, dh);
   double bwd[3];
   for (int part = 0; part < 3; part++)
-    bwd[part] = rel_max_diff(dqkv + part * HD, dqkv_ref + part * HD, R, 3 * HD, HD);
+    bwd[part] = gc_rel_max_diff_rows(dqkv + part * HD, dqkv_ref + part * HD, R, 3 * HD, HD);
   printf("  core B=%d T=%-4d H=%-2d dh=%-2d chunk=%-3d (nc=%d)  fwd %.2e  dq %.2e  dk %.2e  dv %.2e\n", B, T, H,
          dh, chunk, p.nc, fwd, bwd[0], bwd[1], bwd[2]);
   CHECK(fwd < FWD_TOL, "chunked forward differs from the reference by %g (T=%d chunk=%d)", fwd, T, chunk);
@@ -130,13 +73,18 @@ static void test_core(void) {
 
 /* ---------- 2a. the mixer alone vs finite differences ---------- */
 
-static void config_for(ModelConfig *cfg, const char *pattern, int C, int H, int dh, double init_std) {
-  char text[512];
-  snprintf(text, sizeof text,
+/* The test model's config as text, written into text (512 chars). */
+static const char *config_text(char *text, const char *pattern, int C, int H, int dh, double init_std) {
+  snprintf(text, 512,
            "name = lightning_test\nvocab = 11\nd_model = %d\nn_heads = %d\nhead_dim = %d\nmlp_hidden = 24\n"
            "pattern = %s\nrope_F = on\ntie_embeddings = off\ninit_std = %g\n",
            C, H, dh, pattern, init_std);
-  config_parse(cfg, text, "test_mixer_lightning");
+  return text;
+}
+
+static void config_for(ModelConfig *cfg, const char *pattern, int C, int H, int dh, double init_std) {
+  char text[512];
+  config_parse(cfg, config_text(text, pattern, C, H, dh, init_std), "test_mixer_lightning");
 }
 
 typedef struct {
@@ -166,19 +114,19 @@ static void mix_setup(MixCtx *c, int B, int T, int C, int H, int dh, double std)
     for (int d = 0; d < c->specs[k].ndim; d++) c->numel[k] *= (size_t)c->specs[k].shape[d];
     total += c->numel[k];
   }
-  c->arena = zeros(total), c->grads = zeros(total);
+  c->arena = gc_zeros(total), c->grads = gc_zeros(total);
   size_t off = 0;
   for (int k = 0; k < c->n_params; k++) {
     c->w[k] = c->arena + off, c->g[k] = c->grads + off;
     for (size_t j = 0; j < c->numel[k]; j++)
-      c->w[k][j] = (float)(c->specs[k].init == INIT_ONES ? 1 + 0.3 * rng_normal(&rng) : std * rng_normal(&rng));
+      c->w[k][j] = (float)(c->specs[k].init == INIT_ONES ? 1 + 0.3 * rng_normal(&gc_rng) : std * rng_normal(&gc_rng));
     off += c->numel[k];
   }
   c->R = (int64_t)B * T, c->C = C;
-  c->u = randn((size_t)c->R * C, 1.0);
-  c->out = zeros((size_t)c->R * C), c->r = randn((size_t)c->R * C, 1.0), c->du = zeros((size_t)c->R * C);
-  c->saved = zeros(c->ops->saved_floats(&c->s));
-  c->scratch = zeros(c->ops->scratch_floats(&c->s));
+  c->u = gc_randn((size_t)c->R * C, 1.0);
+  c->out = gc_zeros((size_t)c->R * C), c->r = gc_randn((size_t)c->R * C, 1.0), c->du = gc_zeros((size_t)c->R * C);
+  c->saved = gc_zeros(c->ops->saved_floats(&c->s));
+  c->scratch = gc_zeros(c->ops->scratch_floats(&c->s));
 }
 
 static void mix_free(MixCtx *c) {
@@ -191,7 +139,7 @@ static double mix_objective(void *p) {
   MixCtx *c = p;
   memset(c->out, 0, (size_t)c->R * c->C * sizeof(float));
   c->ops->forward(c->out, c->saved, c->scratch, c->u, (const float *const *)c->w, &c->s);
-  return dot_f64(c->out, c->r, (size_t)c->R * c->C);
+  return gc_dot(c->out, c->r, (size_t)c->R * c->C);
 }
 
 static void mix_backward(MixCtx *c) {
@@ -207,10 +155,10 @@ static void test_mixer_grad_case(int T, double std) {
   mix_backward(&c);
   char what[160];
   snprintf(what, sizeof what, "mixer T=%d std=%g: du", T, std);
-  check_direction(what, mix_objective, &c, c.u, c.du, (size_t)(c.R * c.C), 1e-2, GRAD_TOL);
+  gc_check_direction(what, mix_objective, &c, c.u, c.du, (size_t)(c.R * c.C), 1e-2, GRAD_TOL);
   for (int k = 0; k < c.n_params; k++) {
     snprintf(what, sizeof what, "mixer T=%d std=%g: %s", T, std, c.specs[k].suffix);
-    check_direction(what, mix_objective, &c, c.w[k], c.g[k], c.numel[k], 1e-2, GRAD_TOL);
+    gc_check_direction(what, mix_objective, &c, c.w[k], c.g[k], c.numel[k], 1e-2, GRAD_TOL);
   }
   /* backward ADDS into parameter gradients */
   float *g1 = malloc(c.numel[0] * sizeof(float));
@@ -231,51 +179,13 @@ static void test_mixer_grad(void) {
 
 /* ---------- 2b. a 2-layer LF model vs finite differences ---------- */
 
-typedef struct {
-  Model m;
-  int32_t *inputs, *targets;
-  int B, T;
-} ModelCtx;
-
-static double model_objective(void *p) {
-  ModelCtx *c = p;
-  return model_forward(&c->m, c->inputs, c->targets, c->B, c->T);
-}
-
-static void test_model_grad(void) {
-  printf("2-layer LF model vs finite differences:\n");
-  ModelConfig cfg;
-  config_for(&cfg, "LF", 16, 2, 8, 0.4);
-  ModelCtx c;
-  c.B = 2, c.T = LIGHTNING_CHUNK + 6; /* two chunks */
-  model_create(&c.m, &cfg);
-  model_init_params(&c.m, 5);
-  for (int i = 0; i < c.m.n_params; i++)
-    if (c.m.params[i].ndim == 1)
-      for (size_t j = 0; j < c.m.params[i].numel; j++)
-        c.m.param_mem[c.m.params[i].offset + j] = (float)(1 + 0.3 * rng_normal(&rng));
-  c.inputs = malloc((size_t)c.B * c.T * sizeof(int32_t));
-  c.targets = malloc((size_t)c.B * c.T * sizeof(int32_t));
-  for (int i = 0; i < c.B * c.T; i++) {
-    c.inputs[i] = (int32_t)rng_below(&rng, 11);
-    c.targets[i] = i % 7 == 3 ? -1 : (int32_t)rng_below(&rng, 11);
-  }
-  model_zero_grad(&c.m);
-  model_objective(&c);
-  model_backward(&c.m);
-  for (int i = 0; i < c.m.n_params; i++) {
-    const ParamSpec *ps = &c.m.params[i];
-    char what[160];
-    snprintf(what, sizeof what, "LF T=%d: %s", c.T, ps->name);
-    check_direction(what, model_objective, &c, c.m.param_mem + ps->offset, c.m.grad_mem + ps->offset, ps->numel,
-                    MODEL_EPS, MODEL_TOL);
-  }
-  /* The checkpoint names and decay flags of DESIGN.md section 3. */
+/* The checkpoint names and decay flags of DESIGN.md section 3. */
+static void check_checkpoint_names(const Model *m) {
   const char *names[] = {"layers.0.lightning.q_proj.weight", "layers.0.lightning.k_proj.weight",
                          "layers.0.lightning.v_proj.weight", "layers.0.lightning.g_proj.weight",
                          "layers.0.lightning.o_proj.weight", "layers.0.lightning.norm.weight"};
   for (int k = 0; k < 6; k++) {
-    const ParamSpec *ps = model_find_param(&c.m, names[k]);
+    const ParamSpec *ps = model_find_param(m, names[k]);
     CHECK(ps != NULL, "checkpoint tensor %s exists", names[k]);
     if (!ps) continue;
     int is_norm = k == 5;
@@ -283,23 +193,18 @@ static void test_model_grad(void) {
     CHECK(is_norm ? ps->ndim == 1 && ps->shape[0] == 8 : ps->ndim == 2 && ps->shape[0] * ps->shape[1] == 16 * 16,
           "%s: shape", names[k]);
   }
-  model_free(&c.m);
-  free(c.inputs), free(c.targets);
+}
+
+static void test_model_grad(void) {
+  printf("2-layer LF model vs finite differences:\n");
+  char text[512], label[64];
+  int T = LIGHTNING_CHUNK + 6; /* two chunks */
+  snprintf(label, sizeof label, "LF T=%d: ", T);
+  gc_check_model(config_text(text, "LF", 16, 2, 8, 0.4), 2, T, MODEL_EPS, MODEL_TOL,
+                 &(GcModelOptions){.label = label, .after = check_checkpoint_names});
 }
 
 /* ---------- 3. stability, memory, determinism ---------- */
-
-static int all_finite(const float *x, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (!isfinite(x[i])) return 0;
-  return 1;
-}
-
-static double max_abs(const float *x, size_t n) {
-  double m = 0;
-  for (size_t i = 0; i < n; i++) m = fmax(m, fabs(x[i]));
-  return m;
-}
 
 static void test_stability(void) {
   printf("stability at T=4096 (B=1, C=16, 4 heads x 8, matrices std 0.3 and 1.0):\n");
@@ -309,9 +214,9 @@ static void test_stability(void) {
     mix_setup(&c, 1, 4096, 16, 4, 8, stds[i]);
     mix_backward(&c);
     size_t n = (size_t)c.R * c.C;
-    int ok = all_finite(c.out, n) && all_finite(c.du, n) && all_finite(c.grads, c.numel[0] * 5 + c.numel[5]);
-    printf("  std %.1f: max|out| %.3g  max|du| %.3g  max|dWq| %.3g  finite %s\n", stds[i], max_abs(c.out, n),
-           max_abs(c.du, n), max_abs(c.g[0], c.numel[0]), ok ? "yes" : "NO");
+    int ok = gc_all_finite(c.out, n) && gc_all_finite(c.du, n) && gc_all_finite(c.grads, c.numel[0] * 5 + c.numel[5]);
+    printf("  std %.1f: max|out| %.3g  max|du| %.3g  max|dWq| %.3g  finite %s\n", stds[i], gc_max_abs(c.out, n),
+           gc_max_abs(c.du, n), gc_max_abs(c.g[0], c.numel[0]), ok ? "yes" : "NO");
     CHECK(ok, "forward/backward at T=4096 (std %g) is not finite", stds[i]);
     mix_free(&c);
   }
@@ -351,7 +256,7 @@ static void test_rerun(void) {
 }
 
 int main(void) {
-  rng_seed(&rng, 2025, 0);
+  rng_seed(&gc_rng, 2025, 0);
   dnn_init();
   test_core();
   test_mixer_grad();

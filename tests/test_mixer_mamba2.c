@@ -15,7 +15,13 @@
 #include "hybench/mixer.h"
 #include "hybench/model.h"
 #include "hybench/rng.h"
-#include "testutil.h"
+
+#define GC_LABEL_WIDTH 52
+/* Every finite-difference check here takes the analytic side from the step actually taken
+ * (x0 +- eps u rounded to float): the float64 reference is held to REF_FD_TOL at eps 1e-4,
+ * where g.u would count the rounding of the step (~1e-3 relative) as error. */
+#define GC_EXACT_STEP 1
+#include "gradcheck.h"
 
 /* Exported by src/mixers/mamba2.c for tests (no public header: one mixer, one file). */
 extern const MixerOps mamba2_ops;
@@ -35,9 +41,6 @@ void mamba2_reference_backward(float *du, float *const *g, const float *dy, cons
  * 8.7e-3, 4.6e-3, 2.6e-3, 7.5e-4 at eps 5e-4 .. 1.6e-2 (doubling), falling as 1/eps, so
  * noise, not a wrong gradient (the float64 comparisons above hold these to ~1e-6). */
 #define MODEL_SCALAR_EPS 1.6e-2
-#define N_DIRECTIONS 3
-
-static HbRng rng;
 
 /* Tiny dims: C 8, DI 16, P 4 -> H 4, N 6 (N != P so a transposed state shows). */
 static const char *CFG_TEXT =
@@ -57,41 +60,10 @@ static void make_config(ModelConfig *cfg, const char *pattern, int tied, const c
 
 static int use_wide; /* mix_create builds the parity dims instead of the tiny ones */
 
-static float *randn(size_t n, double scale) {
-  float *x = malloc(n * sizeof(float));
-  for (size_t i = 0; i < n; i++) x[i] = (float)(scale * rng_normal(&rng));
-  return x;
-}
-
-static double dot_f64(const float *a, const float *b, size_t n) {
-  double s = 0;
-  for (size_t i = 0; i < n; i++) s += (double)a[i] * b[i];
-  return s;
-}
-
-static double max_abs(const float *a, size_t n) {
-  double m = 0;
-  for (size_t i = 0; i < n; i++) m = fmax(m, fabs((double)a[i]));
-  return m;
-}
-
-/* max |a - b| / max |b| */
-static double rel_diff(const float *a, const float *b, size_t n) {
-  double d = 0;
-  for (size_t i = 0; i < n; i++) d = fmax(d, fabs((double)a[i] - b[i]));
-  return d / fmax(max_abs(b, n), 1e-30);
-}
-
 static double rel_diff_f64(const float *a, const double *b, size_t n) {
   double d = 0, m = 0;
   for (size_t i = 0; i < n; i++) d = fmax(d, fabs((double)a[i] - b[i])), m = fmax(m, fabs(b[i]));
   return d / fmax(m, 1e-30);
-}
-
-static int all_finite(const float *a, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (!isfinite(a[i])) return 0;
-  return 1;
 }
 
 /* ---------- one mixer with its weights, gradients and buffers ---------- */
@@ -136,17 +108,17 @@ static void mix_create(Mix *m, int B, int T, double mat_std) {
     m->w[k] = calloc(n, sizeof(float));
     m->g[k] = calloc(n, sizeof(float));
     if (m->specs[k].init == INIT_NORMAL)
-      for (size_t i = 0; i < n; i++) m->w[k][i] = (float)(mat_std * rng_normal(&rng));
+      for (size_t i = 0; i < n; i++) m->w[k][i] = (float)(mat_std * rng_normal(&gc_rng));
   }
-  mamba2_ops.init_custom(m->w, &m->cfg, &rng);
+  mamba2_ops.init_custom(m->w, &m->cfg, &gc_rng);
   int kd = param_index(m, "D"), kn = param_index(m, "norm.weight"), kb = param_index(m, "dt_bias");
-  for (size_t i = 0; i < m->numel[kd]; i++) m->w[kd][i] = (float)(1 + 0.3 * rng_normal(&rng));
-  for (size_t i = 0; i < m->numel[kn]; i++) m->w[kn][i] = (float)(1 + 0.3 * rng_normal(&rng));
-  for (size_t i = 0; i < m->numel[kb]; i++) m->w[kb][i] = (float)(-2.25 + 0.5 * rng_normal(&rng));
+  for (size_t i = 0; i < m->numel[kd]; i++) m->w[kd][i] = (float)(1 + 0.3 * rng_normal(&gc_rng));
+  for (size_t i = 0; i < m->numel[kn]; i++) m->w[kn][i] = (float)(1 + 0.3 * rng_normal(&gc_rng));
+  for (size_t i = 0; i < m->numel[kb]; i++) m->w[kb][i] = (float)(-2.25 + 0.5 * rng_normal(&gc_rng));
   m->B = B, m->T = T;
   m->RC = (size_t)B * T * m->cfg.d_model;
   m->shape = (MixerShape){&m->cfg, 0, 'M', B, T, 0, 0, NULL};
-  m->u = randn(m->RC, 1.0), m->r = randn(m->RC, 1.0);
+  m->u = gc_randn(m->RC, 1.0), m->r = gc_randn(m->RC, 1.0);
   m->out = calloc(m->RC, sizeof(float)), m->du = calloc(m->RC, sizeof(float));
   m->out64 = calloc(m->RC, sizeof(double));
   m->saved = calloc(mamba2_ops.saved_floats(&m->shape), sizeof(float));
@@ -174,7 +146,7 @@ static void mix_fast(Mix *m, int with_backward) {
 static double fast_objective(void *p) {
   Mix *m = p;
   mix_fast(m, 0);
-  return dot_f64(m->out, m->r, m->RC);
+  return gc_dot(m->out, m->r, m->RC);
 }
 
 static double ref_objective(void *p) {
@@ -183,42 +155,6 @@ static double ref_objective(void *p) {
   double s = 0;
   for (size_t i = 0; i < m->RC; i++) s += m->out64[i] * m->r[i];
   return s;
-}
-
-/* ---------- finite differences (as tests/test_grad.c) ---------- */
-
-typedef double (*Objective)(void *ctx);
-
-/* Worst relative error of grad (n) against central differences of f along random unit
- * directions of x (n). */
-static double fd_check(const char *what, Objective f, void *ctx, float *x, const float *grad, size_t n, double eps,
-                       double tol) {
-  double worst = 0;
-  for (int d = 0; d < N_DIRECTIONS; d++) {
-    float *u = randn(n, 1.0);
-    double norm = sqrt(dot_f64(u, u, n));
-    for (size_t i = 0; i < n; i++) u[i] = (float)(u[i] / norm);
-    float *x0 = malloc(n * sizeof(float));
-    double an = 0; /* grad . (the step actually taken, x0 +- eps u rounded to float) / (2 eps) */
-    memcpy(x0, x, n * sizeof(float));
-    for (size_t i = 0; i < n; i++) x[i] = x0[i] + (float)eps * u[i];
-    for (size_t i = 0; i < n; i++) an += (double)grad[i] * x[i];
-    double fp = f(ctx);
-    for (size_t i = 0; i < n; i++) x[i] = x0[i] - (float)eps * u[i];
-    for (size_t i = 0; i < n; i++) an -= (double)grad[i] * x[i];
-    double fm = f(ctx);
-    memcpy(x, x0, n * sizeof(float));
-    an /= 2 * eps;
-    double fd = (fp - fm) / (2 * eps);
-    double typical = sqrt(dot_f64(grad, grad, n) / (double)n);
-    double den = fmax(fmax(fmax(fabs(fd), fabs(an)), typical), 1e-8);
-    double err = fabs(fd - an) / den;
-    if (err > worst) worst = err;
-    free(u), free(x0);
-  }
-  printf("  %-52s max rel err %.2e\n", what, worst);
-  CHECK(worst < tol, "%s: gradient differs from finite differences (rel err %g, tol %g)", what, worst, tol);
-  return worst;
 }
 
 /* ---------- 1. parameters and init ---------- */
@@ -248,8 +184,8 @@ static void test_params_and_init(void) {
   /* init_custom ranges, on a larger draw */
   float *w[HB_MAX_MIXER_PARAMS];
   for (int k = 0; k < m.n_params; k++) w[k] = calloc(m.numel[k], sizeof(float));
-  mamba2_ops.init_custom(w, &m.cfg, &rng);
-  double conv_max = fmax(max_abs(w[1], m.numel[1]), max_abs(w[2], m.numel[2]));
+  mamba2_ops.init_custom(w, &m.cfg, &gc_rng);
+  double conv_max = fmax(gc_max_abs(w[1], m.numel[1]), gc_max_abs(w[2], m.numel[2]));
   double dt_lo = 1e9, dt_hi = 0, a_lo = 1e9, a_hi = -1e9;
   for (int h = 0; h < 4; h++) {
     double dt = log1p(exp((double)w[3][h]));
@@ -278,19 +214,19 @@ static void compare_case(int B, int T, double mat_std, const char *label) {
   for (int k = 0; k < m.n_params; k++) ref_g[k] = calloc(m.numel[k], sizeof(float));
   mamba2_reference_forward(m.out64, m.u, (const float *const *)m.w, &m.cfg, B, T);
   mamba2_reference_backward(ref_du, ref_g, m.r, m.u, (const float *const *)m.w, &m.cfg, B, T);
-  double fwd = rel_diff_f64(m.out, m.out64, m.RC), worst = rel_diff(m.du, ref_du, m.RC);
+  double fwd = rel_diff_f64(m.out, m.out64, m.RC), worst = gc_rel_max_diff(m.du, ref_du, m.RC);
   const char *worst_name = "du";
   for (int k = 0; k < m.n_params; k++) {
-    double d = rel_diff(m.g[k], ref_g[k], m.numel[k]);
+    double d = gc_rel_max_diff(m.g[k], ref_g[k], m.numel[k]);
     CHECK(d < 1e-4, "%s Q=%d T=%d: gradient of %s differs from the reference by %g", label, mamba2_chunk_size(), T,
           m.specs[k].suffix, d);
     if (d > worst) worst = d, worst_name = m.specs[k].suffix;
   }
   printf("  %-10s Q=%-3d B=%d T=%-5d forward %.2e   gradients: worst %.2e (%s), du %.2e\n", label,
-         mamba2_chunk_size(), B, T, fwd, worst, worst_name, rel_diff(m.du, ref_du, m.RC));
-  CHECK(all_finite(m.out, m.RC) && all_finite(m.du, m.RC), "%s T=%d: non-finite output or du", label, T);
+         mamba2_chunk_size(), B, T, fwd, worst, worst_name, gc_rel_max_diff(m.du, ref_du, m.RC));
+  CHECK(gc_all_finite(m.out, m.RC) && gc_all_finite(m.du, m.RC), "%s T=%d: non-finite output or du", label, T);
   CHECK(fwd < 1e-5, "%s Q=%d T=%d: forward differs from the reference by %g", label, mamba2_chunk_size(), T, fwd);
-  CHECK(rel_diff(m.du, ref_du, m.RC) < 1e-4, "%s T=%d: du differs from the reference", label, T);
+  CHECK(gc_rel_max_diff(m.du, ref_du, m.RC) < 1e-4, "%s T=%d: du differs from the reference", label, T);
   for (int k = 0; k < m.n_params; k++) free(ref_g[k]);
   free(ref_du);
   mix_free(&m);
@@ -328,69 +264,41 @@ static void test_fd_mixer(void) {
   mamba2_reference_backward(ref_du, ref_g, m.r, m.u, (const float *const *)m.w, &m.cfg, m.B, m.T);
   char what[128];
   /* float64 objective: a small eps (1e-4) leaves truncation error ~1e-8 */
-  fd_check("reference du", ref_objective, &m, m.u, ref_du, m.RC, 1e-4, REF_FD_TOL);
+  gc_check_direction("reference du", ref_objective, &m, m.u, ref_du, m.RC, 1e-4, REF_FD_TOL);
   for (int k = 0; k < m.n_params; k++) {
     snprintf(what, sizeof what, "reference %s", m.specs[k].suffix);
-    fd_check(what, ref_objective, &m, m.w[k], ref_g[k], m.numel[k], 1e-4, REF_FD_TOL);
+    gc_check_direction(what, ref_objective, &m, m.w[k], ref_g[k], m.numel[k], 1e-4, REF_FD_TOL);
   }
   mix_fast(&m, 1);
-  fd_check("fast du", fast_objective, &m, m.u, m.du, m.RC, 1e-2, GRAD_TOL);
+  gc_check_direction("fast du", fast_objective, &m, m.u, m.du, m.RC, 1e-2, GRAD_TOL);
   for (int k = 0; k < m.n_params; k++) {
     snprintf(what, sizeof what, "fast %s", m.specs[k].suffix);
-    fd_check(what, fast_objective, &m, m.w[k], m.g[k], m.numel[k], 1e-2, GRAD_TOL);
+    gc_check_direction(what, fast_objective, &m, m.w[k], m.g[k], m.numel[k], 1e-2, GRAD_TOL);
   }
   for (int k = 0; k < m.n_params; k++) free(ref_g[k]);
   free(ref_du);
   mix_free(&m);
 }
 
-typedef struct {
-  Model m;
-  int32_t *inputs, *targets;
-  int B, T;
-} ModelCtx;
+/* Stronger decays than at init (gc_check_model makes the gains non-unit). */
+static void mf_init(const ParamSpec *ps, float *w) {
+  if (strstr(ps->name, "dt_bias"))
+    for (size_t j = 0; j < ps->numel; j++) w[j] = (float)(-1 + 0.5 * rng_normal(&gc_rng));
+}
 
-static double model_objective(void *p) {
-  ModelCtx *c = p;
-  return model_forward(&c->m, c->inputs, c->targets, c->B, c->T);
+/* dt_bias, A_log, D: the larger step MODEL_SCALAR_EPS (see there). */
+static double mf_eps(const ParamSpec *ps, double eps) {
+  int per_head = strstr(ps->name, "dt_bias") || strstr(ps->name, "A_log") || strstr(ps->name, "mamba2.D");
+  return per_head ? MODEL_SCALAR_EPS : eps;
 }
 
 static void test_fd_model(void) {
-  ModelConfig cfg;
-  make_config(&cfg, "MF", 0, "0.4");
-  ModelCtx c;
-  c.B = 2, c.T = mamba2_chunk_size() + 5;
-  printf("finite differences, 2-layer MF model (B=%d, T=%d)\n", c.B, c.T);
-  model_create(&c.m, &cfg);
-  model_init_params(&c.m, 5);
-  /* non-unit gains and stronger decays than at init */
-  for (int i = 0; i < c.m.n_params; i++) {
-    const ParamSpec *ps = &c.m.params[i];
-    float *w = c.m.param_mem + ps->offset;
-    if (strstr(ps->name, "norm"))
-      for (size_t j = 0; j < ps->numel; j++) w[j] = (float)(1 + 0.3 * rng_normal(&rng));
-    if (strstr(ps->name, "dt_bias"))
-      for (size_t j = 0; j < ps->numel; j++) w[j] = (float)(-1 + 0.5 * rng_normal(&rng));
-  }
-  c.inputs = malloc((size_t)c.B * c.T * sizeof(int32_t));
-  c.targets = malloc((size_t)c.B * c.T * sizeof(int32_t));
-  for (int i = 0; i < c.B * c.T; i++) {
-    c.inputs[i] = (int32_t)rng_below(&rng, 11);
-    c.targets[i] = i % 7 == 3 ? -1 : (int32_t)rng_below(&rng, 11);
-  }
-  model_zero_grad(&c.m);
-  model_objective(&c);
-  model_backward(&c.m);
-  for (int i = 0; i < c.m.n_params; i++) {
-    const ParamSpec *ps = &c.m.params[i];
-    char what[160];
-    snprintf(what, sizeof what, "MF %s", ps->name);
-    int per_head = strstr(ps->name, "dt_bias") || strstr(ps->name, "A_log") || strstr(ps->name, "mamba2.D");
-    fd_check(what, model_objective, &c, c.m.param_mem + ps->offset, c.m.grad_mem + ps->offset, ps->numel,
-             per_head ? MODEL_SCALAR_EPS : MODEL_EPS, MODEL_TOL);
-  }
-  model_free(&c.m);
-  free(c.inputs), free(c.targets);
+  char text[512];
+  snprintf(text, sizeof text, CFG_TEXT, "MF", "off", "0.4");
+  int B = 2, T = mamba2_chunk_size() + 5;
+  printf("finite differences, 2-layer MF model (B=%d, T=%d)\n", B, T);
+  gc_check_model(text, B, T, MODEL_EPS, MODEL_TOL,
+                 &(GcModelOptions){.label = "MF ", .init = mf_init, .eps_for = mf_eps});
 }
 
 /* ---------- 4. long sequences, memory, determinism ---------- */
@@ -401,12 +309,12 @@ static void test_long_sequence(void) {
   Mix m;
   mix_create(&m, 1, T, 0.3);
   mix_fast(&m, 1);
-  int finite = all_finite(m.out, m.RC) && all_finite(m.du, m.RC);
-  for (int k = 0; k < m.n_params; k++) finite = finite && all_finite(m.g[k], m.numel[k]);
+  int finite = gc_all_finite(m.out, m.RC) && gc_all_finite(m.du, m.RC);
+  for (int k = 0; k < m.n_params; k++) finite = finite && gc_all_finite(m.g[k], m.numel[k]);
   mamba2_reference_forward(m.out64, m.u, (const float *const *)m.w, &m.cfg, 1, T);
   double fwd = rel_diff_f64(m.out, m.out64, m.RC);
   printf("  forward + backward finite: %s; max |out| %.3g, max |du| %.3g; forward vs reference %.2e\n",
-         finite ? "yes" : "NO", max_abs(m.out, m.RC), max_abs(m.du, m.RC), fwd);
+         finite ? "yes" : "NO", gc_max_abs(m.out, m.RC), gc_max_abs(m.du, m.RC), fwd);
   CHECK(finite, "T=%d: non-finite values in the output or the gradients", T);
   CHECK(fwd < 1e-5, "T=%d: forward differs from the reference by %g", T, fwd);
   mix_free(&m);
@@ -466,7 +374,7 @@ static void test_determinism(void) {
 }
 
 int main(void) {
-  rng_seed(&rng, 2025, 0);
+  rng_seed(&gc_rng, 2025, 0);
   dnn_init();
   test_params_and_init();
   test_matches_reference();
