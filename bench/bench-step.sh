@@ -8,8 +8,9 @@
 # Prints one TSV row per case and the ratio engine / PyTorch. The recurrent
 # hybrids (LLLF, MMMF, GGGF) have no PyTorch peer here (the peer implements
 # F and S only): their rows show the engine alone. A second table gives the
-# time per training step against T (B = 2) for each mixer, which must grow
-# linearly for S, L, M and G (and quadratically for F).
+# time per training step against T (B = 2) for models made of one mixer kind
+# (FFFF, SSSS, LLLL, MMMM, GGGG), which must grow linearly for S, L, M and G
+# (and quadratically for F).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HB=${HB:-bin/hybench}
@@ -53,7 +54,7 @@ rm -f /tmp/bench-step.$$
 
 echo
 printf 'pattern\tT=512\tT=1024\tT=2048\tT=4096\t(ms per step, B 2, 2 threads)\n' > /tmp/bench-len.$$
-for p in ffff sssf lllf mmmf gggf; do
+for p in ffff ssss llll mmmm gggg; do
   row="$(echo $p | tr a-z A-Z)"
   for T in 512 1024 2048 4096; do
     ms=$($HB bench step --model "bench/models/ref_$p.conf" --seq-len $T --batch 2 --threads 2 --steps 3 --warmup 1 \
