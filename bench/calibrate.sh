@@ -61,14 +61,10 @@ xargs -P "$JOBS" -L 1 bash -c 'run_one "$0" "$1" "$2"' < "$OUT/plan.txt"
 
 # Curves: the long evals.tsv of every run, reshaped to one row per evaluation.
 {
-  printf 'mask\tmodel\tseed\ttokens\tfar_acc\tshort_loss\n'
-  while read -r mask v s; do
-    awk -F'\t' -v m="$mask" -v v="$v" -v s="$s" 'NR > 1 && $5 == -1 {
-        if ($4 == "far_acc") f[$2] = $6; if ($4 == "short_loss") l[$2] = $6; if (!($2 in seen)) { seen[$2]; order[n++] = $2 } }
-      END { for (i = 0; i < n; i++) { t = order[i]; if (t > 0) printf "%s\t%s\t%s\t%s\t%s\t%s\n", m, v, s, t, f[t], l[t] } }' \
-      "$OUT/runs/$mask/$v/s$s/evals.tsv"
-  done < "$OUT/plan.txt"
-} > "$OUT/curves.tsv"
+  printf 'mask\tmodel\tseed\tdir\n'
+  while read -r mask v s; do printf '%s\t%s\t%s\t%s\n' "$mask" "$v" "$s" "$OUT/runs/$mask/$v/s$s"; done < "$OUT/plan.txt"
+} > "$OUT/manifest.tsv"
+scripts/collect-evals.sh "$OUT/manifest.tsv" "$OUT/curves.tsv" far_acc short_loss
 
 for level in 50 90; do
   $HB fit emergence --in "$OUT/curves.tsv" --y far_acc --x tokens --group mask,model,seed --seed-col seed \
