@@ -2,12 +2,13 @@
 #include <omp.h>
 #include <string.h>
 
+#include "hybench/analysis.h"
 #include "hybench/cli.h"
 #include "hybench/common.h"
 #include "hybench/eval.h"
 
 int cmd_eval(int argc, char **argv) {
-  const char *ckpt = NULL, *set = NULL, *out = NULL;
+  const char *ckpt = NULL, *set = NULL, *out = NULL, *constrain = NULL;
   long far = 64, batch = 32, threads = 1;
   HbOpt opts[] = {
       {"ckpt", HB_OPT_STR, &ckpt, "checkpoint (.safetensors)", 1},
@@ -16,15 +17,28 @@ int cmd_eval(int argc, char **argv) {
       {"batch", HB_OPT_LONG, &batch, "sequences per forward pass", 0},
       {"threads", HB_OPT_LONG, &threads, "OpenMP threads", 0},
       {"out", HB_OPT_STR, &out, "write the TSV here instead of stdout", 0},
+      {"constrain", HB_OPT_STR, &constrain,
+       "KINDS=r[,r...]: at inference limit the KINDS layers (F S L M G; E every efficient layer; A all) to their "
+       "last r inputs, one evaluation per r",
+       0},
       {0},
   };
   hb_parse_args("eval",
-                "eval --ckpt F.safetensors --set DATA [--far N] [--out F.tsv]\n\n"
+                "eval --ckpt F.safetensors --set DATA [--far N] [--out F.tsv] [--constrain KINDS=r,...]\n\n"
                 "Short loss, LongPPL and accuracy on far answers, accuracy per distance bucket and per\n"
-                "NIAH depth; one TSV row per metric: ckpt, set, metric, group, value, n.",
+                "NIAH depth; one TSV row per metric: ckpt, set, metric, group, value, n.\n\n"
+                "With --constrain (the receptive-field constraint): rows run, model, seed, tokens, ckpt, set,\n"
+                "layers, r, metric, group, value, n. Attention layers get window r (t - r < j <= t);\n"
+                "recurrent layers a truncated context: the output at t is computed from their inputs at\n"
+                "t - r + 1 .. t alone, state and convolutions starting from zero there (not a state reset\n"
+                "every r tokens, which would give each position a context of 1 .. r depending on t).",
                 opts, argc, argv);
   if (far < 0 || batch < 1 || threads < 1) hb_input_error("eval", "--far must be >= 0, --batch and --threads >= 1");
   omp_set_num_threads((int)threads);
+  if (constrain) {
+    constrain_eval(ckpt, set, constrain, (int)far, (int)batch, out);
+    return 0;
+  }
   Model m;
   model_load(&m, ckpt);
   Dataset ds;

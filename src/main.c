@@ -20,6 +20,8 @@ static const Command commands[] = {
     {"tokens", cmd_tokens, "convert between token files and raw bytes / .npy"},
     {"bench", cmd_bench, "throughput benchmarks (bench step)"},
     {"fit", cmd_fit, "GSL fits: scaling laws and emergence points"},
+    {"trace", cmd_trace, "retrieval heads, their entropy and Q/K drift over a run; gradient influence"},
+    {"probe", cmd_probe, "layer-wise logistic-regression probes of the needle's class"},
     {"version", cmd_version, "build flags and library versions (the body of .meta sidecars)"},
 };
 

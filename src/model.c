@@ -327,6 +327,17 @@ void model_backward(Model *m) {
   embedding_backward(m->g.tok_emb, a->dx, m->tokens, R, (int)C);
 }
 
+float *model_output_grad(Model *m) {
+  HB_ASSERT(m->act_mem != NULL, "a forward sized the activations first");
+  size_t n = (size_t)m->B * m->T * m->cfg.vocab;
+  memset(m->a.dlogits, 0, n * sizeof(float));
+  m->has_targets = 1; /* dlogits now holds the caller's gradient: model_backward may run */
+  return m->a.dlogits;
+}
+
+/* model_backward leaves dL/dx_0 in a.dx; embedding_backward only reads it. */
+const float *model_embedding_grad(const Model *m) { return m->a.dx; }
+
 /* ---------- checkpoints ---------- */
 
 void model_arena_tensors(const Model *m, const float *arena, const char *prefix, HbStTensor *ts, char *names) {

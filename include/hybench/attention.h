@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "hybench/layers.h"
+#include "hybench/mixer.h"
 
 typedef struct {
   int B, T, H, dh;
@@ -50,6 +51,16 @@ void attention_reference_forward(float *out, const float *qkv, int B, int T, int
 /* Per-(batch, head) attention probabilities of query t over all keys, dense
  * (B, H, T, T), reconstructed from the saved blocks. For analyses and tests. */
 void attention_dense_probs(float *dense, const float *saved, const AttnPlan *p);
+/* One query's row of the same: row (T) = probabilities of query t of (batch b,
+ * head h) over keys 0..T-1, zero where not visible. For analyses. */
+void attention_probs_row(float *row, const float *saved, const AttnPlan *p, int b, int h, int t);
+/* The window rule itself (t - W < j <= t): whether query t sees key j. */
+int attention_key_visible(const AttnPlan *p, int64_t t, int64_t j);
+
+/* The attention tensors inside an F or S mixer's saved buffer (as its forward
+ * left them: att (B*T, HD), then attention_forward's saved tensors), with the
+ * plan the mixer used for shape s. For analyses. */
+const float *attention_mixer_saved(AttnPlan *p, const float *mixer_saved, const MixerShape *s);
 
 /* Seconds inside attention (all of it / its batched matmuls) since the last reset. */
 double attention_seconds(void);

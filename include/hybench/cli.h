@@ -39,5 +39,7 @@ int cmd_bench(int argc, char **argv);
 int cmd_fit(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_tokens(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
 
 #endif

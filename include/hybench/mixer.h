@@ -45,7 +45,8 @@ typedef struct {
   char kind;        /* the layer letter */
   int B, T;
   int window;       /* keys each query sees (F: T; S: min(window, T)); recurrent layers:
-                       0, or an inference-time limit on the context (analyses) */
+                       0, or an inference-time limit on the context (analyses; see
+                       mixer_context_limited below) */
   int rope;         /* RoPE on q and k (attention kinds) */
   const RopeTable *rope_table;
 } MixerShape;
@@ -69,5 +70,24 @@ typedef struct {
 
 /* The mixer of a layer letter; NULL when the engine does not implement it. */
 const MixerOps *mixer_ops(char letter);
+
+/* Inference-time context limit of a recurrent layer (L, M, G), the
+ * receptive-field constraint of the mechanism analyses: with MixerShape.window
+ * = r, 0 < r < T, the output at t is the layer's output had the sequence begun
+ * at t - r + 1, i.e. a function of its inputs u at t - r + 1 .. t only (state
+ * and convolution buffers start from zero there) -- the same rule as an S
+ * layer's window (r inputs, the current one included). It is a TRUNCATION of
+ * the context at every position, not a state reset every r tokens (which would
+ * leave position t a context of 1 .. r inputs depending on t mod r). Forward
+ * only: training never limits a recurrent layer. r >= T (or 0) is no limit. */
+static inline int mixer_context_limited(const MixerShape *s) { return s->window > 0 && s->window < s->T; }
+/* The limited forward, for any mixer whose own forward has no window: out (B*T,
+ * C) += y. Rows t < r come from one ordinary forward (their whole prefix fits
+ * the window); every later row is the last row of an ordinary forward over its
+ * own window u[t-r+1 .. t], windows batched as rows of a (G, r) call. Cost
+ * O(T * r) per sequence; buffers for the windows are allocated per call.
+ * saved and scratch are sized for s as the mixer reports them. */
+void mixer_limited_forward(const MixerOps *ops, float *out, float *saved, float *scratch, const float *u,
+                           const float *const *w, const MixerShape *s);
 
 #endif

@@ -109,8 +109,16 @@ const ParamSpec *model_find_param(const Model *m, const char *name);
  * returns the mean cross-entropy and keeps dlogits for model_backward;
  * without, returns 0. Logits stay in m->a.logits (B*T, V). */
 double model_forward(Model *m, const int32_t *inputs, const int32_t *targets, int B, int T);
-/* Adds d(mean loss)/d(param) into m->grad_mem. Needs a forward with targets. */
+/* Adds d(mean loss)/d(param) into m->grad_mem. Needs a forward with targets,
+ * or an output gradient set through model_output_grad. */
 void model_backward(Model *m);
+/* Backward from a gradient of the caller's choosing (analyses): after a
+ * forward, returns the zeroed buffer (B*T, V) of d(objective)/d(logits) to
+ * fill; model_backward then propagates it (it replaces the loss gradient). */
+float *model_output_grad(Model *m);
+/* After model_backward: d(objective)/d(embedding output), (B*T, C), i.e. the
+ * gradient with respect to each position's input embedding E[token]. */
+const float *model_embedding_grad(const Model *m);
 void model_zero_grad(Model *m);
 
 /* Checkpoints (safetensors, DESIGN.md section 3 names, config in metadata). */

@@ -322,6 +322,19 @@ void attention_dense_probs(float *dense, const float *saved, const AttnPlan *p) 
   }
 }
 
+void attention_probs_row(float *row, const float *saved, const AttnPlan *p, int b, int h, int t) {
+  HB_ASSERT(b >= 0 && b < p->B && h >= 0 && h < p->H && t >= 0 && t < p->T, "the query is inside the batch");
+  const float *probs = saved + 3 * head_floats(p);
+  int blk = t / p->bs, i = t % p->bs;
+  int64_t n = ((int64_t)b * p->H + h) * p->nb + blk, ks = block_key_start(p, blk);
+  const float *src = probs + (n * p->bs + i) * p->span;
+  memset(row, 0, (size_t)p->T * sizeof(float));
+  for (int j = 0; j < p->span; j++)
+    if (key_visible(t, ks + j, p)) row[ks + j] = src[j];
+}
+
+int attention_key_visible(const AttnPlan *p, int64_t t, int64_t j) { return key_visible(t, j, p); }
+
 void attention_reference_forward(float *out, const float *qkv, int B, int T, int H, int dh, int window,
                                  const RopeTable *rope) {
   float *q = hb_malloc((size_t)T * dh * sizeof(float)), *k = hb_malloc((size_t)T * dh * sizeof(float));
@@ -393,6 +406,12 @@ static size_t attn_scratch_floats(const MixerShape *s) {
   AttnPlan p;
   attn_plan_of(&p, s);
   return 4 * rows_hd(s) + attention_scratch_floats(&p);
+}
+
+const float *attention_mixer_saved(AttnPlan *p, const float *mixer_saved, const MixerShape *s) {
+  HB_ASSERT(s->kind == LAYER_F || s->kind == LAYER_S, "only attention layers keep probabilities");
+  attn_plan_of(p, s);
+  return mixer_saved + rows_hd(s);
 }
 
 static void attn_forward(float *out, float *saved, float *scratch, const float *u, const float *const *w,

@@ -612,11 +612,6 @@ static void gdn_init_custom(float *const *w, const ModelConfig *cfg, HbRng *rng)
   }
 }
 
-static void check_shape(const MixerShape *s) {
-  HB_ASSERT(s->window == 0, "G layers have no context limit in training; the inference-time limit of the "
-                            "analyses (window > 0) is not implemented for G yet");
-}
-
 static GdnPlan plan_of(const MixerShape *s) { return gdn_plan(s->B, s->T, s->cfg->n_heads, s->cfg->head_dim); }
 
 /* Saved from forward to backward. */
@@ -666,15 +661,15 @@ static MixScratch mix_scratch_views(Carve *cv, const MixerShape *s) {
   return v;
 }
 
+/* Sizes do not depend on s->window: a context limit (analyses, forward only)
+ * runs through mixer_limited_forward on ordinary unlimited calls. */
 static size_t gdn_saved_floats(const MixerShape *s) {
-  check_shape(s);
   Carve cv = {NULL, 0};
   mix_saved_views(&cv, s);
   return cv.used;
 }
 
 static size_t gdn_scratch_floats(const MixerShape *s) {
-  check_shape(s);
   Carve cv = {NULL, 0};
   mix_scratch_views(&cv, s);
   return cv.used;
@@ -760,9 +755,14 @@ static void gated_norm_output(float *on, float *y, const float *o, const float *
     }
 }
 
+extern const MixerOps gdn_ops;
+
 static void gdn_forward(float *out, float *saved, float *scratch, const float *u, const float *const *w,
                         const MixerShape *s) {
-  check_shape(s);
+  if (mixer_context_limited(s)) {
+    mixer_limited_forward(&gdn_ops, out, saved, scratch, u, w, s);
+    return;
+  }
   check_adjacent(w, s->cfg);
   GdnPlan p = plan_of(s);
   Carve saved_cv = {saved, 0}, scratch_cv = {scratch, 0};
@@ -784,7 +784,7 @@ static void gdn_forward(float *out, float *saved, float *scratch, const float *u
 
 static void gdn_backward(float *du, float *const *g, float *saved, float *scratch, const float *dy, const float *u,
                          const float *const *w, const MixerShape *s) {
-  check_shape(s);
+  HB_ASSERT(!mixer_context_limited(s), "the inference-time context limit has no backward (analyses only)");
   check_adjacent(w, s->cfg);
   GdnPlan p = plan_of(s);
   Carve saved_cv = {saved, 0}, scratch_cv = {scratch, 0};

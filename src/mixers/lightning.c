@@ -317,9 +317,9 @@ static int lt_param_specs(MixerParamSpec *specs, const ModelConfig *cfg) {
   return LT_N_PARAMS;
 }
 
+/* Sizes do not depend on s->window: a context limit (analyses, forward only)
+ * runs through mixer_limited_forward on ordinary unlimited calls. */
 static void lt_plan_of(LightningPlan *p, const MixerShape *s) {
-  HB_ASSERT(s->window == 0, "the L mixer has no context limit yet (window > 0 is the later inference-time "
-                            "receptive-field analysis; training always passes 0)");
   lightning_plan(p, s->B, s->T, s->cfg->n_heads, s->cfg->head_dim, LIGHTNING_CHUNK);
 }
 
@@ -386,8 +386,14 @@ static void lt_gated_norm(float *y, const float *o, const float *rstd, const flo
   }
 }
 
+extern const MixerOps lightning_ops;
+
 static void lt_forward(float *out, float *saved, float *scratch, const float *u, const float *const *w,
                        const MixerShape *s) {
+  if (mixer_context_limited(s)) {
+    mixer_limited_forward(&lightning_ops, out, saved, scratch, u, w, s);
+    return;
+  }
   LightningPlan p;
   lt_plan_of(&p, s);
   int H = s->cfg->n_heads, dh = s->cfg->head_dim;
@@ -407,6 +413,7 @@ static void lt_forward(float *out, float *saved, float *scratch, const float *u,
 
 static void lt_backward(float *du, float *const *g, float *saved, float *scratch, const float *dy, const float *u,
                         const float *const *w, const MixerShape *s) {
+  HB_ASSERT(!mixer_context_limited(s), "the inference-time context limit has no backward (analyses only)");
   LightningPlan p;
   lt_plan_of(&p, s);
   int H = s->cfg->n_heads, dh = s->cfg->head_dim;

@@ -587,9 +587,16 @@ static void m2_gate_norm(float *gated, float *normed, const float *rstd, const f
 
 /* ---------- the mixer ---------- */
 
+extern const MixerOps mamba2_ops;
+
+/* Sizes do not depend on s->window: a context limit (analyses, forward only)
+ * runs through mixer_limited_forward on ordinary unlimited calls. */
 static void m2_forward(float *out, float *saved, float *scratch, const float *u, const float *const *w,
                        const MixerShape *s) {
-  HB_ASSERT(s->window == 0, "Mamba-2 has no inference-time context limit yet (window > 0 comes with the analyses)");
+  if (mixer_context_limited(s)) {
+    mixer_limited_forward(&mamba2_ops, out, saved, scratch, u, w, s);
+    return;
+  }
   M2Plan p;
   m2_plan(&p, s);
   M2Saved sv;
@@ -616,7 +623,7 @@ static void m2_forward(float *out, float *saved, float *scratch, const float *u,
 
 static void m2_backward(float *du, float *const *g, float *saved, float *scratch, const float *dy, const float *u,
                         const float *const *w, const MixerShape *s) {
-  HB_ASSERT(s->window == 0, "Mamba-2 has no inference-time context limit yet (window > 0 comes with the analyses)");
+  HB_ASSERT(!mixer_context_limited(s), "the inference-time context limit has no backward (analyses only)");
   M2Plan p;
   m2_plan(&p, s);
   M2Saved sv;

@@ -1,0 +1,322 @@
+/* `hybench trace heads | run | grad-influence`: the retrieval-head and
+ * gradient-influence analyses of include/hybench/analysis.h as TSV tables. */
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "hybench/analysis.h"
+#include "hybench/cli.h"
+#include "hybench/common.h"
+#include "hybench/tsv.h"
+
+/* Options shared by heads and run. */
+typedef struct {
+  const char *niah, *out, *rank_by, *rank_kinds;
+  long top_k, last, batch, threads;
+  int allow_extrapolation;
+} HeadOpts;
+
+static void check_head_opts(const char *cmd, const HeadOpts *o) {
+  char where[64];
+  snprintf(where, sizeof where, "%s --rank-by", cmd);
+  if (strcmp(o->rank_by, "needle") != 0 && strcmp(o->rank_by, "relay") != 0)
+    hb_input_error(where, "'%s' is not needle or relay", o->rank_by);
+  snprintf(where, sizeof where, "%s --rank-kinds", cmd);
+  if (!o->rank_kinds[0] || strspn(o->rank_kinds, "FS") != strlen(o->rank_kinds))
+    hb_input_error(where, "'%s' is not a set of attention layer letters (F, S, FS)", o->rank_kinds);
+  if (o->top_k < 1 || o->last < 0 || o->batch < 1 || o->threads < 1 || o->threads > 1024)
+    hb_input_error(cmd, "--top-k, --batch and --threads must be >= 1 (threads <= 1024), --last >= 0");
+  omp_set_num_threads((int)o->threads);
+}
+
+/* Loads the NIAH set for model m, checks its length, and measures every head. */
+static void measure_heads(HeadStats *hs, Model *m, const CkptInfo *info, const HeadOpts *o) {
+  Dataset ds;
+  dataset_load(&ds, o->niah, m->cfg.vocab);
+  analysis_check_length(info, ds.seq_len, o->niah, o->allow_extrapolation);
+  NeedleSet ns;
+  needle_set_from_dataset(&ns, &ds, DEP_NIAH);
+  dataset_free(&ds);
+  if (!strchr(m->cfg.pattern, 'F') && !strchr(m->cfg.pattern, 'S'))
+    hb_input_error(info->ckpt, "model '%s' (pattern %s) has no attention layer to trace", m->cfg.name, m->cfg.pattern);
+  heads_measure(hs, m, &ns, (int)o->last, (int)o->batch);
+  needle_set_free(&ns);
+}
+
+/* The ranked heads, best first; an input error when the model has none of the kinds. */
+static int rank_heads(int *order, const HeadStats *hs, const Model *m, const CkptInfo *info, const HeadOpts *o) {
+  int n = heads_rank(order, hs, o->rank_kinds, strcmp(o->rank_by, "relay") == 0);
+  if (n == 0)
+    hb_input_error(info->ckpt, "model '%s' (pattern %s) has no layer of kind %s to rank (see --rank-kinds)",
+                   m->cfg.name, m->cfg.pattern, o->rank_kinds);
+  return n;
+}
+
+static void print_head(FILE *fp, const HeadStats *hs, int at, int rank) {
+  int layer = at / hs->H;
+  fprintf(fp, "  #%d layer %d head %d (%c, relay reach %d): needle %.3f vs uniform %.4f | needle+relay %.3f vs "
+              "uniform %.4f | entropy/log(keys) %.3f\n",
+          rank, layer, at % hs->H, hs->kind[layer], hs->reach[layer], hs->score_needle[at], hs->uniform_needle[at],
+          hs->score_relay[at], hs->uniform_relay[at], hs->entropy_norm[at]);
+}
+
+/* The options trace heads and trace run share (their --top-k help differs). */
+#define HEAD_OPTIONS(o, top_k_help)                                                                                   \
+  {"top-k", HB_OPT_LONG, &(o).top_k, top_k_help, 0},                                                                  \
+      {"rank-by", HB_OPT_STR, &(o).rank_by, "needle (the paper's score) or relay (needle + relayed positions)", 0},   \
+      {"rank-kinds", HB_OPT_STR, &(o).rank_kinds, "layers whose heads are ranked: F (the full-attention layers), S or FS", 0}, \
+      {"last", HB_OPT_LONG, &(o).last, "attention entropy over the last N query positions of each sequence", 0},       \
+      {"batch", HB_OPT_LONG, &(o).batch, "sequences per forward pass", 0},                                            \
+      {"threads", HB_OPT_LONG, &(o).threads, "OpenMP threads", 0},                                                    \
+      {"allow-extrapolation", HB_OPT_FLAG, &(o).allow_extrapolation, "accept a set longer than the training length", 0}
+
+static int trace_heads(int argc, char **argv) {
+  const char *ckpt = NULL;
+  HeadOpts o = {NULL, NULL, "needle", "F", 4, 16, 16, 1, 0};
+  HbOpt opts[] = {
+      {"ckpt", HB_OPT_STR, &ckpt, "checkpoint (.safetensors)", 1},
+      {"niah", HB_OPT_STR, &o.niah, "NIAH set (gen-data output of a spec with niah = on)", 1},
+      {"out", HB_OPT_STR, &o.out, "TSV to write: every (layer, head) of the attention layers", 1},
+      HEAD_OPTIONS(o, "heads marked top (and printed)"),
+      {0},
+  };
+  hb_parse_args("trace heads",
+                "trace heads --ckpt F --niah SET --out F.tsv [--top-k 4] [--rank-by needle|relay]\n\n"
+                "Retrieval score of every attention head: the attention mass from the query token onto the\n"
+                "needle, averaged over the NIAH samples (score_needle), and onto the needle plus the reach\n"
+                "positions after it that the efficient layers below can relay it to (score_relay: w - 1 per\n"
+                "S layer of window w below, everything once an L/M/G layer is below), each next to the\n"
+                "score of a uniform head (uniform_*); attention entropy over the last N queries (nats, and\n"
+                "divided by log of the visible keys). Columns: run model seed tokens layer head kind window\n"
+                "reach score_needle score_relay uniform_needle uniform_relay entropy entropy_norm rank top\n"
+                "n_samples n_queries; rank orders the heads of the --rank-kinds layers (0 for the others),\n"
+                "top marks the first k. Prints the top-k heads.",
+                opts, argc, argv);
+  check_head_opts("trace heads", &o);
+  Model m;
+  CkptInfo info;
+  analysis_load_ckpt(&m, &info, ckpt);
+  HeadStats hs;
+  measure_heads(&hs, &m, &info, &o);
+  int *order = hb_malloc((size_t)hs.L * hs.H * sizeof(int)), *rank_of = hb_malloc((size_t)hs.L * hs.H * sizeof(int));
+  int n_heads = rank_heads(order, &hs, &m, &info, &o);
+  for (int at = 0; at < hs.L * hs.H; at++) rank_of[at] = 0;
+  for (int r = 0; r < n_heads; r++) rank_of[order[r]] = r + 1;
+  const char *header[] = {"run", "model", "seed", "tokens", "layer", "head", "kind", "window", "reach",
+                          "score_needle", "score_relay", "uniform_needle", "uniform_relay", "entropy",
+                          "entropy_norm", "rank", "top", "n_samples", "n_queries"};
+  HbTsvWriter w;
+  hb_tsv_writer_open(&w, o.out, header, (int)(sizeof header / sizeof header[0]));
+  for (int i = 0; i < hs.L; i++) {
+    if (hs.kind[i] != LAYER_F && hs.kind[i] != LAYER_S) continue;
+    for (int h = 0; h < hs.H; h++) {
+      int at = i * hs.H + h;
+      char kind[2] = {hs.kind[i], '\0'};
+      analysis_put_ids(&w, &info);
+      hb_tsv_put_long(&w, i);
+      hb_tsv_put_long(&w, h);
+      hb_tsv_put_str(&w, kind);
+      hb_tsv_put_long(&w, hs.window[i]);
+      hb_tsv_put_long(&w, hs.reach[i]);
+      hb_tsv_put_double(&w, hs.score_needle[at]);
+      hb_tsv_put_double(&w, hs.score_relay[at]);
+      hb_tsv_put_double(&w, hs.uniform_needle[at]);
+      hb_tsv_put_double(&w, hs.uniform_relay[at]);
+      hb_tsv_put_double(&w, hs.entropy[at]);
+      hb_tsv_put_double(&w, hs.entropy_norm[at]);
+      hb_tsv_put_long(&w, rank_of[at]);
+      hb_tsv_put_long(&w, rank_of[at] >= 1 && rank_of[at] <= o.top_k);
+      hb_tsv_put_long(&w, hs.n_samples);
+      hb_tsv_put_long(&w, hs.n_entropy);
+      hb_tsv_end_row(&w);
+    }
+  }
+  hb_tsv_writer_commit(&w);
+  printf("trace heads: %s (%s), %ld NIAH samples; top %ld of the %d heads of its %s layers by score_%s:\n", ckpt,
+         m.cfg.pattern, hs.n_samples, o.top_k < n_heads ? o.top_k : n_heads, n_heads, o.rank_kinds, o.rank_by);
+  for (int r = 0; r < n_heads && r < o.top_k; r++) print_head(stdout, &hs, order[r], r + 1);
+  free(order), free(rank_of);
+  heads_free(&hs);
+  model_free(&m);
+  return 0;
+}
+
+static int trace_run(int argc, char **argv) {
+  const char *run = NULL;
+  HeadOpts o = {NULL, NULL, "needle", "F", 4, 16, 16, 1, 0};
+  HbOpt opts[] = {
+      {"run", HB_OPT_STR, &run, "run directory of hybench train (run.conf, checkpoints/)", 1},
+      {"niah", HB_OPT_STR, &o.niah, "NIAH set (gen-data output of a spec with niah = on)", 1},
+      {"out", HB_OPT_STR, &o.out, "TSV to write: one row per (checkpoint, top head)", 1},
+      HEAD_OPTIONS(o, "heads traced: the best of the final checkpoint"),
+      {0},
+  };
+  hb_parse_args("trace run",
+                "trace run --run DIR --niah SET --out F.tsv [--top-k 4] [--rank-by needle|relay]\n\n"
+                "Picks the top-k retrieval heads of the run's final checkpoint (see trace heads; by default\n"
+                "among the heads of the full-attention layers), then for\n"
+                "every checkpoint of the run writes one row per head: its retrieval scores (needle, and\n"
+                "needle + relayed positions, with the uniform baselines), attention entropy over the last N\n"
+                "queries, and the Q/K weight distance to the final checkpoint (rows h*dh..(h+1)*dh-1 of\n"
+                "q_proj and k_proj: L2, and L2 relative to the final rows' norm). Columns: run model seed\n"
+                "tokens layer head rank score_needle score_relay uniform_needle uniform_relay entropy\n"
+                "entropy_norm qk_l2 qk_rel_l2 n_samples.",
+                opts, argc, argv);
+  check_head_opts("trace run", &o);
+  char **paths;
+  int n_ckpt = analysis_run_checkpoints(&paths, run);
+  Model final;
+  CkptInfo final_info;
+  analysis_load_ckpt(&final, &final_info, paths[n_ckpt - 1]);
+  HeadStats hs;
+  measure_heads(&hs, &final, &final_info, &o);
+  int *order = hb_malloc((size_t)hs.L * hs.H * sizeof(int));
+  int n_heads = rank_heads(order, &hs, &final, &final_info, &o);
+  int k = o.top_k < n_heads ? (int)o.top_k : n_heads;
+  printf("trace run: %s, %d checkpoints; the final one's top %d heads by score_%s:\n", run, n_ckpt, k, o.rank_by);
+  for (int r = 0; r < k; r++) print_head(stdout, &hs, order[r], r + 1);
+  heads_free(&hs);
+  const char *header[] = {"run", "model", "seed", "tokens", "layer", "head", "rank", "score_needle", "score_relay",
+                          "uniform_needle", "uniform_relay", "entropy", "entropy_norm", "qk_l2", "qk_rel_l2",
+                          "n_samples"};
+  HbTsvWriter w;
+  hb_tsv_writer_open(&w, o.out, header, (int)(sizeof header / sizeof header[0]));
+  for (int c = 0; c < n_ckpt; c++) {
+    Model m;
+    CkptInfo info;
+    analysis_load_ckpt(&m, &info, paths[c]); /* checks the run's model */
+    measure_heads(&hs, &m, &info, &o);
+    for (int r = 0; r < k; r++) {
+      int at = order[r], layer = at / hs.H, head = at % hs.H;
+      double l2, rel;
+      heads_qk_distance(&l2, &rel, &m, &final, layer, head);
+      analysis_put_ids(&w, &info);
+      hb_tsv_put_long(&w, layer);
+      hb_tsv_put_long(&w, head);
+      hb_tsv_put_long(&w, r + 1);
+      hb_tsv_put_double(&w, hs.score_needle[at]);
+      hb_tsv_put_double(&w, hs.score_relay[at]);
+      hb_tsv_put_double(&w, hs.uniform_needle[at]);
+      hb_tsv_put_double(&w, hs.uniform_relay[at]);
+      hb_tsv_put_double(&w, hs.entropy[at]);
+      hb_tsv_put_double(&w, hs.entropy_norm[at]);
+      hb_tsv_put_double(&w, l2);
+      hb_tsv_put_double(&w, rel);
+      hb_tsv_put_long(&w, hs.n_samples);
+      hb_tsv_end_row(&w);
+    }
+    fprintf(stderr, "trace run: %ld tokens: top head needle %.3f, relay %.3f\n", info.tokens, hs.score_needle[order[0]],
+            hs.score_relay[order[0]]);
+    heads_free(&hs);
+    model_free(&m);
+  }
+  hb_tsv_writer_commit(&w);
+  free(order);
+  model_free(&final);
+  analysis_free_paths(paths, n_ckpt);
+  return 0;
+}
+
+/* The sequences of --data as model inputs (n, T): a gen-data output's
+ * sequences, or consecutive windows of a plain token file. */
+static int32_t *influence_inputs(long *n, int *T, const char *path, long seq_len, long samples, int vocab) {
+  int32_t *tokens;
+  if (dataset_exists(path)) {
+    Dataset ds;
+    dataset_load(&ds, path, vocab);
+    if (seq_len > 0 && seq_len != ds.seq_len)
+      hb_input_error("trace grad-influence --seq-len", "%ld, but the dataset %s holds sequences of %d", seq_len, path,
+                     ds.seq_len);
+    *T = ds.seq_len;
+    *n = ds.n_seqs < samples ? ds.n_seqs : samples;
+    tokens = hb_malloc((size_t)*n * *T * sizeof(int32_t));
+    for (long s = 0; s < *n; s++)
+      for (int t = 0; t < *T; t++) tokens[s * *T + t] = (int32_t)ds.tokens.ids[(size_t)s * (*T + 1) + t];
+    dataset_free(&ds);
+    return tokens;
+  }
+  if (seq_len < 1) hb_input_error("trace grad-influence --seq-len", "needed for a plain token file (%s)", path);
+  HbTokens tf;
+  hb_tokens_read(&tf, path, (uint32_t)vocab);
+  *T = (int)seq_len;
+  *n = (long)(tf.count / (uint64_t)seq_len) < samples ? (long)(tf.count / (uint64_t)seq_len) : samples;
+  if (*n < 1) hb_input_error(path, "count: %llu tokens, fewer than --seq-len %ld", (unsigned long long)tf.count, seq_len);
+  tokens = hb_malloc((size_t)*n * *T * sizeof(int32_t));
+  for (size_t i = 0; i < (size_t)*n * *T; i++) tokens[i] = (int32_t)tf.ids[i];
+  hb_tokens_free(&tf);
+  return tokens;
+}
+
+static int trace_grad_influence(int argc, char **argv) {
+  const char *ckpt = NULL, *data = NULL, *out = NULL;
+  long last = 20, samples = 64, batch = 8, seq_len = 0, threads = 1;
+  int allow = 0;
+  HbOpt opts[] = {
+      {"ckpt", HB_OPT_STR, &ckpt, "checkpoint (.safetensors)", 1},
+      {"data", HB_OPT_STR, &data, "gen-data output, or a plain token file (with --seq-len)", 1},
+      {"out", HB_OPT_STR, &out, "TSV to write: one row per distance", 1},
+      {"last", HB_OPT_LONG, &last, "the output is the mean over the last N positions of the summed logits", 0},
+      {"samples", HB_OPT_LONG, &samples, "sequences averaged over (the first ones of the data)", 0},
+      {"seq-len", HB_OPT_LONG, &seq_len, "sequence length (a plain token file; 0: the dataset's)", 0},
+      {"batch", HB_OPT_LONG, &batch, "sequences per forward/backward pass", 0},
+      {"threads", HB_OPT_LONG, &threads, "OpenMP threads", 0},
+      {"allow-extrapolation", HB_OPT_FLAG, &allow, "accept sequences longer than the training length", 0},
+      {0},
+  };
+  hb_parse_args("trace grad-influence",
+                "trace grad-influence --ckpt F --data D --out F.tsv [--last 20] [--samples 64]\n\n"
+                "|| d(mean over the last N positions of the logits summed over the vocabulary) / d(input\n"
+                "embedding at position i) ||_2, averaged over the sequences, by distance = T - 1 - i from the\n"
+                "last token. Columns: run model seed tokens distance influence influence_rel (influence / its\n"
+                "largest value) last n_seqs.",
+                opts, argc, argv);
+  if (last < 1 || samples < 1 || batch < 1 || seq_len < 0 || threads < 1 || threads > 1024)
+    hb_input_error("trace grad-influence", "--last, --samples, --batch, --threads must be >= 1, --seq-len >= 0");
+  omp_set_num_threads((int)threads);
+  Model m;
+  CkptInfo info;
+  analysis_load_ckpt(&m, &info, ckpt);
+  long n;
+  int T;
+  int32_t *tokens = influence_inputs(&n, &T, data, seq_len, samples, m.cfg.vocab);
+  analysis_check_length(&info, T, data, allow);
+  if (last > T) hb_input_error("trace grad-influence --last", "%ld is longer than the sequences (%d)", last, T);
+  double *infl = hb_malloc((size_t)T * sizeof(double));
+  influence_measure(infl, &m, tokens, n, T, (int)last, (int)batch);
+  double top = 0;
+  for (int d = 0; d < T; d++) top = infl[d] > top ? infl[d] : top;
+  const char *header[] = {"run", "model", "seed", "tokens", "distance", "influence", "influence_rel", "last", "n_seqs"};
+  HbTsvWriter w;
+  hb_tsv_writer_open(&w, out, header, 9);
+  for (int d = 0; d < T; d++) {
+    analysis_put_ids(&w, &info);
+    hb_tsv_put_long(&w, d);
+    hb_tsv_put_double(&w, infl[d]);
+    hb_tsv_put_double(&w, top > 0 ? infl[d] / top : NAN);
+    hb_tsv_put_long(&w, last);
+    hb_tsv_put_long(&w, n);
+    hb_tsv_end_row(&w);
+  }
+  hb_tsv_writer_commit(&w);
+  free(infl), free(tokens);
+  model_free(&m);
+  return 0;
+}
+
+int cmd_trace(int argc, char **argv) {
+  const char *usage = "usage: hybench trace heads|run|grad-influence [options]   (--help after each)\n";
+  if (argc < 2) {
+    fputs(usage, stderr);
+    return HB_EXIT_INPUT;
+  }
+  const char *kind = argv[1];
+  if (strcmp(kind, "--help") == 0 || strcmp(kind, "-h") == 0 || strcmp(kind, "help") == 0) {
+    fputs(usage, stdout);
+    return 0;
+  }
+  if (strcmp(kind, "heads") == 0) return trace_heads(argc - 1, argv + 1);
+  if (strcmp(kind, "run") == 0) return trace_run(argc - 1, argv + 1);
+  if (strcmp(kind, "grad-influence") == 0) return trace_grad_influence(argc - 1, argv + 1);
+  hb_input_error("trace", "'%s' is not heads, run or grad-influence", kind);
+}
