@@ -18,6 +18,7 @@
 typedef struct {
   int64_t batch, M, K, N;
   int trans_a, trans_b, accumulate;
+  int64_t a_stride, b_stride, dst_stride; /* batch strides in floats */
   dnnl_primitive_t prim;
   dnnl_memory_t a_mem, b_mem, dst_mem, scratch_mem;
   size_t scratch_bytes;
@@ -61,20 +62,23 @@ void dnn_shutdown(void) {
 }
 
 static void shape_text(char *buf, size_t n, const MatmulOp *op) {
-  snprintf(buf, n, "matmul batch=%ld M=%ld K=%ld N=%ld trans_a=%d trans_b=%d accumulate=%d", (long)op->batch,
-           (long)op->M, (long)op->K, (long)op->N, op->trans_a, op->trans_b, op->accumulate);
+  snprintf(buf, n, "matmul batch=%ld M=%ld K=%ld N=%ld trans_a=%d trans_b=%d accumulate=%d strides=%ld,%ld,%ld",
+           (long)op->batch, (long)op->M, (long)op->K, (long)op->N, op->trans_a, op->trans_b, op->accumulate,
+           (long)op->a_stride, (long)op->b_stride, (long)op->dst_stride);
 }
 
-/* Describes a (batch, rows, cols) operand; `transposed` means it is stored
- * (batch, cols, rows). 2-D when batch is 1, so plain GEMMs get 2-D kernels. */
-static void init_md(dnnl_memory_desc_t *md, int64_t batch, int64_t rows, int64_t cols, int transposed,
+/* Describes a (batch, rows, cols) operand; `transposed` means each matrix is
+ * stored (cols, rows); matrices are `stride` floats apart. 2-D when batch is
+ * 1, so plain GEMMs get 2-D kernels. */
+static void init_md(dnnl_memory_desc_t *md, int64_t batch, int64_t rows, int64_t cols, int transposed, int64_t stride,
                     const char *shape) {
   if (batch == 1) {
     dnnl_dims_t dims = {rows, cols};
     DNNL_CHECK(dnnl_memory_desc_init_by_tag(md, 2, dims, dnnl_f32, transposed ? dnnl_ba : dnnl_ab), shape);
   } else {
     dnnl_dims_t dims = {batch, rows, cols};
-    DNNL_CHECK(dnnl_memory_desc_init_by_tag(md, 3, dims, dnnl_f32, transposed ? dnnl_acb : dnnl_abc), shape);
+    dnnl_dims_t strides = {stride, transposed ? 1 : cols, transposed ? rows : 1};
+    DNNL_CHECK(dnnl_memory_desc_init_by_strides(md, 3, dims, dnnl_f32, strides), shape);
   }
 }
 
@@ -82,9 +86,9 @@ static void build_op(MatmulOp *op) {
   char shape[160];
   shape_text(shape, sizeof shape, op);
   dnnl_memory_desc_t a_md, b_md, dst_md;
-  init_md(&a_md, op->batch, op->M, op->K, op->trans_a, shape);
-  init_md(&b_md, op->batch, op->K, op->N, op->trans_b, shape);
-  init_md(&dst_md, op->batch, op->M, op->N, 0, shape);
+  init_md(&a_md, op->batch, op->M, op->K, op->trans_a, op->a_stride, shape);
+  init_md(&b_md, op->batch, op->K, op->N, op->trans_b, op->b_stride, shape);
+  init_md(&dst_md, op->batch, op->M, op->N, 0, op->dst_stride, shape);
 
   dnnl_matmul_desc_t desc;
   DNNL_CHECK(dnnl_matmul_desc_init(&desc, &a_md, &b_md, NULL, &dst_md), shape);
@@ -113,11 +117,12 @@ static void build_op(MatmulOp *op) {
   DNNL_CHECK(dnnl_memory_create(&op->dst_mem, &dst_md, engine, DNNL_MEMORY_NONE), shape);
 }
 
-static MatmulOp *find_op(int64_t batch, int64_t M, int64_t K, int64_t N, int ta, int tb, int acc) {
+static MatmulOp *find_op(const MatmulOp *key) {
   for (int i = 0; i < n_ops; i++) {
     MatmulOp *op = &ops[i];
-    if (op->batch == batch && op->M == M && op->K == K && op->N == N && op->trans_a == ta &&
-        op->trans_b == tb && op->accumulate == acc)
+    if (op->batch == key->batch && op->M == key->M && op->K == key->K && op->N == key->N &&
+        op->trans_a == key->trans_a && op->trans_b == key->trans_b && op->accumulate == key->accumulate &&
+        op->a_stride == key->a_stride && op->b_stride == key->b_stride && op->dst_stride == key->dst_stride)
       return op;
   }
   if (n_ops == cap_ops) {
@@ -127,19 +132,25 @@ static MatmulOp *find_op(int64_t batch, int64_t M, int64_t K, int64_t N, int ta,
     ops = grown;
   }
   MatmulOp *op = &ops[n_ops++];
-  memset(op, 0, sizeof *op);
-  op->batch = batch, op->M = M, op->K = K, op->N = N;
-  op->trans_a = ta, op->trans_b = tb, op->accumulate = acc;
+  *op = *key;
   build_op(op);
   return op;
 }
 
-void dnn_matmul(float *dst, const float *a, const float *b, int64_t batch, int64_t M, int64_t K, int64_t N,
-                int trans_a, int trans_b, int accumulate) {
+void dnn_matmul_strided(float *dst, const float *a, const float *b, int64_t batch, int64_t M, int64_t K, int64_t N,
+                        int trans_a, int trans_b, int accumulate, int64_t a_stride, int64_t b_stride,
+                        int64_t dst_stride) {
   HB_ASSERT(engine != NULL, "dnn_init() runs before any matmul");
   HB_ASSERT(batch > 0 && M > 0 && K > 0 && N > 0, "oneDNN rejects empty products");
   double t0 = hb_now_seconds();
-  MatmulOp *op = find_op(batch, M, K, N, trans_a != 0, trans_b != 0, accumulate != 0);
+  MatmulOp key;
+  memset(&key, 0, sizeof key);
+  key.batch = batch, key.M = M, key.K = K, key.N = N;
+  key.trans_a = trans_a != 0, key.trans_b = trans_b != 0, key.accumulate = accumulate != 0;
+  /* One matrix per batch: strides do not matter, so they do not split the cache. */
+  key.a_stride = batch > 1 ? a_stride : 0, key.b_stride = batch > 1 ? b_stride : 0;
+  key.dst_stride = batch > 1 ? dst_stride : 0;
+  MatmulOp *op = find_op(&key);
   char shape[160];
   shape_text(shape, sizeof shape, op);
   DNNL_CHECK(dnnl_memory_set_data_handle(op->a_mem, (void *)a), shape);
@@ -158,6 +169,11 @@ void dnn_matmul(float *dst, const float *a, const float *b, int64_t batch, int64
   DNNL_CHECK(dnnl_primitive_execute(op->prim, stream, 4, args), shape);
   DNNL_CHECK(dnnl_stream_wait(stream), shape);
   matmul_seconds += hb_now_seconds() - t0;
+}
+
+void dnn_matmul(float *dst, const float *a, const float *b, int64_t batch, int64_t M, int64_t K, int64_t N,
+                int trans_a, int trans_b, int accumulate) {
+  dnn_matmul_strided(dst, a, b, batch, M, K, N, trans_a, trans_b, accumulate, M * K, K * N, M * N);
 }
 
 void dnn_linear_forward(float *y, const float *x, const float *w, int64_t M, int64_t K, int64_t N) {

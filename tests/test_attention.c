@@ -33,7 +33,8 @@ static void test_matches_reference(void) {
   HbRng rng;
   rng_seed(&rng, 7, 0);
   const int cases[][2] = {{128, 1}, {128, 8}, {128, 16}, {128, 17}, {128, 64}, {128, 128}, {128, 500},
-                          {100, 7}, {37, 20}, {5, 3},    {1, 4},    {200, 33}};
+                          {100, 7}, {37, 20}, {5, 3},    {1, 4},    {200, 33},
+                          {65, 65},  {200, 200}, {257, 1000}}; /* causal groups: 2, 4 (last partial), 5 */
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
     for (int rope_on = 0; rope_on <= 1; rope_on++) {
       double err = compare_with_reference(2, cases[i][0], 2, 16, cases[i][1], rope_on, &rng);

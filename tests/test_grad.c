@@ -206,6 +206,9 @@ static void test_attention(void) {
   const int windows[] = {1, 5, 19, 40, 80}; /* w = 1, 1 < w < T (several blockings), w = T, w > T */
   for (size_t i = 0; i < sizeof windows / sizeof windows[0]; i++)
     for (int rope = 0; rope <= 1; rope++) test_attention_case(40, windows[i], rope);
+  /* Full attention past one causal group (64 rows): three groups, the last one partial. */
+  for (int rope = 0; rope <= 1; rope++) test_attention_case(150, 150, rope);
+  test_attention_case(150, 1000, 1);
 }
 
 /* ---------- whole model ---------- */

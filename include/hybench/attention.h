@@ -9,7 +9,13 @@
  * ks = t0 + bs - span, span = bs + W - 1 (or T when one block covers T). Keys
  * outside [0, T) are zero-filled and masked. Every block is the same shape, so
  * the scores of all (batch, head, block) triples are ONE batched oneDNN matmul:
- * cost O(T * (bs + W)) per head, i.e. O(T * W) for S, never a masked O(T^2). */
+ * cost O(T * (bs + W)) per head, i.e. O(T * W) for S, never a masked O(T^2).
+ *
+ * Causal groups (W = T, T > ATTN_CAUSAL_GROUP): full attention skips the
+ * keys above the diagonal. Queries are cut into groups of G rows; group g
+ * reads keys 0 .. (g+1)G - 1 straight out of the head buffers (strided
+ * matmuls, no copies), one batched matmul over (batch, head) per group, so
+ * about half the T^2 work is never done. */
 #ifndef HYBENCH_ATTENTION_H
 #define HYBENCH_ATTENTION_H
 
@@ -25,6 +31,7 @@ typedef struct {
   int rope;   /* rotate q and k */
   int bs, nb, span;
   int64_t n_blocks; /* B * H * nb */
+  int causal;       /* causal groups of bs rows (see above); span is then T */
 } AttnPlan;
 
 void attention_plan(AttnPlan *p, int B, int T, int H, int dh, int window, int rope);

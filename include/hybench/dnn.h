@@ -21,6 +21,14 @@ void dnn_shutdown(void);
 void dnn_matmul(float *dst, const float *a, const float *b, int64_t batch, int64_t M, int64_t K,
                 int64_t N, int trans_a, int trans_b, int accumulate);
 
+/* The same with explicit batch strides (in floats) for a, b and dst: the
+ * matrices of one batch need not be adjacent, e.g. row blocks of attention
+ * heads laid out (B*H, T, dh), addressed in place without copies. Within a
+ * matrix, rows stay contiguous (leading dimension = row length). */
+void dnn_matmul_strided(float *dst, const float *a, const float *b, int64_t batch, int64_t M, int64_t K, int64_t N,
+                        int trans_a, int trans_b, int accumulate, int64_t a_stride, int64_t b_stride,
+                        int64_t dst_stride);
+
 /* Linear layer y (M, N) = x (M, K) . W^T with W stored (N, K), as PyTorch. */
 void dnn_linear_forward(float *y, const float *x, const float *w, int64_t M, int64_t K, int64_t N);
 /* dx (M, K) = dy (M, N) . W (overwrites dx unless accumulate_dx);

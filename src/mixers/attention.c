@@ -13,6 +13,10 @@
 /* Smallest query block: below it the per-block matmuls are too small to run
  * well, and the wasted masked work (bs - 1 extra keys) is still O(T * W). */
 #define ATTN_MIN_BLOCK 16
+/* Rows per causal group of full attention: at T = 512 this does 56% of the
+ * dense T^2 work. Reference shape (FFFF, T 512, B 8, 2 threads): 32 and 64
+ * within noise (23.4-24.5k tokens/s), 128 slower (23.1k). */
+#define ATTN_CAUSAL_GROUP 64
 
 static double attn_seconds, attn_matmul_seconds;
 double attention_seconds(void) { return attn_seconds; }
@@ -24,6 +28,14 @@ void attention_plan(AttnPlan *p, int B, int T, int H, int dh, int window, int ro
   memset(p, 0, sizeof *p);
   p->B = B, p->T = T, p->H = H, p->dh = dh, p->rope = rope;
   p->window = window < T ? window : T;
+  if (p->window == T && T > ATTN_CAUSAL_GROUP) {
+    p->causal = 1;
+    p->bs = ATTN_CAUSAL_GROUP;
+    p->nb = (T + p->bs - 1) / p->bs;
+    p->span = T;
+    p->n_blocks = (int64_t)B * H * p->nb;
+    return;
+  }
   int bs = p->window > ATTN_MIN_BLOCK ? p->window : ATTN_MIN_BLOCK;
   if (bs >= T || p->window == T) bs = T;
   p->bs = bs;
@@ -33,14 +45,28 @@ void attention_plan(AttnPlan *p, int B, int T, int H, int dh, int window, int ro
 }
 
 static size_t head_floats(const AttnPlan *p) { return (size_t)p->B * p->H * p->T * p->dh; }
-static size_t probs_floats(const AttnPlan *p) { return (size_t)p->n_blocks * p->bs * p->span; }
+/* Causal groups: group g has rows r_g (G, or fewer for the last) and spans
+ * the keys 0 .. g*G + r_g - 1; its probabilities (B*H, r_g, span_g) follow
+ * those of the groups before it. */
+static int group_rows(const AttnPlan *p, int g) { return g + 1 < p->nb ? p->bs : p->T - g * p->bs; }
+static int group_span(const AttnPlan *p, int g) { return g * p->bs + group_rows(p, g); }
+static size_t group_offset(const AttnPlan *p, int g) {
+  return (size_t)p->B * p->H * p->bs * p->bs * (size_t)g * (size_t)(g + 1) / 2;
+}
+
+static size_t probs_floats(const AttnPlan *p) {
+  if (p->causal) return group_offset(p, p->nb - 1) + (size_t)p->B * p->H * group_rows(p, p->nb - 1) * p->T;
+  return (size_t)p->n_blocks * p->bs * p->span;
+}
 static size_t qblock_floats(const AttnPlan *p) { return (size_t)p->n_blocks * p->bs * p->dh; }
 static size_t kblock_floats(const AttnPlan *p) { return (size_t)p->n_blocks * p->span * p->dh; }
 
 size_t attention_saved_floats(const AttnPlan *p) { return 3 * head_floats(p) + probs_floats(p); }
 
-/* Scratch: Qb, Kb, Vb, dOb (blocks), dP (like probs), dQb, dKb, dVb. */
+/* Scratch: Qb, Kb, Vb, dOb (blocks), dP (like probs), dQb, dKb, dVb;
+ * causal groups: O / dO heads, dP of the largest group, dQ, dK, dV heads. */
 size_t attention_scratch_floats(const AttnPlan *p) {
+  if (p->causal) return 4 * head_floats(p) + (size_t)p->B * p->H * p->bs * p->T;
   return 2 * qblock_floats(p) + 2 * kblock_floats(p) + probs_floats(p) + qblock_floats(p) + 2 * kblock_floats(p);
 }
 
@@ -76,36 +102,48 @@ static Scratch scratch_views(float *scratch, const AttnPlan *p) {
   return s;
 }
 
-/* Heads out of the fused projection: part (0 q, 1 k, 2 v) of qkv (B, T, 3, H, dh)
- * into dst (B, H, T, dh), rotated when asked. Contiguous heads make the
- * block matmuls run at full speed (strided views were several times slower). */
-static void split_heads(float *dst, const float *qkv, int part, const AttnPlan *p, const RopeTable *rope,
-                        int rotate) {
+/* Row layout (B, T, row_stride) <-> head-major (B, H, T, dh): columns
+ * col0 .. col0 + H*dh of each row hold the heads side by side. Contiguous
+ * heads make the block matmuls run at full speed (strided views were
+ * several times slower). rows_to_heads rotates after copying (forward RoPE),
+ * heads_to_rows un-rotates the head in place before copying (its gradient). */
+static void rows_to_heads(float *dst, const float *rows, int64_t row_stride, int64_t col0, const AttnPlan *p,
+                          const RopeTable *rope, int rotate) {
   int B = p->B, T = p->T, H = p->H, dh = p->dh;
 #pragma omp parallel for collapse(2) schedule(static)
   for (int b = 0; b < B; b++)
     for (int h = 0; h < H; h++) {
       float *head = dst + ((int64_t)b * H + h) * T * dh;
       for (int t = 0; t < T; t++)
-        memcpy(head + (int64_t)t * dh, qkv + (((int64_t)b * T + t) * 3 + part) * H * dh + (int64_t)h * dh,
+        memcpy(head + (int64_t)t * dh, rows + ((int64_t)b * T + t) * row_stride + col0 + (int64_t)h * dh,
                (size_t)dh * sizeof(float));
       if (rotate) rope_rotate(head, rope, T, dh, 0);
     }
 }
 
-/* The inverse of split_heads for gradients: un-rotate and write part of dqkv. */
-static void merge_head_grads(float *dqkv, float *src, int part, const AttnPlan *p, const RopeTable *rope,
-                             int rotate) {
+static void heads_to_rows(float *rows, int64_t row_stride, int64_t col0, float *src, const AttnPlan *p,
+                          const RopeTable *rope, int unrotate) {
   int B = p->B, T = p->T, H = p->H, dh = p->dh;
 #pragma omp parallel for collapse(2) schedule(static)
   for (int b = 0; b < B; b++)
     for (int h = 0; h < H; h++) {
       float *head = src + ((int64_t)b * H + h) * T * dh;
-      if (rotate) rope_rotate(head, rope, T, dh, 1);
+      if (unrotate) rope_rotate(head, rope, T, dh, 1);
       for (int t = 0; t < T; t++)
-        memcpy(dqkv + (((int64_t)b * T + t) * 3 + part) * H * dh + (int64_t)h * dh, head + (int64_t)t * dh,
+        memcpy(rows + ((int64_t)b * T + t) * row_stride + col0 + (int64_t)h * dh, head + (int64_t)t * dh,
                (size_t)dh * sizeof(float));
     }
+}
+
+/* Part (0 q, 1 k, 2 v) of qkv (B, T, 3*H*dh) into head-major dst, and back for gradients. */
+static void split_heads(float *dst, const float *qkv, int part, const AttnPlan *p, const RopeTable *rope, int rotate) {
+  int64_t HD = (int64_t)p->H * p->dh;
+  rows_to_heads(dst, qkv, 3 * HD, part * HD, p, rope, rotate);
+}
+
+static void merge_head_grads(float *dqkv, float *src, int part, const AttnPlan *p, const RopeTable *rope, int rotate) {
+  int64_t HD = (int64_t)p->H * p->dh;
+  heads_to_rows(dqkv, 3 * HD, part * HD, src, p, rope, rotate);
 }
 
 static inline int64_t block_key_start(const AttnPlan *p, int blk) {
@@ -165,6 +203,25 @@ static inline void visible_range(const AttnPlan *p, int64_t t, int64_t ks, int *
   if (*hi < *lo) *hi = *lo;
 }
 
+/* One row of raw scores (len) to probabilities over its visible keys
+ * [lo, hi) (scaled, max-subtracted); the rest of the row becomes 0. */
+static void softmax_row(float *row, int lo, int hi, int len, float scale) {
+  float mx = -INFINITY, sum = 0;
+#pragma omp simd reduction(max : mx)
+  for (int j = lo; j < hi; j++) mx = row[j] > mx ? row[j] : mx;
+#pragma omp simd reduction(+ : sum)
+  for (int j = lo; j < hi; j++) {
+    float e = hb_expf((row[j] - mx) * scale);
+    row[j] = e;
+    sum += e;
+  }
+  float inv = hi > lo ? 1.0f / sum : 0.0f;
+  for (int j = 0; j < lo; j++) row[j] = 0;
+#pragma omp simd
+  for (int j = lo; j < hi; j++) row[j] *= inv;
+  for (int j = hi; j < len; j++) row[j] = 0;
+}
+
 /* probs (NB, bs, span): masked, scaled softmax of the raw scores, in place. */
 static void masked_softmax(float *probs, const AttnPlan *p) {
   float scale = 1.0f / sqrtf((float)p->dh);
@@ -173,24 +230,9 @@ static void masked_softmax(float *probs, const AttnPlan *p) {
     int blk = (int)(n % p->nb);
     int64_t ks = block_key_start(p, blk);
     for (int i = 0; i < p->bs; i++) {
-      int64_t t = (int64_t)blk * p->bs + i;
-      float *row = probs + (n * p->bs + i) * p->span;
       int lo, hi;
-      visible_range(p, t, ks, &lo, &hi);
-      float mx = -INFINITY, sum = 0;
-#pragma omp simd reduction(max : mx)
-      for (int j = lo; j < hi; j++) mx = row[j] > mx ? row[j] : mx;
-#pragma omp simd reduction(+ : sum)
-      for (int j = lo; j < hi; j++) {
-        float e = hb_expf((row[j] - mx) * scale);
-        row[j] = e;
-        sum += e;
-      }
-      float inv = hi > lo ? 1.0f / sum : 0.0f;
-      for (int j = 0; j < lo; j++) row[j] = 0;
-#pragma omp simd
-      for (int j = lo; j < hi; j++) row[j] *= inv;
-      for (int j = hi; j < p->span; j++) row[j] = 0;
+      visible_range(p, (int64_t)blk * p->bs + i, ks, &lo, &hi);
+      softmax_row(probs + (n * p->bs + i) * p->span, lo, hi, p->span, scale);
     }
   }
 }
@@ -227,6 +269,79 @@ static void gather_output_grads(float *dob, const float *dout, const AttnPlan *p
   }
 }
 
+/* dS = P * (dP - rowsum(P * dP)) * scale, in place over dp (rows, len). */
+static void softmax_backward(float *dp, const float *probs, int64_t rows, int len, const AttnPlan *p) {
+  float scale = 1.0f / sqrtf((float)p->dh);
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; r++) {
+    const float *pr = probs + r * len;
+    float *dr = dp + r * len;
+    float dot = 0;
+#pragma omp simd reduction(+ : dot)
+    for (int j = 0; j < len; j++) dot += pr[j] * dr[j];
+#pragma omp simd
+    for (int j = 0; j < len; j++) dr[j] = pr[j] * (dr[j] - dot) * scale;
+  }
+}
+
+/* ---------- causal groups (full attention, see attention.h) ----------
+ * Head buffers (B*H, T, dh): row block g of every head is at offset g*G*dh
+ * with batch stride T*dh, so each group is one strided batched matmul. */
+
+static void causal_softmax(float *probs_g, int g, const AttnPlan *p) {
+  float scale = 1.0f / sqrtf((float)p->dh);
+  int rows = group_rows(p, g), span = group_span(p, g);
+  int64_t BH = (int64_t)p->B * p->H;
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < BH * rows; r++) {
+    int64_t t = (int64_t)g * p->bs + r % rows;
+    int lo, hi;
+    visible_range(p, t, 0, &lo, &hi);
+    softmax_row(probs_g + r * span, lo, hi, span, scale);
+  }
+}
+
+static void causal_forward(float *out, const Saved *sv, float *scratch, const AttnPlan *p) {
+  int64_t BH = (int64_t)p->B * p->H, T = p->T, dh = p->dh, hs = T * dh;
+  float *o = scratch; /* (B*H, T, dh) */
+  for (int g = 0; g < p->nb; g++) {
+    int rows = group_rows(p, g), span = group_span(p, g);
+    float *pg = sv->probs + group_offset(p, g);
+    const float *qg = sv->q + (int64_t)g * p->bs * dh;
+    /* scores (BH, rows, span) = Q_g (BH, rows, dh) . K[0:span]^T */
+    dnn_matmul_strided(pg, qg, sv->k, BH, rows, dh, span, 0, 1, 0, hs, hs, (int64_t)rows * span);
+    causal_softmax(pg, g, p);
+    /* O_g (BH, rows, dh) = P_g . V[0:span] */
+    dnn_matmul_strided(o + (int64_t)g * p->bs * dh, pg, sv->v, BH, rows, span, dh, 0, 0, 0, (int64_t)rows * span, hs, hs);
+  }
+  heads_to_rows(out, (int64_t)p->H * dh, 0, o, p, NULL, 0);
+}
+
+static void causal_backward(float *dqkv, const Saved *sv, float *scratch, const float *dout, const AttnPlan *p,
+                            const RopeTable *rope) {
+  int64_t BH = (int64_t)p->B * p->H, T = p->T, dh = p->dh, hs = T * dh;
+  size_t hf = head_floats(p);
+  float *dO = scratch, *dq = scratch + hf, *dk = scratch + 2 * hf, *dv = scratch + 3 * hf, *dp = scratch + 4 * hf;
+  rows_to_heads(dO, dout, (int64_t)p->H * dh, 0, p, NULL, 0);
+  memset(dk, 0, hf * sizeof(float));
+  memset(dv, 0, hf * sizeof(float));
+  for (int g = 0; g < p->nb; g++) {
+    int rows = group_rows(p, g), span = group_span(p, g);
+    int64_t ps = (int64_t)rows * span, row0 = (int64_t)g * p->bs * dh;
+    const float *pg = sv->probs + group_offset(p, g);
+    /* dP_g = dO_g . V[0:span]^T;  dV[0:span] += P_g^T . dO_g */
+    dnn_matmul_strided(dp, dO + row0, sv->v, BH, rows, dh, span, 0, 1, 0, hs, hs, ps);
+    dnn_matmul_strided(dv, pg, dO + row0, BH, span, rows, dh, 1, 0, 1, ps, hs, hs);
+    softmax_backward(dp, pg, BH * rows, span, p);
+    /* dQ_g = dS_g . K[0:span];  dK[0:span] += dS_g^T . Q_g */
+    dnn_matmul_strided(dq + row0, dp, sv->k, BH, rows, span, dh, 0, 0, 0, ps, hs, hs);
+    dnn_matmul_strided(dk, dp, sv->q + row0, BH, span, rows, dh, 1, 0, 1, ps, hs, hs);
+  }
+  merge_head_grads(dqkv, dq, 0, p, rope, p->rope);
+  merge_head_grads(dqkv, dk, 1, p, rope, p->rope);
+  merge_head_grads(dqkv, dv, 2, p, rope, 0);
+}
+
 void attention_forward(float *out, float *saved, float *scratch, const float *qkv, const AttnPlan *p,
                        const RopeTable *rope) {
   double t0 = hb_now_seconds(), mm0 = dnn_matmul_seconds();
@@ -235,6 +350,12 @@ void attention_forward(float *out, float *saved, float *scratch, const float *qk
   split_heads(sv.q, qkv, 0, p, rope, p->rope);
   split_heads(sv.k, qkv, 1, p, rope, p->rope);
   split_heads(sv.v, qkv, 2, p, rope, 0);
+  if (p->causal) {
+    causal_forward(out, &sv, scratch, p);
+    attn_seconds += hb_now_seconds() - t0;
+    attn_matmul_seconds += dnn_matmul_seconds() - mm0;
+    return;
+  }
   gather_blocks(sc.qb, sc.kb, sc.vb, sv.q, sv.k, sv.v, p);
   /* scores (NB, bs, span) = Qb (NB, bs, dh) . Kb^T */
   dnn_matmul(sv.probs, sc.qb, sc.kb, p->n_blocks, p->bs, p->dh, p->span, 0, 1, 0);
@@ -244,22 +365,6 @@ void attention_forward(float *out, float *saved, float *scratch, const float *qk
   write_block_outputs(out, sc.qb, p);
   attn_seconds += hb_now_seconds() - t0;
   attn_matmul_seconds += dnn_matmul_seconds() - mm0;
-}
-
-/* dS = P * (dP - rowsum(P * dP)) * scale, in place over dp. */
-static void softmax_backward(float *dp, const float *probs, const AttnPlan *p) {
-  float scale = 1.0f / sqrtf((float)p->dh);
-  int64_t rows = p->n_blocks * p->bs;
-#pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < rows; r++) {
-    const float *pr = probs + r * p->span;
-    float *dr = dp + r * p->span;
-    float dot = 0;
-#pragma omp simd reduction(+ : dot)
-    for (int j = 0; j < p->span; j++) dot += pr[j] * dr[j];
-#pragma omp simd
-    for (int j = 0; j < p->span; j++) dr[j] = pr[j] * (dr[j] - dot) * scale;
-  }
 }
 
 /* Sums block gradients back into heads. Blocks of one head overlap in their
@@ -284,6 +389,12 @@ void attention_backward(float *dqkv, float *saved, float *scratch, const float *
                         const RopeTable *rope) {
   double t0 = hb_now_seconds(), mm0 = dnn_matmul_seconds();
   Saved sv = saved_views(saved, p);
+  if (p->causal) {
+    causal_backward(dqkv, &sv, scratch, dout, p, rope);
+    attn_seconds += hb_now_seconds() - t0;
+    attn_matmul_seconds += dnn_matmul_seconds() - mm0;
+    return;
+  }
   Scratch sc = scratch_views(scratch, p);
   gather_blocks(sc.qb, sc.kb, sc.vb, sv.q, sv.k, sv.v, p);
   gather_output_grads(sc.dob, dout, p);
@@ -292,7 +403,7 @@ void attention_backward(float *dqkv, float *saved, float *scratch, const float *
   dnn_matmul(sc.dp, sc.dob, sc.vb, NB, p->bs, p->dh, p->span, 0, 1, 0);
   /* dVb (NB, span, dh) = P^T (NB, span, bs) . dOb */
   dnn_matmul(sc.dvb, sv.probs, sc.dob, NB, p->span, p->bs, p->dh, 1, 0, 0);
-  softmax_backward(sc.dp, sv.probs, p);
+  softmax_backward(sc.dp, sv.probs, NB * p->bs, p->span, p);
   /* dQb (NB, bs, dh) = dS . Kb;  dKb (NB, span, dh) = dS^T . Qb */
   dnn_matmul(sc.dqb, sc.dp, sc.kb, NB, p->bs, p->span, p->dh, 0, 0, 0);
   dnn_matmul(sc.dkb, sc.dp, sc.qb, NB, p->span, p->bs, p->dh, 1, 0, 0);
@@ -305,32 +416,35 @@ void attention_backward(float *dqkv, float *saved, float *scratch, const float *
   attn_matmul_seconds += dnn_matmul_seconds() - mm0;
 }
 
-void attention_dense_probs(float *dense, const float *saved, const AttnPlan *p) {
-  const float *probs = saved + 3 * head_floats(p);
-  int T = p->T;
-  memset(dense, 0, (size_t)p->B * p->H * T * T * sizeof(float));
-  for (int64_t n = 0; n < p->n_blocks; n++) {
-    int64_t bh = n / p->nb;
-    int blk = (int)(n % p->nb);
-    int64_t ks = block_key_start(p, blk);
-    for (int i = 0; i < p->bs; i++) {
-      int64_t t = (int64_t)blk * p->bs + i;
-      if (t >= T) break;
-      for (int j = 0; j < p->span; j++)
-        if (key_visible(t, ks + j, p)) dense[(bh * T + t) * T + ks + j] = probs[(n * p->bs + i) * p->span + j];
-    }
+/* Where query t of head bh keeps its probabilities: the row, the position
+ * of its first key, and its length. */
+static const float *probs_row_of(const float *probs, const AttnPlan *p, int64_t bh, int64_t t, int64_t *ks, int *len) {
+  int g = (int)(t / p->bs), i = (int)(t % p->bs);
+  if (p->causal) {
+    *ks = 0;
+    *len = group_span(p, g);
+    return probs + group_offset(p, g) + ((size_t)bh * group_rows(p, g) + (size_t)i) * (size_t)*len;
   }
+  *ks = block_key_start(p, g);
+  *len = p->span;
+  return probs + ((size_t)(bh * p->nb + g) * p->bs + (size_t)i) * (size_t)p->span;
 }
 
 void attention_probs_row(float *row, const float *saved, const AttnPlan *p, int b, int h, int t) {
   HB_ASSERT(b >= 0 && b < p->B && h >= 0 && h < p->H && t >= 0 && t < p->T, "the query is inside the batch");
-  const float *probs = saved + 3 * head_floats(p);
-  int blk = t / p->bs, i = t % p->bs;
-  int64_t n = ((int64_t)b * p->H + h) * p->nb + blk, ks = block_key_start(p, blk);
-  const float *src = probs + (n * p->bs + i) * p->span;
+  int64_t ks;
+  int len;
+  const float *src = probs_row_of(saved + 3 * head_floats(p), p, (int64_t)b * p->H + h, t, &ks, &len);
   memset(row, 0, (size_t)p->T * sizeof(float));
-  for (int j = 0; j < p->span; j++)
+  for (int j = 0; j < len; j++)
     if (key_visible(t, ks + j, p)) row[ks + j] = src[j];
+}
+
+void attention_dense_probs(float *dense, const float *saved, const AttnPlan *p) {
+  for (int b = 0; b < p->B; b++)
+    for (int h = 0; h < p->H; h++)
+      for (int t = 0; t < p->T; t++)
+        attention_probs_row(dense + (((size_t)b * p->H + h) * p->T + (size_t)t) * p->T, saved, p, b, h, t);
 }
 
 int attention_key_visible(const AttnPlan *p, int64_t t, int64_t j) { return key_visible(t, j, p); }
