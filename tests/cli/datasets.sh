@@ -62,4 +62,11 @@ a=$(awk -F'\t' '$4 == "far_acc" {v = $6} END {print v}' "$work/run/evals.tsv")
 b=$(awk -F'\t' '$3 == "far_acc" {print $5}' "$work/eval.tsv")
 [ "$a" = "$b" ] || { echo "far_acc during training $a, standalone eval $b"; exit 1; }
 pass "end to end: far_acc $a (training and standalone agree)"
+# LSD LongPPL: with a short context as long as the sequence, short and full
+# context are the same, so no token can be a key.
+$HB eval --ckpt "$ck" --set "$work/val.tok" --evaluator "$ck" --lsd-context 64 --out "$work/lsd.tsv"
+frac=$(awk -F'\t' '$3 == "lsd_key_fraction" {print $5}' "$work/lsd.tsv")
+[ "$frac" = "0" ] && pass "LSD: K = T finds no key tokens" || fail "LSD: K = T gives key fraction '$frac'"
+$HB eval --ckpt "$ck" --set "$work/val.tok" --evaluator "$ck" --lsd-context 4 --out "$work/lsd4.tsv"
+grep -q "	lsd_longppl	4	" "$work/lsd4.tsv" && pass "LSD: rows for K = 4" || fail "LSD: no lsd_longppl row for K = 4"
 finish
