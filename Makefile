@@ -1,4 +1,4 @@
-# hybrid-bench: build, test, benchmark and (later) reproduce.
+# hybrid-bench: build, test, benchmark and reproduce (reproduce.mk).
 # `make` builds everything with warnings as errors; `make test` installs what is
 # missing (scripts/install-deps.sh), builds, and runs every test, including the
 # unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
@@ -33,7 +33,7 @@ SAN_TESTS:= $(TEST_SRC:tests/%.c=$(BUILD)/san/tests/%)
 
 HYBENCH  := bin/hybench
 
-.PHONY: all deps test unit-tests san-tests parity-tests cli-tests clean bench-step reproduce-all reproduce-quick
+.PHONY: all deps test unit-tests san-tests parity-tests cli-tests clean bench-step
 .DELETE_ON_ERROR:
 
 all: $(HYBENCH) $(TESTS) $(SLOW)
@@ -87,10 +87,8 @@ san-tests: $(SAN_TESTS)
 bench-step: $(HYBENCH)
 	@bench/bench-step.sh
 
-reproduce-all reproduce-quick:
-	@echo "make $@: not built yet. The reproduction pipeline (issue 4) needs the datasets," >&2
-	@echo "mixer and analysis issues first; today only the engine and its tests exist." >&2
-	@exit 1
 
 clean:
 	rm -rf $(BUILD) bin
+
+include reproduce.mk
