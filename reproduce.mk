@@ -156,3 +156,9 @@ reproduce-quick:
 reproduce-all:
 	@scripts/install-deps.sh
 	@$(MAKE) --no-print-directory -j2 PROFILE=full reproduce
+
+# Claims as inequalities with the measured numbers, and regression against
+# results/reference/PROFILE (scripts/check-results.sh says what fails).
+.PHONY: check-results
+check-results:
+	scripts/check-results.sh $(PROFILE)
