@@ -104,3 +104,21 @@ awk -F'\t' -v OFS='\t' '
 } > "$OUT/calibration.tsv"
 rm -f "$OUT/calibration.tsv.tmp"
 column -t -s $'\t' "$OUT/calibration.tsv"
+
+# Summary per (mask, model): seeds, how many crossed 50% / 90%, and the median
+# (min, max) tokens to cross over the seeds that did; "nan" when none did.
+awk -F'\t' -v OFS='\t' '
+  NR == 1 { next }
+  { k = $1 SUBSEP $2; if (!(k in n)) order[++nk] = k; n[k]++
+    if ($4 != "nan") c50[k] = c50[k] " " $4; if ($5 != "nan") c90[k] = c90[k] " " $5
+    far[k] += $6; loss[k] += $7 }
+  function stats(list,   v, m, i, j, t) { m = split(list, v, " ")
+    if (m == 0) return "0\tnan\tnan\tnan"
+    for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (v[j] + 0 < v[i] + 0) { t = v[i]; v[i] = v[j]; v[j] = t }
+    return m "\t" (m % 2 ? v[(m + 1) / 2] : (v[m / 2] + v[m / 2 + 1]) / 2) "\t" v[1] "\t" v[m] }
+  END { print "mask", "model", "n_seeds", "n_crossed_50", "median_to_50", "min_to_50", "max_to_50",
+              "n_crossed_90", "median_to_90", "min_to_90", "max_to_90", "mean_final_far_acc", "mean_final_short_loss"
+    for (i = 1; i <= nk; i++) { k = order[i]; split(k, p, SUBSEP)
+      print p[1], p[2], n[k], stats(c50[k]), stats(c90[k]), far[k] / n[k], loss[k] / n[k] } }
+' "$OUT/calibration.tsv" > "$OUT/calibration_summary.tsv"
+column -t -s $'\t' "$OUT/calibration_summary.tsv"
