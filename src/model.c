@@ -160,48 +160,36 @@ void model_zero_grad(Model *m) { memset(m->grad_mem, 0, m->n_floats * sizeof(flo
 
 /* ---------- activations ---------- */
 
-typedef struct {
-  size_t used;
-  float *base; /* NULL while only measuring */
-} Carver;
-
-static float *carve(Carver *cv, size_t floats) {
-  size_t aligned = (floats + 15) / 16 * 16; /* 64-byte alignment for every buffer */
-  float *p = cv->base ? cv->base + cv->used : NULL;
-  cv->used += aligned;
-  return p;
-}
-
 /* One pass sizes the arena (base NULL), a second points into it. */
-static void carve_activations(Model *m, Carver *cv) {
+static void carve_activations(Model *m, HbCarver *cv) {
   const ModelConfig *c = &m->cfg;
   size_t R = (size_t)m->B * m->T, C = c->d_model, Hm = c->mlp_hidden;
   size_t scratch = 0;
   Activations *a = &m->a;
   for (int i = 0; i < c->n_layers; i++) {
     LayerActs *l = &a->layer[i];
-    l->x = carve(cv, R * C);
-    l->ln1 = carve(cv, R * C);
-    l->rstd1 = carve(cv, R);
-    l->saved = carve(cv, m->mixer[i]->saved_floats(&m->shape[i]));
-    l->h = carve(cv, R * C);
-    l->ln2 = carve(cv, R * C);
-    l->rstd2 = carve(cv, R);
-    l->gu = carve(cv, R * 2 * Hm);
-    l->act = carve(cv, R * Hm);
+    l->x = hb_carve(cv, R * C);
+    l->ln1 = hb_carve(cv, R * C);
+    l->rstd1 = hb_carve(cv, R);
+    l->saved = hb_carve(cv, m->mixer[i]->saved_floats(&m->shape[i]));
+    l->h = hb_carve(cv, R * C);
+    l->ln2 = hb_carve(cv, R * C);
+    l->rstd2 = hb_carve(cv, R);
+    l->gu = hb_carve(cv, R * 2 * Hm);
+    l->act = hb_carve(cv, R * Hm);
     size_t s = m->mixer[i]->scratch_floats(&m->shape[i]);
     scratch = s > scratch ? s : scratch;
   }
-  a->x_final = carve(cv, R * C);
-  a->lnf = carve(cv, R * C);
-  a->rstdf = carve(cv, R);
-  a->logits = carve(cv, R * c->vocab);
-  a->dlogits = carve(cv, R * c->vocab);
-  a->dx = carve(cv, R * C);
-  a->dln = carve(cv, R * C);
-  a->dgu = carve(cv, R * 2 * Hm);
-  a->dact = carve(cv, R * Hm);
-  a->mix_scratch = carve(cv, scratch);
+  a->x_final = hb_carve(cv, R * C);
+  a->lnf = hb_carve(cv, R * C);
+  a->rstdf = hb_carve(cv, R);
+  a->logits = hb_carve(cv, R * c->vocab);
+  a->dlogits = hb_carve(cv, R * c->vocab);
+  a->dx = hb_carve(cv, R * C);
+  a->dln = hb_carve(cv, R * C);
+  a->dgu = hb_carve(cv, R * 2 * Hm);
+  a->dact = hb_carve(cv, R * Hm);
+  a->mix_scratch = hb_carve(cv, scratch);
 }
 
 static void shape_layers(Model *m) {
@@ -230,14 +218,14 @@ static void model_prepare(Model *m, int B, int T) {
   m->B = B;
   m->T = T;
   shape_layers(m);
-  Carver measure = {0, NULL};
+  HbCarver measure = {NULL, 0};
   carve_activations(m, &measure);
   if (!same_shape || measure.used > m->act_floats) {
     free(m->act_mem);
     m->act_mem = hb_aligned_alloc(measure.used * sizeof(float));
     m->act_floats = measure.used;
   }
-  Carver cv = {0, m->act_mem};
+  HbCarver cv = {m->act_mem, 0};
   carve_activations(m, &cv);
   if (m->rope.T < T) {
     rope_table_free(&m->rope);

@@ -74,6 +74,21 @@ int hb_parse_double(const char *s, double *out);
 /* Parses "1000", "1e6", "2.5M", "3k" as a token count. */
 int hb_parse_count(const char *s, long *out);
 
+/* Carving sub-buffers out of one arena: a first pass with base NULL only
+ * counts the floats (used), a second with the arena as base hands out
+ * pointers. Every piece is rounded up to 16 floats, so each is 64-byte
+ * aligned when the base is (SIMD loads, doubles). */
+typedef struct {
+  float *base; /* NULL while only measuring */
+  size_t used; /* floats handed out so far */
+} HbCarver;
+
+static inline float *hb_carve(HbCarver *cv, size_t floats) {
+  float *p = cv->base ? cv->base + cv->used : NULL;
+  cv->used += (floats + 15) / 16 * 16;
+  return p;
+}
+
 double hb_now_seconds(void); /* monotonic clock */
 int hb_file_exists(const char *path);
 void hb_mkdir_p(const char *path); /* internal error when it fails */

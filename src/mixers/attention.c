@@ -237,8 +237,10 @@ static void masked_softmax(float *probs, const AttnPlan *p) {
   }
 }
 
-/* out (B, T, H*dh) from the block outputs ob (NB, bs, dh), dropping padding rows. */
-static void write_block_outputs(float *out, const float *ob, const AttnPlan *p) {
+/* Block rows (NB, bs, dh) <-> rows (B, T, H*dh). to_rows: block outputs into
+ * out, padding rows (t >= T) dropped; otherwise gradients dout gathered into
+ * blocks, padding rows zeroed. */
+static void copy_block_rows(float *blocks, float *rows, const AttnPlan *p, int to_rows) {
   int H = p->H, dh = p->dh, T = p->T;
 #pragma omp parallel for schedule(static)
   for (int64_t n = 0; n < p->n_blocks; n++) {
@@ -246,25 +248,14 @@ static void write_block_outputs(float *out, const float *ob, const AttnPlan *p) 
     int b = (int)(bh / H), h = (int)(bh % H), blk = (int)(n % p->nb);
     for (int i = 0; i < p->bs; i++) {
       int64_t t = (int64_t)blk * p->bs + i;
-      if (t >= T) break;
-      memcpy(out + ((int64_t)b * T + t) * H * dh + (int64_t)h * dh, ob + (n * p->bs + i) * dh,
-             (size_t)dh * sizeof(float));
-    }
-  }
-}
-
-/* dob (NB, bs, dh) gathered from dout (B, T, H*dh), zero on padding rows. */
-static void gather_output_grads(float *dob, const float *dout, const AttnPlan *p) {
-  int H = p->H, dh = p->dh, T = p->T;
-#pragma omp parallel for schedule(static)
-  for (int64_t n = 0; n < p->n_blocks; n++) {
-    int64_t bh = n / p->nb;
-    int b = (int)(bh / H), h = (int)(bh % H), blk = (int)(n % p->nb);
-    for (int i = 0; i < p->bs; i++) {
-      int64_t t = (int64_t)blk * p->bs + i;
-      float *dst = dob + (n * p->bs + i) * dh;
-      if (t < T) memcpy(dst, dout + ((int64_t)b * T + t) * H * dh + (int64_t)h * dh, (size_t)dh * sizeof(float));
-      else memset(dst, 0, (size_t)dh * sizeof(float));
+      float *block_row = blocks + (n * p->bs + i) * dh;
+      if (t >= T) {
+        if (!to_rows) memset(block_row, 0, (size_t)dh * sizeof(float));
+        continue;
+      }
+      float *row = rows + ((int64_t)b * T + t) * H * dh + (int64_t)h * dh;
+      if (to_rows) memcpy(row, block_row, (size_t)dh * sizeof(float));
+      else memcpy(block_row, row, (size_t)dh * sizeof(float));
     }
   }
 }
@@ -362,7 +353,7 @@ void attention_forward(float *out, float *saved, float *scratch, const float *qk
   masked_softmax(sv.probs, p);
   /* Ob (NB, bs, dh) = P (NB, bs, span) . Vb (NB, span, dh); Qb's space is reused. */
   dnn_matmul(sc.qb, sv.probs, sc.vb, p->n_blocks, p->bs, p->span, p->dh, 0, 0, 0);
-  write_block_outputs(out, sc.qb, p);
+  copy_block_rows(sc.qb, out, p, 1);
   attn_seconds += hb_now_seconds() - t0;
   attn_matmul_seconds += dnn_matmul_seconds() - mm0;
 }
@@ -397,7 +388,7 @@ void attention_backward(float *dqkv, float *saved, float *scratch, const float *
   }
   Scratch sc = scratch_views(scratch, p);
   gather_blocks(sc.qb, sc.kb, sc.vb, sv.q, sv.k, sv.v, p);
-  gather_output_grads(sc.dob, dout, p);
+  copy_block_rows(sc.dob, (float *)dout, p, 0); /* dout is only read */
   int64_t NB = p->n_blocks;
   /* dP (NB, bs, span) = dOb (NB, bs, dh) . Vb^T */
   dnn_matmul(sc.dp, sc.dob, sc.vb, NB, p->bs, p->dh, p->span, 0, 1, 0);

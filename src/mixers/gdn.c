@@ -101,18 +101,7 @@ static GdnPlan gdn_plan(int B, int T, int H, int dh) {
   return p;
 }
 
-/* Sizes and points sub-buffers in one pass: with base NULL it only counts. */
-typedef struct {
-  float *base;
-  size_t used;
-} Carve;
-
-static float *take(Carve *cv, size_t floats) {
-  float *x = cv->base ? cv->base + cv->used : NULL;
-  cv->used += (floats + 15) / 16 * 16; /* 64-byte aligned when the base is (doubles, SIMD) */
-  return x;
-}
-
+/* Sub-buffers are carved with hb_carve (common.h): base NULL only counts. */
 static size_t blk_vec(const GdnPlan *p) { return (size_t)p->NB * p->L * p->dh; } /* (NB, L, dh) */
 static size_t blk_sq(const GdnPlan *p) { return (size_t)p->NB * p->L * p->L; }   /* (NB, L, L) */
 static size_t blk_pos(const GdnPlan *p) { return (size_t)p->NB * p->L; }         /* (NB, L) */
@@ -139,36 +128,36 @@ typedef struct {
   float *dg, *dbeta;           /* (NB, L) */
 } CoreScratch;
 
-static CoreSaved core_saved_views(Carve *cv, const GdnPlan *p) {
+static CoreSaved core_saved_views(HbCarver *cv, const GdnPlan *p) {
   CoreSaved s;
-  s.q = take(cv, blk_vec(p)), s.k = take(cv, blk_vec(p)), s.v = take(cv, blk_vec(p));
-  s.la = take(cv, blk_pos(p)), s.beta = take(cv, blk_pos(p));
-  s.state = take(cv, blk_state(p));
+  s.q = hb_carve(cv, blk_vec(p)), s.k = hb_carve(cv, blk_vec(p)), s.v = hb_carve(cv, blk_vec(p));
+  s.la = hb_carve(cv, blk_pos(p)), s.beta = hb_carve(cv, blk_pos(p));
+  s.state = hb_carve(cv, blk_state(p));
   return s;
 }
 
-static CoreScratch core_scratch_views(Carve *cv, const GdnPlan *p) {
+static CoreScratch core_scratch_views(HbCarver *cv, const GdnPlan *p) {
   CoreScratch s;
   size_t vec = blk_vec(p), sq = blk_sq(p), pos = blk_pos(p);
-  s.g = (double *)take(cv, 2 * pos), s.gam = take(cv, pos), s.dec = take(cv, pos);
-  s.kk = take(cv, sq), s.lm = take(cv, sq), s.p = take(cv, sq), s.tm = take(cv, sq);
+  s.g = (double *)hb_carve(cv, 2 * pos), s.gam = hb_carve(cv, pos), s.dec = hb_carve(cv, pos);
+  s.kk = hb_carve(cv, sq), s.lm = hb_carve(cv, sq), s.p = hb_carve(cv, sq), s.tm = hb_carve(cv, sq);
   float **vecs[] = {&s.qg, &s.xv, &s.xn, &s.kt, &s.wn, &s.w, &s.o,
                     &s.dw, &s.g1, &s.dkt, &s.dxv, &s.dxn, &s.dq, &s.dk, &s.dv};
-  for (size_t i = 0; i < sizeof vecs / sizeof vecs[0]; i++) *vecs[i] = take(cv, vec);
-  s.dp = take(cv, sq), s.da = take(cv, sq);
-  s.dstate = take(cv, blk_state(p) + (size_t)p->BH * p->dh * p->dh);
-  s.dg = take(cv, pos), s.dbeta = take(cv, pos);
+  for (size_t i = 0; i < sizeof vecs / sizeof vecs[0]; i++) *vecs[i] = hb_carve(cv, vec);
+  s.dp = hb_carve(cv, sq), s.da = hb_carve(cv, sq);
+  s.dstate = hb_carve(cv, blk_state(p) + (size_t)p->BH * p->dh * p->dh);
+  s.dg = hb_carve(cv, pos), s.dbeta = hb_carve(cv, pos);
   return s;
 }
 
 static size_t core_saved_floats(const GdnPlan *p) {
-  Carve cv = {NULL, 0};
+  HbCarver cv = {NULL, 0};
   core_saved_views(&cv, p);
   return cv.used;
 }
 
 static size_t core_scratch_floats(const GdnPlan *p) {
-  Carve cv = {NULL, 0};
+  HbCarver cv = {NULL, 0};
   core_scratch_views(&cv, p);
   return cv.used;
 }
@@ -280,7 +269,7 @@ static void chunk_local(CoreScratch *s, const CoreSaved *sv, const GdnPlan *p) {
  * qkv (R, 3, H, dh) = [q | k | v] normalised; la, beta (R, H). */
 static void gdn_core_forward(float *o, const CoreSaved *saved, float *scratch, const float *qkv, const float *la,
                              const float *beta, const GdnPlan *p) {
-  Carve scratch_cv = {scratch, 0};
+  HbCarver scratch_cv = {scratch, 0};
   CoreSaved sv = *saved;
   CoreScratch s = core_scratch_views(&scratch_cv, p);
   int64_t HD = (int64_t)p->H * p->dh, L = p->L, dh = p->dh, BH = p->BH;
@@ -400,7 +389,7 @@ static void backward_blocks(CoreScratch *s, const CoreSaved *sv, const GdnPlan *
  * gdn_core_forward; dout (R, HD) = dL/do. */
 static void gdn_core_backward(float *dqkv, float *dla, float *dbeta, const CoreSaved *saved, float *scratch,
                               const float *dout, const GdnPlan *p) {
-  Carve scratch_cv = {scratch, 0};
+  HbCarver scratch_cv = {scratch, 0};
   CoreSaved sv = *saved;
   CoreScratch s = core_scratch_views(&scratch_cv, p);
   int64_t HD = (int64_t)p->H * p->dh, L = p->L, dh = p->dh, BH = p->BH, NB = p->NB;
@@ -560,14 +549,14 @@ size_t gdn_core_scratch_floats(int B, int T, int H, int dh) {
 void gdn_chunked_forward(float *o, float *saved, float *scratch, const float *qkv, const float *la, const float *beta,
                          int B, int T, int H, int dh) {
   GdnPlan p = gdn_plan(B, T, H, dh);
-  Carve cv = {saved, 0};
+  HbCarver cv = {saved, 0};
   CoreSaved sv = core_saved_views(&cv, &p);
   gdn_core_forward(o, &sv, scratch, qkv, la, beta, &p);
 }
 void gdn_chunked_backward(float *dqkv, float *dla, float *dbeta, float *saved, float *scratch, const float *dout,
                           int B, int T, int H, int dh) {
   GdnPlan p = gdn_plan(B, T, H, dh);
-  Carve cv = {saved, 0};
+  HbCarver cv = {saved, 0};
   CoreSaved sv = core_saved_views(&cv, &p);
   gdn_core_backward(dqkv, dla, dbeta, &sv, scratch, dout, &p);
 }
@@ -636,41 +625,41 @@ typedef struct {
   float *core;      /* the core's scratch */
 } MixScratch;
 
-static MixSaved mix_saved_views(Carve *cv, const MixerShape *s) {
+static MixSaved mix_saved_views(HbCarver *cv, const MixerShape *s) {
   size_t R = (size_t)s->B * s->T, H = s->cfg->n_heads, HD = H * s->cfg->head_dim;
   GdnPlan p = plan_of(s);
   MixSaved v;
-  v.xqkv = take(cv, R * 3 * HD);
-  v.gab = take(cv, R * (HD + 2 * H));
-  v.o = take(cv, R * HD);
-  v.rstd = take(cv, R * H);
+  v.xqkv = hb_carve(cv, R * 3 * HD);
+  v.gab = hb_carve(cv, R * (HD + 2 * H));
+  v.o = hb_carve(cv, R * HD);
+  v.rstd = hb_carve(cv, R * H);
   v.core = core_saved_views(cv, &p);
   return v;
 }
 
-static MixScratch mix_scratch_views(Carve *cv, const MixerShape *s) {
+static MixScratch mix_scratch_views(HbCarver *cv, const MixerShape *s) {
   size_t R = (size_t)s->B * s->T, H = s->cfg->n_heads, HD = H * s->cfg->head_dim;
   GdnPlan p = plan_of(s);
   MixScratch v;
-  v.qkv_a = take(cv, R * 3 * HD), v.qkv_b = take(cv, R * 3 * HD), v.qkv_c = take(cv, R * 3 * HD);
-  v.la = take(cv, R * H), v.beta = take(cv, R * H), v.dla = take(cv, R * H), v.dbeta = take(cv, R * H);
-  v.on = take(cv, R * HD), v.y = take(cv, R * HD);
-  v.dy_o = take(cv, R * HD), v.don = take(cv, R * HD), v.dout = take(cv, R * HD);
-  v.dgab = take(cv, R * (HD + 2 * H));
-  v.core = take(cv, core_scratch_floats(&p));
+  v.qkv_a = hb_carve(cv, R * 3 * HD), v.qkv_b = hb_carve(cv, R * 3 * HD), v.qkv_c = hb_carve(cv, R * 3 * HD);
+  v.la = hb_carve(cv, R * H), v.beta = hb_carve(cv, R * H), v.dla = hb_carve(cv, R * H), v.dbeta = hb_carve(cv, R * H);
+  v.on = hb_carve(cv, R * HD), v.y = hb_carve(cv, R * HD);
+  v.dy_o = hb_carve(cv, R * HD), v.don = hb_carve(cv, R * HD), v.dout = hb_carve(cv, R * HD);
+  v.dgab = hb_carve(cv, R * (HD + 2 * H));
+  v.core = hb_carve(cv, core_scratch_floats(&p));
   return v;
 }
 
 /* Sizes do not depend on s->window: a context limit (analyses, forward only)
  * runs through mixer_limited_forward on ordinary unlimited calls. */
 static size_t gdn_saved_floats(const MixerShape *s) {
-  Carve cv = {NULL, 0};
+  HbCarver cv = {NULL, 0};
   mix_saved_views(&cv, s);
   return cv.used;
 }
 
 static size_t gdn_scratch_floats(const MixerShape *s) {
-  Carve cv = {NULL, 0};
+  HbCarver cv = {NULL, 0};
   mix_scratch_views(&cv, s);
   return cv.used;
 }
@@ -765,7 +754,7 @@ static void gdn_forward(float *out, float *saved, float *scratch, const float *u
   }
   check_adjacent(w, s->cfg);
   GdnPlan p = plan_of(s);
-  Carve saved_cv = {saved, 0}, scratch_cv = {scratch, 0};
+  HbCarver saved_cv = {saved, 0}, scratch_cv = {scratch, 0};
   MixSaved sv = mix_saved_views(&saved_cv, s);
   MixScratch sc = mix_scratch_views(&scratch_cv, s);
   int64_t R = (int64_t)s->B * s->T, C = s->cfg->d_model, H = p.H, dh = p.dh, HD = H * dh;
@@ -787,7 +776,7 @@ static void gdn_backward(float *du, float *const *g, float *saved, float *scratc
   HB_ASSERT(!mixer_context_limited(s), "the inference-time context limit has no backward (analyses only)");
   check_adjacent(w, s->cfg);
   GdnPlan p = plan_of(s);
-  Carve saved_cv = {saved, 0}, scratch_cv = {scratch, 0};
+  HbCarver saved_cv = {saved, 0}, scratch_cv = {scratch, 0};
   MixSaved sv = mix_saved_views(&saved_cv, s);
   MixScratch sc = mix_scratch_views(&scratch_cv, s);
   int64_t R = (int64_t)s->B * s->T, C = s->cfg->d_model, H = p.H, dh = p.dh, HD = H * dh, gs = HD + 2 * H;
