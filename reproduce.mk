@@ -24,6 +24,11 @@ E1_MODELS  := ff sf_w8 sf_w64 lf mf gf
 E4_MODELS  := sf_w8 sf_w64
 E5_MODELS  := sf_w8 sf_w8_nope
 ONE_SEED_MODELS := lf mf gf
+# E2 in quick: a smoke-sized grid of one hybrid (the pipeline end to end; its
+# budgets end before retrieval emerges, so the fit says little about C1).
+E2_HYBRIDS := ff
+E2_WIDTHS  := 16 32 48
+E2_MULTS   := 5 10 20
 else ifeq ($(PROFILE),full)
 SEEDS      := 1 2 3
 TOKENS     := 8M
@@ -33,6 +38,9 @@ E1_MODELS  := ff sf_w8 sf_w32 sf_w64 lf mf gf
 E4_MODELS  := sf_w8 sf_w32 sf_w64
 E5_MODELS  := sf_w8 sf_w8_nope sf_w64 sf_w64_nope
 ONE_SEED_MODELS :=
+E2_HYBRIDS := ff sf_w8 sf_w64
+E2_WIDTHS  := 32 48 64 80
+E2_MULTS   := 10 20 40
 else
 $(error PROFILE must be quick or full, not '$(PROFILE)')
 endif
@@ -70,15 +78,36 @@ $(DATA)/%.tok: $(HYBENCH) $$(word 1,$$(spec_$$*))
 run_model = $(word 1,$(subst /, ,$(1)))
 run_seed  = $(patsubst s%,%,$(word 2,$(subst /, ,$(1))))
 
+TRAIN_OPTS = --data $(DATA)/train.tok --seq-len $(T) --batch $(BATCH) --lr 3e-3 --warmup 50 --threads 1 \
+  --loss-mask $(LOSS_MASK) --eval-set $(DATA)/val.tok --eval-far $(FAR) --quiet
+
 $(RUNS)/%/done: $(HYBENCH) models/$$(call run_model,$$*).conf $(DATA)/train.tok $(DATA)/val.tok
-	$(HYBENCH) train --model models/$(call run_model,$*).conf --data $(DATA)/train.tok --seq-len $(T) \
-	  --batch $(BATCH) --tokens $(TOKENS) --lr 3e-3 --warmup 50 --seed $(call run_seed,$*) --threads 1 \
-	  --loss-mask $(LOSS_MASK) --eval-set $(DATA)/val.tok --eval-every $(EVAL_EVERY) --eval-far $(FAR) \
-	  --out $(RUNS)/$* --quiet $(if $(wildcard $(RUNS)/$*/run.conf),--resume)
+	$(HYBENCH) train --model models/$(call run_model,$*).conf --tokens $(TOKENS) --seed $(call run_seed,$*) \
+	  --eval-every $(EVAL_EVERY) $(TRAIN_OPTS) --out $(RUNS)/$* $(if $(wildcard $(RUNS)/$*/run.conf),--resume)
+
+# ---- E2 scaling grid: results/runs/PROFILE/e2/HYBRID_dWIDTH/xMULT/done ------
+# One run per (hybrid, width, multiplier), seed 1, D = MULT x N tokens with its
+# own full LR schedule; evaluated at its checkpoints. The grid's model configs
+# are derived from models/HYBRID.conf (scripts/pipeline/scale-model.sh).
+E2_CONF  := results/models
+E2_SIZES := $(addprefix d,$(E2_WIDTHS))
+E2_RUNS  := $(foreach h,$(E2_HYBRIDS),$(foreach w,$(E2_WIDTHS),$(foreach x,$(E2_MULTS),$(RUNS)/e2/$(h)_d$(w)/x$(x))))
+e2_width = $(lastword $(subst _d, ,$(1)))
+e2_base  = $(patsubst %_d$(call e2_width,$(1)),%,$(1))
+
+.PRECIOUS: $(E2_CONF)/%.conf
+$(E2_CONF)/%.conf: scripts/pipeline/scale-model.sh models/$$(call e2_base,$$*).conf
+	@mkdir -p $(E2_CONF)
+	scripts/pipeline/scale-model.sh models/$(call e2_base,$*).conf $(call e2_width,$*) $@
+
+$(RUNS)/e2/%/done: $(HYBENCH) $(E2_CONF)/$$(call run_model,$$*).conf $(DATA)/train.tok $(DATA)/val.tok
+	scripts/pipeline/scaling-run.sh $(HYBENCH) $(E2_CONF)/$(call run_model,$*).conf $(patsubst x%,%,$(call run_seed,$*)) \
+	  $(RUNS)/e2/$* --seed 1 $(TRAIN_OPTS)
 
 # ---- tables -----------------------------------------------------------------
 TABLES := $(R)/e1_curves.tsv $(R)/e1_emergence.tsv $(R)/e1_final.tsv $(R)/e3_constraint.tsv \
-          $(R)/e4_laziness.tsv $(R)/e4_emergence.tsv $(R)/e5_nope.tsv $(R)/mech_gradient.tsv $(R)/mech_probe.tsv
+          $(R)/e4_laziness.tsv $(R)/e4_emergence.tsv $(R)/e5_nope.tsv $(R)/mech_gradient.tsv $(R)/mech_probe.tsv \
+          $(R)/e2_points.tsv $(R)/e2_scaling.tsv
 
 $(R)/e1_curves.tsv: $(addsuffix /done,$(call runs_of,$(E1_MODELS))) scripts/collect-evals.sh | $(R)
 	scripts/pipeline/manifest.sh $(RUNS) "$(foreach m,$(E1_MODELS),$(m):$(call seeds_of,$(m)))" > $@.manifest
@@ -121,6 +150,19 @@ $(R)/mech_gradient.tsv: $(addsuffix /done,$(call runs_of,$(E1_MODELS))) $(DATA)/
 $(R)/mech_probe.tsv: $(addsuffix /done,$(call runs_of,$(E1_MODELS))) $(DATA)/niah.tok | $(R)
 	scripts/pipeline/per-run.sh "$(HYBENCH) probe --set $(DATA)/niah.tok" $@ $(foreach m,$(E1_MODELS),$(RUNS)/$(m)/s1)
 
+# E2: the points, the paper's no_constant fit of log(LongPPL) per hybrid with
+# the largest width held out (its report in e2_fit_HYBRID.txt), the summary.
+$(R)/e2_points.tsv: $(addsuffix /done,$(E2_RUNS)) scripts/pipeline/scaling-points.sh | $(R)
+	scripts/pipeline/scaling-points.sh $(HYBENCH) $@ $(E2_RUNS)
+
+$(R)/e2_fit_%.tsv: $(R)/e2_points.tsv $(HYBENCH)
+	awk -F'\t' 'NR == 1 || $$1 == "$*"' $< > $@.points.tsv
+	$(HYBENCH) fit scaling --in $@.points.tsv --formula no_constant --longppl --validate --out $@ > $(R)/e2_fit_$*.txt
+	rm -f $@.points.tsv
+
+$(R)/e2_scaling.tsv: $(foreach h,$(E2_HYBRIDS),$(R)/e2_fit_$(h).tsv) scripts/pipeline/scaling-summary.sh
+	scripts/pipeline/scaling-summary.sh $@ $(filter %.tsv,$^)
+
 $(R):
 	mkdir -p $@
 
@@ -148,12 +190,20 @@ $(FIGS)/%.png: plots/%.gp plots/lib/curves.gp $(R)/$$(fig_input_$$*).tsv
 	@mkdir -p $(FIGS)
 	gnuplot -c plots/$*.gp $(R)/$(fig_input_$*).tsv $(FIGS)/$* $(fig_args_$*)
 
-.PHONY: reproduce reproduce-quick reproduce-all tables figures $(addprefix fig-,$(FIGURES))
-reproduce: $(TABLES) $(FIGURES:%=$(FIGS)/%.png)
+# E2: one figure per hybrid (plots/scaling.gp), fig-scaling draws them all.
+SCALING_FIGS := $(foreach h,$(E2_HYBRIDS),$(FIGS)/scaling_$(h).png)
+$(FIGS)/scaling_%.png: plots/scaling.gp plots/lib/common.gp $(R)/e2_fit_%.tsv
+	@mkdir -p $(FIGS)
+	gnuplot -c plots/scaling.gp $(R)/e2_fit_$*.tsv $(FIGS)/scaling_$* $* "$(E2_SIZES)"
+
+ALL_FIGS := $(FIGURES:%=$(FIGS)/%.png) $(SCALING_FIGS)
+.PHONY: reproduce reproduce-quick reproduce-all tables figures fig-scaling $(addprefix fig-,$(FIGURES))
+reproduce: $(TABLES) $(ALL_FIGS)
 	@echo "reproduce ($(PROFILE)): tables in $(R), figures in $(FIGS)"
 tables: $(TABLES)
-figures: $(FIGURES:%=$(FIGS)/%.png)
+figures: $(ALL_FIGS)
 $(foreach f,$(FIGURES),$(eval fig-$(f): $(FIGS)/$(f).png))
+fig-scaling: $(SCALING_FIGS)
 
 reproduce-quick:
 	@scripts/install-deps.sh
@@ -167,3 +217,8 @@ reproduce-all:
 .PHONY: check-results
 check-results:
 	scripts/check-results.sh $(PROFILE)
+
+# Make this profile's fresh tables and figures the committed reference.
+.PHONY: reference
+reference:
+	scripts/pipeline/snapshot-reference.sh $(PROFILE)
