@@ -77,12 +77,15 @@ if [ -d "$ref" ]; then
         for (i = 1; i <= NF; i++) {
           a = r[i]; b = $i; if (a == b) continue
           if (a !~ /^-?[0-9.]+([eE][-+]?[0-9]+)?$/ || b !~ /^-?[0-9.]+([eE][-+]?[0-9]+)?$/) {
-            print "REGRESSION " name " row " FNR " column " h[i] ": " a " -> " b; bad = 1; continue }
+            report("REGRESSION " name " row " FNR " column " h[i] ": " a " -> " b); continue }
           rel = (name, h[i]) in tol_rel ? tol_rel[name, h[i]] : ((name, "*") in tol_rel ? tol_rel[name, "*"] : tol_rel["*", "*"])
           abs_ = (name, h[i]) in tol_abs ? tol_abs[name, h[i]] : ((name, "*") in tol_abs ? tol_abs[name, "*"] : tol_abs["*", "*"])
           d = a - b; if (d < 0) d = -d; m = (a < 0 ? -a : a)
-          if (d > abs_ + rel * m) { print "REGRESSION " name " row " FNR " column " h[i] ": " a " -> " b " (tolerance rel " rel ", abs " abs_ ")"; bad = 1 } } }
-      END { if (FNR < nref && !bad) { print "REGRESSION " name ": " nref - FNR " rows missing"; bad = 1 } exit bad }
+          if (d > abs_ + rel * m) report("REGRESSION " name " row " FNR " column " h[i] ": " a " -> " b " (tolerance rel " rel ", abs " abs_ ")") } }
+      # The first 10 differing cells of a table, then their count: a changed table is one finding.
+      function report(msg) { bad++; if (bad <= 10) print msg }
+      END { if (bad > 10) print "REGRESSION " name ": " bad - 10 " more cells differ"
+            if (FNR < nref && !bad) { print "REGRESSION " name ": " nref - FNR " rows missing"; bad = 1 } exit bad > 0 }
     ' "$reftab" "$fresh/$name"; then status=1; else echo "ok   $name"; fi
   done
 else

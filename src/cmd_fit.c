@@ -34,7 +34,8 @@
  *                      bootstrap_failed, bootstrap_limit, seed.
  *
  * hybench fit emergence --in METRICS.tsv --y COLUMN [--x tokens] [--group COLS]
- *     [--seed-col seed] [--threshold LEVEL] [--rise-p 0.01] [--out OUT.tsv]
+ *     [--seed-col seed] [--threshold LEVEL [--sustained]] [--rise-p 0.01] [--min-rise 0]
+ *     [--out OUT.tsv]
  *     [--summary-out SUMMARY.tsv]
  *   One logistic fit per group (the rows sharing the values of the --group
  *   columns; no --group: the whole table), at least 5 points each.
@@ -42,9 +43,10 @@
  *     t50_upper, lo, hi, s, status (ok | not_risen | early | unresolved |
  *     failed), iterations, gsl_status, rise_p (logistic vs constant), late_p /
  *     early_p (a midpoint beyond the last / before the first checkpoint vs the
- *     free fit), rmse, threshold, t_cross, cross_status (crossed | at_first |
- *     never | -). A not-risen run has t50 nan and t50_lower = its last
- *     checkpoint's tokens.
+ *     free fit), rmse, threshold, t_cross (the first crossing of the
+ *     threshold; with --sustained the one after which the metric stays at or
+ *     above it), cross_status (crossed | at_first | never | -). A not-risen
+ *     run has t50 nan and t50_lower = its last checkpoint's tokens.
  *   SUMMARY.tsv (needs --seed-col among the --group columns): per hybrid (the
  *     group columns but the seed column): n_seeds, n_ok, n_not_risen, n_other,
  *     t50_mean, t50_sd, t50_min, t50_max, t50_mean_lower, status, threshold,
@@ -528,7 +530,8 @@ static void print_key(const HbTsv *t, int row, const int *cols, int n_cols) {
 static int cmd_fit_emergence(int argc, char **argv) {
   const char *in_path = NULL, *x_name = "tokens", *y_name = NULL, *group_opt = "", *seed_col = "seed";
   const char *out_path = NULL, *summary_path = NULL;
-  double threshold = NAN, rise_p = 0.01;
+  double threshold = NAN, rise_p = 0.01, min_rise = 0;
+  int sustained = 0;
   HbOpt opts[] = {
       {"in", HB_OPT_STR, &in_path, "metrics TSV (one row per checkpoint)", 1},
       {"y", HB_OPT_STR, &y_name, "metric column (e.g. far_acc)", 1},
@@ -536,7 +539,9 @@ static int cmd_fit_emergence(int argc, char **argv) {
       {"group", HB_OPT_STR, &group_opt, "comma-separated columns naming a run (e.g. model,seed)", 0},
       {"seed-col", HB_OPT_STR, &seed_col, "the seed column; the other --group columns name a hybrid", 0},
       {"threshold", HB_OPT_DOUBLE, &threshold, "also report the first crossing of this metric level", 0},
+      {"sustained", HB_OPT_FLAG, &sustained, "the crossing after which the metric stays at or above the level", 0},
       {"rise-p", HB_OPT_DOUBLE, &rise_p, "F-test p-value below which the curve counts as risen", 0},
+      {"min-rise", HB_OPT_DOUBLE, &min_rise, "a fitted rise hi - lo below this counts as not risen", 0},
       {"out", HB_OPT_STR, &out_path, "per-run table (atomically)", 0},
       {"summary-out", HB_OPT_STR, &summary_path, "per-hybrid table across seeds (atomically)", 0},
       {0},
@@ -549,6 +554,7 @@ static int cmd_fit_emergence(int argc, char **argv) {
                 "columns and summary rules: src/cmd_fit.c and include/hybench/fit.h.",
                 opts, argc, argv);
   if (!(rise_p > 0 && rise_p < 1)) hb_input_error("fit emergence --rise-p", "%g is not in (0, 1)", rise_p);
+  if (!(min_rise >= 0)) hb_input_error("fit emergence --min-rise", "%g is not >= 0", min_rise);
   char *group_list = hb_strdup(group_opt);
   char *group_names[16];
   int n_keys = split_names(group_names, 16, group_list, "fit emergence --group");
@@ -604,8 +610,8 @@ static int cmd_fit_emergence(int argc, char **argv) {
                      grp->n_rows == 1 ? "" : "s", key, HB_EMERGE_MIN_POINTS);
     }
     for (int i = 0; i < grp->n_rows; i++) gx[i] = x[grp->rows[i]], gy[i] = y[grp->rows[i]];
-    hb_emergence_fit(&fits[g], gx, gy, grp->n_rows, rise_p);
-    t_cross[g] = isfinite(threshold) ? hb_emergence_cross(gx, gy, grp->n_rows, threshold, &at_first[g]) : NAN;
+    hb_emergence_fit(&fits[g], gx, gy, grp->n_rows, rise_p, min_rise);
+    t_cross[g] = isfinite(threshold) ? hb_emergence_cross(gx, gy, grp->n_rows, threshold, sustained, &at_first[g]) : NAN;
   }
 
   printf("hybench fit emergence: %s, %s against %s, %d group%s", in_path, y_name, x_name, n_groups,
@@ -629,8 +635,9 @@ static int cmd_fit_emergence(int argc, char **argv) {
     printf(", rise p %.2g", f->rise_p);
     if (isfinite(f->late_p)) printf(", midpoint-beyond-the-ends p %.2g / %.2g", f->late_p, f->early_p);
     if (isfinite(threshold)) {
-      if (isnan(t_cross[g])) printf(", never reaches %g", threshold);
-      else printf(", crosses %g at %s%.4g", threshold, at_first[g] ? "or before " : "", t_cross[g]);
+      if (isnan(t_cross[g])) printf(", %s %g", sustained ? "does not end at or above" : "never reaches", threshold);
+      else printf(", %s %g at %s%.4g", sustained ? "stays at or above" : "crosses", threshold, at_first[g] ? "or before " : "",
+                  t_cross[g]);
     }
     printf("\n");
   }

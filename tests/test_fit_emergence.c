@@ -33,7 +33,7 @@ static void test_recovery(gsl_rng *rng) {
   for (size_t c = 0; c < sizeof t50s / sizeof t50s[0]; c++) {
     logistic(y, t, 0.05, 0.9, t50s[c], 0.5, 0.02, rng);
     HbEmergeFit f;
-    hb_emergence_fit(&f, t, y, NPT, 0.01);
+    hb_emergence_fit(&f, t, y, NPT, 0.01, 0);
     double rel = fabs(f.t50 / t50s[c] - 1), z = (f.t50 - t50s[c]) / f.t50_se;
     max_rel = fmax(max_rel, rel);
     printf("  t50 %.4g: fitted %.4g +- %.2g (rel err %.3f, z %+.2f), lo %.3f hi %.3f s %.3f, %s, %d iterations, "
@@ -56,7 +56,7 @@ static void test_recovery(gsl_rng *rng) {
     double t50 = 1e8 * pow(30, gsl_rng_uniform(rng));
     logistic(y, t, 0.05, 0.9, t50, 0.5, 0.03, rng);
     HbEmergeFit f;
-    hb_emergence_fit(&f, t, y, NPT, 0.01);
+    hb_emergence_fit(&f, t, y, NPT, 0.01, 0);
     if (f.status != HB_EMERGE_OK) continue;
     double z = (f.t50 - t50) / f.t50_se;
     n_ok++;
@@ -73,10 +73,10 @@ static void test_recovery(gsl_rng *rng) {
   /* Input order does not matter. */
   logistic(y, t, 0.05, 0.9, 3e8, 0.5, 0.02, rng);
   HbEmergeFit a, b;
-  hb_emergence_fit(&a, t, y, NPT, 0.01);
+  hb_emergence_fit(&a, t, y, NPT, 0.01, 0);
   double tr[NPT], yr[NPT];
   for (int i = 0; i < NPT; i++) tr[i] = t[NPT - 1 - i], yr[i] = y[NPT - 1 - i];
-  hb_emergence_fit(&b, tr, yr, NPT, 0.01);
+  hb_emergence_fit(&b, tr, yr, NPT, 0.01, 0);
   CHECK(a.t50 == b.t50 && a.t50_se == b.t50_se, "reversed input gives the same fit (%.17g vs %.17g)", a.t50, b.t50);
 }
 
@@ -86,7 +86,7 @@ static void test_not_risen(gsl_rng *rng) {
   HbEmergeFit f;
   /* Flat noise. */
   logistic(y, t, 0.05, 0.05, 1e9, 0.5, 0.02, rng);
-  hb_emergence_fit(&f, t, y, NPT, 0.01);
+  hb_emergence_fit(&f, t, y, NPT, 0.01, 0);
   printf("flat curve: %s, t50 %g, t50_lower %.4g (last checkpoint %.4g), rise p %.2g, gsl %s\n",
          hb_emergence_status_name(f.status), f.t50, f.t50_lower, t[NPT - 1], f.rise_p, gsl_strerror(f.gsl_status));
   CHECK(f.status == HB_EMERGE_NOT_RISEN, "flat: status %s", hb_emergence_status_name(f.status));
@@ -96,7 +96,7 @@ static void test_not_risen(gsl_rng *rng) {
   int nr = 0, ok = 0;
   for (int trial = 0; trial < 100; trial++) {
     logistic(y, t, 0.05, 0.05, 1e9, 0.5, 0.02, rng);
-    hb_emergence_fit(&f, t, y, NPT, 0.01);
+    hb_emergence_fit(&f, t, y, NPT, 0.01, 0);
     nr += f.status == HB_EMERGE_NOT_RISEN;
     ok += f.status == HB_EMERGE_OK;
   }
@@ -105,13 +105,13 @@ static void test_not_risen(gsl_rng *rng) {
 
   /* Exactly constant. */
   for (int i = 0; i < NPT; i++) y[i] = 0.25;
-  hb_emergence_fit(&f, t, y, NPT, 0.01);
+  hb_emergence_fit(&f, t, y, NPT, 0.01, 0);
   CHECK(f.status == HB_EMERGE_NOT_RISEN && f.lo == 0.25 && isnan(f.t50), "constant: %s lo %g",
         hb_emergence_status_name(f.status), f.lo);
 
   /* Starting to rise at the end: midpoint after the last checkpoint. */
   logistic(y, t, 0.05, 0.9, 3e10, 0.5, 0.01, rng);
-  hb_emergence_fit(&f, t, y, NPT, 0.01);
+  hb_emergence_fit(&f, t, y, NPT, 0.01, 0);
   printf("rise beginning at the end (t50 3e10 > last 1e10): %s, t50 %g, t50_lower %.4g\n",
          hb_emergence_status_name(f.status), f.t50, f.t50_lower);
   CHECK(f.status == HB_EMERGE_NOT_RISEN && isnan(f.t50) && f.t50_lower == t[NPT - 1], "late rise: %s",
@@ -119,16 +119,33 @@ static void test_not_risen(gsl_rng *rng) {
 
   /* Risen before the first checkpoint. */
   logistic(y, t, 0.05, 0.9, 3e6, 0.5, 0.01, rng);
-  hb_emergence_fit(&f, t, y, NPT, 0.01);
+  hb_emergence_fit(&f, t, y, NPT, 0.01, 0);
   printf("risen before the first checkpoint (t50 3e6 < 1e7): %s, t50_upper %.4g\n", hb_emergence_status_name(f.status),
          f.t50_upper);
   CHECK(f.status == HB_EMERGE_EARLY && isnan(f.t50) && f.t50_upper == t[0], "early: %s",
         hb_emergence_status_name(f.status));
 
+  /* A small early climb to a no-skill plateau (far accuracy 0 -> 0.06, as a
+   * hybrid without retrieval shows) is a significant rise; --min-rise keeps
+   * it from being timed as the emergence, and leaves a full rise alone. */
+  logistic(y, t, 0.0, 0.06, 1e8, 0.3, 0.005, rng);
+  hb_emergence_fit(&f, t, y, NPT, 0.01, 0);
+  const HbEmergeStatus plateau_plain = f.status;
+  hb_emergence_fit(&f, t, y, NPT, 0.01, 0.3);
+  printf("climb to a 0.06 plateau: %s without min_rise, %s with min_rise 0.3 (t50_lower %.4g)\n",
+         hb_emergence_status_name(plateau_plain), hb_emergence_status_name(f.status), f.t50_lower);
+  CHECK(plateau_plain == HB_EMERGE_OK, "plateau climb without min_rise: %s", hb_emergence_status_name(plateau_plain));
+  CHECK(f.status == HB_EMERGE_NOT_RISEN && isnan(f.t50) && f.t50_lower == t[NPT - 1], "plateau climb with min_rise: %s",
+        hb_emergence_status_name(f.status));
+  logistic(y, t, 0.05, 0.9, 3e8, 0.5, 0.01, rng);
+  hb_emergence_fit(&f, t, y, NPT, 0.01, 0.3);
+  CHECK(f.status == HB_EMERGE_OK && fabs(log(f.t50 / 3e8)) < 0.2, "full rise with min_rise 0.3: %s t50 %g",
+        hb_emergence_status_name(f.status), f.t50);
+
   /* A step between two checkpoints: bracketed, no estimate. */
   double t50 = sqrt(t[7] * t[8]);
   logistic(y, t, 0.05, 0.9, t50, 0.01, 0.01, rng);
-  hb_emergence_fit(&f, t, y, NPT, 0.01);
+  hb_emergence_fit(&f, t, y, NPT, 0.01, 0);
   printf("step between checkpoints 8 and 9 (t50 %.4g): %s, in [%.4g, %.4g]\n", t50, hb_emergence_status_name(f.status),
          f.t50_lower, f.t50_upper);
   CHECK(f.status == HB_EMERGE_UNRESOLVED && isnan(f.t50) && f.t50_lower <= t50 && t50 <= f.t50_upper,
@@ -139,14 +156,29 @@ static void test_cross(void) {
   const double t[] = {1e10, 1e8, 1e9}; /* any order */
   const double y[] = {0.7, 0.1, 0.3};
   int at_first;
-  double tc = hb_emergence_cross(t, y, 3, 0.5, &at_first);
+  double tc = hb_emergence_cross(t, y, 3, 0.5, 0, &at_first);
   double want = 1e9 * sqrt(10); /* halfway from 0.3 to 0.7, halfway in log tokens */
   printf("threshold 0.5 on (1e8 0.1, 1e9 0.3, 1e10 0.7): crossing %.6g (want %.6g)\n", tc, want);
   CHECK(fabs(tc / want - 1) < 1e-12 && !at_first, "crossing %.17g, want %.17g", tc, want);
-  tc = hb_emergence_cross(t, y, 3, 0.05, &at_first);
+  tc = hb_emergence_cross(t, y, 3, 0.05, 0, &at_first);
   CHECK(tc == 1e8 && at_first, "already above at the first checkpoint: %g, at_first %d", tc, at_first);
-  tc = hb_emergence_cross(t, y, 3, 0.8, &at_first);
+  tc = hb_emergence_cross(t, y, 3, 0.8, 0, &at_first);
   CHECK(isnan(tc) && !at_first, "never reached: %g", tc);
+
+  /* A transient: up to 0.6 at 1e8, back to 0.2, then 0.4 -> 0.8 for good. */
+  const double t2[] = {1e7, 1e8, 1e9, 1e10, 1e11};
+  const double y2[] = {0.1, 0.6, 0.2, 0.4, 0.8};
+  const double first = hb_emergence_cross(t2, y2, 5, 0.5, 0, &at_first);
+  const double held = hb_emergence_cross(t2, y2, 5, 0.5, 1, &at_first);
+  const double want_held = 1e10 * pow(10, 0.25); /* a quarter of the way from 0.4 to 0.8 */
+  printf("transient above 0.5 at 1e8, held from %.6g (want %.6g); first crossing %.4g\n", held, want_held, first);
+  CHECK(first < 1e8 && fabs(held / want_held - 1) < 1e-12 && !at_first, "sustained crossing %.17g, first %g", held,
+        first);
+  const double y3[] = {0.1, 0.6, 0.7, 0.9, 0.4}; /* lost again at the end */
+  CHECK(isnan(hb_emergence_cross(t2, y3, 5, 0.5, 1, &at_first)), "a level lost at the last checkpoint is not held");
+  const double y4[] = {0.6, 0.1, 0.7, 0.9, 0.9};
+  CHECK(hb_emergence_cross(t2, y4, 5, 0.5, 0, &at_first) == 1e7 && at_first, "first crossing at the first checkpoint");
+  CHECK(hb_emergence_cross(t2, y4, 5, 0.5, 1, &at_first) > 1e8 && !at_first, "held only after the dip");
 }
 
 static HbEmergeFit fake(HbEmergeStatus status, double t50, double lower) {

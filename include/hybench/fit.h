@@ -193,7 +193,9 @@ HbScalingData hb_scaling_points_data(const HbScalingPoints *pts);
  *               cannot fix both t50 and s): t50, t50_se, lo, hi, s are
  *               estimates;
  *   not_risen   no rise: the logistic is no better than a constant (F test,
- *               rise_p >= rise_p_max), or it falls (hi <= lo), or its midpoint
+ *               rise_p >= rise_p_max), or it falls (hi <= lo), or it rises by
+ *               less than min_rise (hi - lo: a climb to a known no-skill
+ *               plateau is not the rise being timed), or its midpoint
  *               lies after the last checkpoint, or the data do not reject that
  *               (late_p >= rise_p_max: a small completed rise at the end fits
  *               about as well as the start of a large one still ahead). t50 is
@@ -245,14 +247,18 @@ typedef struct {
 } HbEmergeFit;
 
 /* tokens (n) > 0, metric (n), n >= HB_EMERGE_MIN_POINTS; any order. */
-void hb_emergence_fit(HbEmergeFit *fit, const double *tokens, const double *metric, int n, double rise_p_max);
+void hb_emergence_fit(HbEmergeFit *fit, const double *tokens, const double *metric, int n, double rise_p_max,
+                      double min_rise);
 
 /* Threshold form: the first checkpoint (in token order) at which metric >=
  * level, the crossing interpolated linearly in log tokens from the previous
  * checkpoint. Returns the tokens, or nan when the metric never reaches level.
- * *at_first = 1 when already the first checkpoint is at or above the level
- * (the crossing is then at or before it: an upper bound). */
-double hb_emergence_cross(const double *tokens, const double *metric, int n, double level, int *at_first);
+ * sustained: the crossing after which the metric stays >= level up to the
+ * last checkpoint (a level reached and lost again does not count; nan when
+ * the last checkpoint is below it). *at_first = 1 when the crossing is at the
+ * first checkpoint (it is then at or before it: an upper bound). */
+double hb_emergence_cross(const double *tokens, const double *metric, int n, double level, int sustained,
+                          int *at_first);
 
 /* Per hybrid across seeds. Rules for seeds that have not risen: their t50 is
  * only a lower bound, so

@@ -15,6 +15,8 @@ for t in "$fresh"/*.tsv; do
   scripts/write-meta.sh "$new/$(basename "$t")" 1
 done
 cp "$figs"/*.png "$new/figures/"
+# The measured wall time of each run and table (scripts/pipeline/timed.sh), when logged.
+[ -f "$fresh/timings.log" ] && cp "$fresh/timings.log" "$new/"
 rm -rf "$ref.old"
 [ -d "$ref" ] && mv "$ref" "$ref.old"
 mv "$new" "$ref"

@@ -178,7 +178,8 @@ static double constraint_p(double ssr_constrained, double ssr_free, int dof) {
   return F > 0 ? gsl_cdf_fdist_Q(F, 1, dof) : 1.0;
 }
 
-void hb_emergence_fit(HbEmergeFit *fit, const double *tokens, const double *metric, int n, double rise_p_max) {
+void hb_emergence_fit(HbEmergeFit *fit, const double *tokens, const double *metric, int n, double rise_p_max,
+                      double min_rise) {
   hb_fit_gsl_init();
   HB_ASSERT(n >= HB_EMERGE_MIN_POINTS, "the caller checks the number of points");
   memset(fit, 0, sizeof *fit);
@@ -314,7 +315,7 @@ void hb_emergence_fit(HbEmergeFit *fit, const double *tokens, const double *metr
     on_slope += g > 0.05 && g < 0.95;
     if (pts[i].x <= x50) gap = i;
   }
-  const int risen = fit->rise_p < rise_p_max && hi > lo;
+  const int risen = fit->rise_p < rise_p_max && hi > lo && hi - lo >= min_rise;
   if (risen && x50 >= x_min && x50 <= x_max) {
     /* Do the data place the midpoint inside the checkpoints? A small
      * completed rise at the end can fit as well as the start of a large one
@@ -352,21 +353,32 @@ void hb_emergence_fit(HbEmergeFit *fit, const double *tokens, const double *metr
   free(pts);
 }
 
-double hb_emergence_cross(const double *tokens, const double *metric, int n, double level, int *at_first) {
+/* The checkpoint index where the crossing ends: the first at or above level,
+ * or (sustained) the first of the final run at or above it; n when none. */
+static int crossing_index(const Point *pts, int n, double level, int sustained) {
+  if (!sustained) {
+    for (int i = 0; i < n; i++)
+      if (pts[i].y >= level) return i;
+    return n;
+  }
+  int i = n;
+  while (i > 0 && pts[i - 1].y >= level) i--;
+  return i;
+}
+
+double hb_emergence_cross(const double *tokens, const double *metric, int n, double level, int sustained,
+                          int *at_first) {
   *at_first = 0;
   if (n <= 0) return NAN;
   Point *pts = sorted_points(tokens, metric, n);
+  const int i = crossing_index(pts, n, level, sustained);
   double t = NAN;
-  if (pts[0].y >= level) {
+  if (i == 0) {
     *at_first = 1;
     t = pts[0].t;
-  } else {
-    for (int i = 1; i < n; i++)
-      if (pts[i].y >= level) { /* pts[i - 1].y < level <= pts[i].y */
-        double frac = (level - pts[i - 1].y) / (pts[i].y - pts[i - 1].y);
-        t = exp(pts[i - 1].x + frac * (pts[i].x - pts[i - 1].x));
-        break;
-      }
+  } else if (i < n) { /* pts[i - 1].y < level <= pts[i].y */
+    double frac = (level - pts[i - 1].y) / (pts[i].y - pts[i - 1].y);
+    t = exp(pts[i - 1].x + frac * (pts[i].x - pts[i - 1].x));
   }
   free(pts);
   return t;
