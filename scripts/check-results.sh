@@ -45,7 +45,8 @@ echo "== claims ($profile)"
 grep -v '^#' results/claims.tsv | tail -n +2 | while IFS=$'\t' read -r id claim left op right margin factor; do
   read -r lv ln <<< "$(value "$left")"
   read -r rv rn <<< "$(value "$right")"
-  th=$(awk -v r="$rv" -v f="$factor" -v m="$margin" 'BEGIN {printf "%.9g", r * f + m}')
+  read -r mv _ <<< "$(value "$margin")"   # a number, or a cell (e.g. the seed spread)
+  th=$(awk -v r="$rv" -v f="$factor" -v m="$mv" 'BEGIN { if (r == "nan" || m == "nan") print "nan"; else printf "%.9g", r * f + m }')
   holds=$(awk -v l="$lv" -v t="$th" -v op="$op" 'BEGIN {
     if (l == "nan" || t == "nan" || l == "" || t == "") { print "unknown"; exit }
     print ((op == "<" && l + 0 < t + 0) || (op == ">" && l + 0 > t + 0)) ? "holds" : "does_not_hold" }')
