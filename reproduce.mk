@@ -197,7 +197,7 @@ fig_args_nope         = "$(E5_MODELS)" "$(SEEDS)" 512
 fig_args_gradient     = "$(E1_MODELS)" "1"
 fig_args_probing      = "$(E1_MODELS)" "1"
 
-$(FIGS)/%.png: plots/%.gp plots/lib/curves.gp $(R)/$$(fig_input_$$*).tsv
+$(FIGS)/%.png: plots/%.gp plots/lib/common.gp plots/lib/curves.gp $(R)/$$(fig_input_$$*).tsv
 	@mkdir -p $(FIGS)
 	$(TIMED) $(@F) gnuplot -c plots/$*.gp $(R)/$(fig_input_$*).tsv $(FIGS)/$* $(fig_args_$*)
 

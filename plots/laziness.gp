@@ -51,7 +51,7 @@ do for [FMT in "png svg"] {
       unset key
     }
     plot for [i=1:n_models] keyentry with linespoints lt i title word(MODELS, i), \
-         keyentry with lines lt 7 lw 1 dt 2 title "uniform head", \
+         keyentry with lines lc rgb INK lw 1 dt 2 title "uniform head", \
          for [i=1:n_models] for [j=1:n_seeds] IN \
              using "tokens":(curve(word(MODELS, i), word(SEEDS, j), word(PANEL_U, k))) \
              with lines lt i lw 1 dt 2 notitle, \

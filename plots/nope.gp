@@ -37,7 +37,7 @@ do for [FMT in "png svg"] {
   set offsets graph 0.04, graph 0.04, 0, 0
   set key @KEY_RIGHT title "model; seed"
   plot for [i=1:n_models] keyentry with lines lt i title word(MODELS, i), \
-       for [j=1:n_seeds] keyentry with points lt 7 pt seedpt(j) ps 1.4 title "seed " . word(SEEDS, j), \
+       for [j=1:n_seeds] keyentry with points lc rgb INK pt seedpt(j) ps 1.4 title "seed " . word(SEEDS, j), \
        for [i=1:n_models] for [j=1:n_seeds] IN \
            using "length":(far(word(MODELS, i), word(SEEDS, j))):xtic(strcol("length")) \
            with linespoints lt i lw 1 pt seedpt(j) ps 1.4 notitle

@@ -34,10 +34,10 @@ set key outside right top title "model size; style"
 do for [FMT in "png svg"] {
   call "plots/lib/output.gp" FMT
   plot for [i=1:n_sizes] keyentry with lines lt i title word(SIZES, i), \
-       keyentry with points lt 7 pt 7 ps 1.2 title "measured, fitted size", \
-       keyentry with points lt 7 pt 4 ps 1.4 title "measured, held-out size", \
-       keyentry with lines lt 7 lw 1.5 title "fit", \
-       keyentry with lines lt 7 lw 1.5 dt 2 title "fit (held-out size)", \
+       keyentry with points lc rgb INK pt 7 ps 1.2 title "measured, fitted size", \
+       keyentry with points lc rgb INK pt 4 ps 1.4 title "measured, held-out size", \
+       keyentry with lines lc rgb INK lw 1.5 title "fit", \
+       keyentry with lines lc rgb INK lw 1.5 dt 2 title "fit (held-out size)", \
        for [i=1:n_sizes] for [k=1:2] IN using "d":(pts(word(SIZES, i), k, "predicted_ppl")) \
            with lines lt i lw 1.5 dt k notitle, \
        for [i=1:n_sizes] for [k=1:2] IN using "d":(pts(word(SIZES, i), k, "actual_ppl")) \

@@ -9,7 +9,8 @@
 #
 # Colours: linetype i is the colour of the i-th word of the model list, so a
 # model keeps its colour across figures when the lists are in the same order
-# (Okabe-Ito colours, readable by colour-blind readers; no yellow).
+# (Okabe-Ito colours, readable by colour-blind readers; no yellow; then brown
+# and purple for the 7th and 8th).
 # Point types: seedpt(j) marks the j-th seed where seeds are drawn as points
 # (open shapes, so that seeds with equal values stay visible).
 #
@@ -30,10 +31,13 @@ set linetype 3 lc rgb "#009E73" lw 1.5 pt 7 ps 0.6 dt solid
 set linetype 4 lc rgb "#CC79A7" lw 1.5 pt 7 ps 0.6 dt solid
 set linetype 5 lc rgb "#E69F00" lw 1.5 pt 7 ps 0.6 dt solid
 set linetype 6 lc rgb "#56B4E9" lw 1.5 pt 7 ps 0.6 dt solid
-set linetype 7 lc rgb "#000000" lw 1.5 pt 7 ps 0.6 dt solid
-set linetype 8 lc rgb "#8C564B" lw 1.5 pt 7 ps 0.6 dt solid
+set linetype 7 lc rgb "#8C564B" lw 1.5 pt 7 ps 0.6 dt solid
+set linetype 8 lc rgb "#6A3D9A" lw 1.5 pt 7 ps 0.6 dt solid
 set linetype cycle 8
 GREY = "#808080"
+# Legend entries that explain a line style or marker (not a model) are drawn
+# in INK, a colour no model line uses.
+INK = "#000000"
 
 array SEEDPT[8] = [6, 4, 8, 12, 10, 14, 2, 1]
 seedpt(j) = SEEDPT[(j - 1) % 8 + 1]
