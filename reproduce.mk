@@ -108,7 +108,7 @@ $(E2_CONF)/%.conf: scripts/pipeline/scale-model.sh models/$$(call e2_base,$$*).c
 
 $(RUNS)/e2/%/done: $(HYBENCH) $(E2_CONF)/$$(call run_model,$$*).conf $(DATA)/train.tok $(DATA)/val.tok
 	$(TIMED) run/e2/$* scripts/pipeline/scaling-run.sh $(HYBENCH) $(E2_CONF)/$(call run_model,$*).conf $(patsubst x%,%,$(call run_seed,$*)) \
-	  $(RUNS)/e2/$* --seed 1 $(TRAIN_OPTS)
+	  $(RUNS)/e2/$* --seed 1 $(TRAIN_OPTS) $(if $(wildcard $(RUNS)/e2/$*/run.conf),--resume)
 
 # ---- tables -----------------------------------------------------------------
 TABLES := $(R)/e1_curves.tsv $(R)/e1_emergence.tsv $(R)/e1_final.tsv $(R)/e3_constraint.tsv \

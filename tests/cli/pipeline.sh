@@ -52,7 +52,7 @@ done
 # A finished run resumes as a no-op (make re-checks runs when the binary is rebuilt).
 before=$(md5sum < "$work/runs/e2/ff_d16/x1/evals.tsv")
 $P/scaling-run.sh "$HB" "$work/ff_d16.conf" 1 "$work/runs/e2/ff_d16/x1" --seed 1 --data "$work/train.tok" --seq-len 32 --batch 4 \
-  --eval-set "$work/val.tok" --eval-far 16 --threads 1 --quiet > /dev/null 2>&1
+  --eval-set "$work/val.tok" --eval-far 16 --threads 1 --quiet --resume > /dev/null 2>&1
 [ "$before" = "$(md5sum < "$work/runs/e2/ff_d16/x1/evals.tsv")" ] && pass "a finished grid run re-runs as a no-op" || fail "re-run changed evals.tsv"
 
 $P/scaling-points.sh "$HB" "$work/points.tsv" "${runs[@]}"
@@ -73,9 +73,12 @@ else fail "scaling-summary.sh"; cat "$work/e2_scaling.tsv"; fi
 
 expect_bad "multiplier not a positive integer" "token multiplier" "$work/runs/bad" -- \
   $P/scaling-run.sh "$HB" "$work/ff_d16.conf" 0.5 "$work/runs/bad" --data "$work/train.tok"
-mkdir -p "$work/runs/e2/ff_d16/empty"
-echo "model_file = $work/ff_d16.conf" > "$work/runs/e2/ff_d16/empty/run.conf"
-printf 'step\ttokens\tset\tmetric\tgroup\tvalue\tn\n' > "$work/runs/e2/ff_d16/empty/evals.tsv"
+mkdir -p "$work/runs/e2/ff_d16/x3"
+printf 'model_file = %s\ntokens = 300\n' "$work/ff_d16.conf" > "$work/runs/e2/ff_d16/x3/run.conf"
+printf 'step\ttokens\tset\tmetric\tgroup\tvalue\tn\n' > "$work/runs/e2/ff_d16/x3/evals.tsv"
 expect_bad "run without a LongPPL evaluation" "no longppl row" "$work/points2.tsv" -- \
-  $P/scaling-points.sh "$HB" "$work/points2.tsv" "$work/runs/e2/ff_d16/empty"
+  $P/scaling-points.sh "$HB" "$work/points2.tsv" "$work/runs/e2/ff_d16/x3"
+sed -i 's/^tokens = .*/tokens = 301/' "$work/runs/e2/ff_d16/x3/run.conf"
+expect_bad "budget not a multiple of the run's multiplier" "not a multiple" "$work/points2.tsv" -- \
+  $P/scaling-points.sh "$HB" "$work/points2.tsv" "$work/runs/e2/ff_d16/x3"
 finish
