@@ -6,7 +6,8 @@
  * from synthetic data with bootstrap intervals that cover them, and
  * bit-identical bootstrap reruns from one seed.
  *
- * Reference data: $HB_SHARED_DATA, else ../shared/data (run from the repo root). */
+ * Reference data: tests/data/swa128_longppl.tsv (source in tests/data/README.md;
+ * run from the repo root). */
 #include <stdlib.h>
 
 #include <gsl/gsl_randist.h>
@@ -246,10 +247,9 @@ static void test_synthetic(HbFormula formula, const double *truth, const char *n
 }
 
 int main(void) {
-  const char *shared = getenv("HB_SHARED_DATA");
-  snprintf(data_path, sizeof data_path, "%s/swa128_longppl.tsv", shared && *shared ? shared : "../shared/data");
+  snprintf(data_path, sizeof data_path, "tests/data/swa128_longppl.tsv");
   if (!hb_file_exists(data_path)) {
-    fprintf(stderr, "reference data %s not found (set HB_SHARED_DATA)\n", data_path);
+    fprintf(stderr, "reference data %s not found (run from the repository root)\n", data_path);
     return 1;
   }
   test_objective_value();

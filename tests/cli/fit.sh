@@ -7,7 +7,7 @@
 # Run from the repo root: tests/cli/fit.sh (uses bin/hybench, or $HB).
 set -euo pipefail
 HB=${HB:-bin/hybench}
-DATA=${HB_SHARED_DATA:-../shared/data}
+DATA=tests/data   # the published points, with their source in tests/data/README.md
 REF=$DATA/swa128_longppl.tsv
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 . "$(dirname "$0")/lib/expect.sh"
@@ -18,7 +18,7 @@ col() { head -1 "$1" | tr '\t' '\n' | grep -nx -- "$2" | cut -d: -f1; }
 cell() { awk -F'\t' -v c="$(col "$1" "$3")" -v k="$2" '$1 == k { print $c; exit }' "$1"; }
 
 [ -x "$HB" ] || { echo "no $HB (make bin/hybench)"; exit 1; }
-[ -f "$REF" ] || { echo "no reference data $REF (set HB_SHARED_DATA)"; exit 1; }
+[ -f "$REF" ] || { echo "no reference data $REF (run from the repository root)"; exit 1; }
 
 # ---- help ------------------------------------------------------------------
 if "$HB" fit --help >"$work/help" && grep -q scaling "$work/help" && grep -q emergence "$work/help"; then
@@ -137,5 +137,23 @@ expect_bad "emergence: fewer points than parameters" "em_few.tsv: rows 49-52, co
   "$HB" fit emergence --in "$b/em_few.tsv" --y far_acc --group model,seed --out "$out"
 expect_bad "emergence: summary without the seed column" "--seed-col" "$out" -- \
   "$HB" fit emergence --in "$metrics" --y far_acc --group model --summary-out "$out"
+
+# ---- Chinchilla: a second, independent published case ---------------------
+# Epoch AI's replication of Hoffmann et al. (2022) fits the same default form
+# (Huber loss, delta 1e-3, on the loss itself) to these 240 points and reports
+# a 1.82, b 482, c 2085, alpha 0.3478, beta 0.3658 (tests/data/README.md). The
+# bounds are the rounding of their published values plus the spread of
+# near-optimal fits they report (b, c within 5%).
+ch=$work/chinchilla.tsv
+"$HB" fit scaling --in "$DATA/chinchilla_epoch.tsv" --formula default --out "$ch" >/dev/null
+near() { # what got want abs_tol rel_tol
+  awk -v g="$2" -v w="$3" -v a="$4" -v r="$5" 'BEGIN { d = g - w; if (d < 0) d = -d; exit !(d <= a + r * (w < 0 ? -w : w)) }'
+}
+for spec in "a 1.82 0.01 0" "b 482 0 0.05" "c 2085 0 0.05" "alpha 0.3478 0.003 0" "beta 0.3658 0.003 0"; do
+  read -r p want tol_abs tol_rel <<< "$spec"
+  got=$(cell "$ch" fit "$p")
+  if near "$p" "$got" "$want" "$tol_abs" "$tol_rel"; then pass "chinchilla: $p = $got (Epoch: $want)"
+  else fail "chinchilla: $p = $got, Epoch's $want (abs $tol_abs, rel $tol_rel)"; fi
+done
 
 finish
