@@ -77,7 +77,7 @@ $(BUILD)/san/tests/%: tests/%.c tests/testutil.h tests/gradcheck.h $(BUILD)/san/
 test:
 	@scripts/install-deps.sh
 	@$(MAKE) --no-print-directory all $(SAN_TESTS)
-	@scripts/run-tests.sh $(TESTS) -- $(SAN_TESTS) -- $(SLOW) -- tests/cli/*.sh -- tests/parity/run.sh -- tests/repro/quick.sh
+	@scripts/run-tests.sh $(TESTS) -- $(SAN_TESTS) -- $(SLOW) -- tests/cli/*.sh -- tests/parity/run.sh -- tests/repro/quick.sh tests/repro/mutation.sh
 
 unit-tests: $(TESTS)
 	@scripts/run-tests.sh $(TESTS)

@@ -14,6 +14,9 @@ FIGS    := plots/out/$(PROFILE)
 DATA    := results/data
 # Wall time of every run and table, appended to one log (scripts/pipeline/wall-times.sh).
 TIMED   := scripts/pipeline/timed.sh $(R)/timings.log
+# Every table gets its .meta sidecar (git revision, machine class, build) when it is made:
+# check-results chooses bit-identity or band comparison from these.
+META    := HB=$(HYBENCH) scripts/write-meta.sh
 
 # ---- profiles ---------------------------------------------------------------
 # Regime: DESIGN.md section 8, calibrated by bench/calibrate.sh (REPRODUCE.md).
@@ -118,6 +121,7 @@ TABLES := $(R)/e1_curves.tsv $(R)/e1_emergence.tsv $(R)/e1_final.tsv $(R)/e3_con
 $(R)/e1_curves.tsv: $(addsuffix /done,$(call runs_of,$(E1_MODELS))) scripts/collect-evals.sh | $(R)
 	scripts/pipeline/manifest.sh $(RUNS) "$(foreach m,$(E1_MODELS),$(m):$(call seeds_of,$(m)))" > $@.manifest
 	$(TIMED) $(@F) scripts/collect-evals.sh $@.manifest $@ short_loss longppl far_acc answer_acc
+	$(META) $@
 	rm -f $@.manifest
 
 # Emergence point of far retrieval per run (logistic fit) and the first
@@ -127,16 +131,20 @@ $(R)/e1_curves.tsv: $(addsuffix /done,$(call runs_of,$(E1_MODELS))) scripts/coll
 $(R)/e1_emergence.tsv: $(R)/e1_curves.tsv $(HYBENCH) | $(R)
 	$(TIMED) $(@F) $(HYBENCH) fit emergence --in $< --y far_acc --group model,seed --seed-col seed --threshold 0.9 --min-rise 0.3 \
 	  --out $@ --summary-out $(R)/e1_emergence_summary.tsv > /dev/null
+	$(META) $@ && $(META) $(R)/e1_emergence_summary.tsv
 
 $(R)/e1_final.tsv: $(R)/e1_curves.tsv scripts/pipeline/final-table.sh | $(R)
 	$(TIMED) $(@F) scripts/pipeline/final-table.sh $< ff $@
+	$(META) $@
 
 $(R)/e3_constraint.tsv: $(addsuffix /done,$(call runs_of,$(E1_MODELS))) $(DATA)/val.tok | $(R)
 	$(TIMED) $(@F) scripts/pipeline/constraint.sh $(HYBENCH) $(DATA)/val.tok $(CONSTRAINT_R) $(FAR) $@ \
 	  $(foreach m,$(E1_MODELS),$(RUNS)/$(m)/s1)
+	$(META) $@
 
 $(R)/e4_laziness.tsv: $(addsuffix /done,$(call runs_of,$(E4_MODELS))) $(DATA)/niah.tok | $(R)
 	$(TIMED) $(@F) scripts/pipeline/trace-runs.sh $(HYBENCH) $(DATA)/niah.tok $@ $(call runs_of,$(E4_MODELS))
+	$(META) $@
 
 # Emergence of the rank-1 head's retrieval score on the needle (the paper's
 # definition) per run, and the crossing of 0.5 after which the score stays
@@ -149,30 +157,37 @@ $(R)/e4_emergence.tsv: $(R)/e4_laziness.tsv $(HYBENCH) | $(R)
 	$(TIMED) $(@F) $(HYBENCH) fit emergence --in $@.rank1.tsv --y score_needle --group model,seed --seed-col seed --threshold 0.5 --sustained \
 	  --out $@ --summary-out $(R)/e4_emergence_summary.tsv > /dev/null
 	rm -f $@.rank1.tsv
+	$(META) $@ && $(META) $(R)/e4_emergence_summary.tsv
 
 $(R)/e5_nope.tsv: $(addsuffix /done,$(call runs_of,$(E5_MODELS))) $(addprefix $(DATA)/,val.tok val2t.tok val4t.tok niah.tok niah2t.tok niah4t.tok) | $(R)
 	$(TIMED) $(@F) scripts/pipeline/lengths.sh $(HYBENCH) $(T) $@ "$(DATA)/val.tok $(DATA)/val2t.tok $(DATA)/val4t.tok $(DATA)/niah.tok $(DATA)/niah2t.tok $(DATA)/niah4t.tok" \
 	  $(call runs_of,$(E5_MODELS))
+	$(META) $@
 
 $(R)/mech_gradient.tsv: $(addsuffix /done,$(call runs_of,$(E1_MODELS))) $(DATA)/val.tok | $(R)
 	$(TIMED) $(@F) scripts/pipeline/per-run.sh "$(HYBENCH) trace grad-influence --data $(DATA)/val.tok" $@ \
 	  $(foreach m,$(E1_MODELS),$(RUNS)/$(m)/s1)
+	$(META) $@
 
 $(R)/mech_probe.tsv: $(addsuffix /done,$(call runs_of,$(E1_MODELS))) $(DATA)/niah.tok | $(R)
 	$(TIMED) $(@F) scripts/pipeline/per-run.sh "$(HYBENCH) probe --set $(DATA)/niah.tok" $@ $(foreach m,$(E1_MODELS),$(RUNS)/$(m)/s1)
+	$(META) $@
 
 # E2: the points, the paper's no_constant fit of log(LongPPL) per hybrid with
 # the largest width held out (its report in e2_fit_HYBRID.txt), the summary.
 $(R)/e2_points.tsv: $(addsuffix /done,$(E2_RUNS)) scripts/pipeline/scaling-points.sh | $(R)
 	$(TIMED) $(@F) scripts/pipeline/scaling-points.sh $(HYBENCH) $@ $(E2_RUNS)
+	$(META) $@
 
 $(R)/e2_fit_%.tsv: $(R)/e2_points.tsv $(HYBENCH)
 	awk -F'\t' 'NR == 1 || $$1 == "$*"' $< > $@.points.tsv
 	$(TIMED) $(@F) $(HYBENCH) fit scaling --in $@.points.tsv --formula no_constant --longppl --validate --out $@ > $(R)/e2_fit_$*.txt
 	rm -f $@.points.tsv
+	$(META) $@
 
 $(R)/e2_scaling.tsv: $(foreach h,$(E2_HYBRIDS),$(R)/e2_fit_$(h).tsv) scripts/pipeline/scaling-summary.sh
 	scripts/pipeline/scaling-summary.sh $@ $(filter %.tsv,$^)
+	$(META) $@
 
 $(R):
 	mkdir -p $@
@@ -224,9 +239,10 @@ reproduce-all:
 	@$(MAKE) --no-print-directory -j2 PROFILE=full reproduce
 
 # Claims as inequalities with the measured numbers, and regression against
-# results/reference/PROFILE (scripts/check-results.sh says what fails).
+# results/reference/PROFILE: bit-identical on the reference's machine class,
+# inside the seed-spread bands elsewhere (hybench check, include/hybench/check.h).
 .PHONY: check-results
-check-results:
+check-results: $(HYBENCH)
 	scripts/check-results.sh $(PROFILE)
 
 # Make this profile's fresh tables and figures the committed reference.

@@ -1,4 +1,5 @@
 /* `hybench train`: the command line of train_run (include/hybench/train.h). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "hybench/cli.h"
@@ -12,6 +13,20 @@ static const char USAGE[] =
     "checkpoints at --ckpt-at token counts (default: 4 per decade from 1% of the budget) and\n"
     "DIR/done at the end. SIGINT/SIGTERM write a checkpoint and exit 128+signal; --resume\n"
     "continues from the latest checkpoint, bit for bit with the same thread count.";
+
+/* A defect injected on purpose, for tests only (tests/repro/mutation.sh):
+ * HB_TEST_MUTATE=lr_scale=X multiplies the peak learning rate by X, so that
+ * the test can show check-results failing on a real regression. The scaled
+ * rate is what run.conf records, and a warning says it on every run. */
+static double test_mutation_lr_scale(void) {
+  const char *m = getenv("HB_TEST_MUTATE");
+  if (!m || !*m) return 1.0;
+  double scale;
+  if (strncmp(m, "lr_scale=", 9) != 0 || !hb_parse_double(m + 9, &scale) || !(scale > 0))
+    hb_input_error("HB_TEST_MUTATE", "'%s' is not lr_scale=X with X > 0", m);
+  fprintf(stderr, "hybench train: TEST MUTATION %s (HB_TEST_MUTATE): this run is deliberately defective\n", m);
+  return scale;
+}
 
 int cmd_train(int argc, char **argv) {
   TrainConfig tc;
@@ -57,6 +72,7 @@ int cmd_train(int argc, char **argv) {
   if (warmup < 0) hb_input_error("train --warmup", "must be >= 0");
   if (log_every < 1) hb_input_error("train --log-every", "must be >= 1");
   if (seed < 0) hb_input_error("train --seed", "must be >= 0");
+  lr *= test_mutation_lr_scale();
   tc.model_path = model, tc.data_path = data, tc.out_dir = out;
   tc.seq_len = (int)seq_len, tc.batch = (int)batch, tc.threads = (int)threads;
   tc.tokens = tokens, tc.seed = (uint64_t)seed, tc.log_every = log_every;

@@ -22,6 +22,7 @@ static const Command commands[] = {
     {"fit", cmd_fit, "GSL fits: scaling laws and emergence points"},
     {"trace", cmd_trace, "retrieval heads, their entropy and Q/K drift over a run; gradient influence"},
     {"probe", cmd_probe, "layer-wise logistic-regression probes of the needle's class"},
+    {"check", cmd_check, "the paper's claims over result tables; regression against a reference"},
     {"version", cmd_version, "build flags and library versions (the body of .meta sidecars)"},
 };
 

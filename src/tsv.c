@@ -46,7 +46,7 @@ void hb_tsv_read(HbTsv *t, const char *path) {
     if (nl) *nl = '\0';
     size_t len = strlen(start);
     if (len > 0 && start[len - 1] == '\r') start[len - 1] = '\0';
-    if (!is_blank(start)) {
+    if (!is_blank(start) && start[0] != '#') {
       lines[kept] = start;
       line_no[kept] = (int)i + 1;
       kept++;

@@ -41,5 +41,6 @@ int cmd_version(int argc, char **argv);
 int cmd_tokens(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 #endif

@@ -4,9 +4,10 @@
  *
  * Reading: the first non-empty line is the header; every other non-empty line
  * is a data row with exactly as many tab-separated cells as the header (a
- * trailing '\r' is dropped, empty lines are skipped). Rows are numbered from 1
- * (the first data row) and errors name the file, the data row, its line in the
- * file and the column, e.g.
+ * trailing '\r' is dropped; empty lines and lines starting with '#' are
+ * skipped, so a hand-written table such as results/claims.tsv can carry its
+ * documentation). Rows are numbered from 1 (the first data row) and errors
+ * name the file, the data row, its line in the file and the column, e.g.
  *   hybench: runs.tsv:5 (row 4), column loss: 'abc' is not a number
  *
  *   HbTsv t;

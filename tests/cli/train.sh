@@ -5,7 +5,9 @@
 #    rows (all columns but the timing ones, tokens_per_s and elapsed_s) and
 #    identical final weights;
 #  - SIGTERM mid-run writes a checkpoint, exits 143, and --resume finishes it
-#    with the same final weights.
+#    with the same final weights;
+#  - kill -9 mid-run, then --resume from the last checkpoint on disk: metrics
+#    and every checkpoint file byte-identical to an uninterrupted run.
 set -euo pipefail
 HB=${HB:-bin/hybench}
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
@@ -78,6 +80,38 @@ echo "  stopped with $(basename "$stopped")"
 cmp <(deterministic_cols "$work/e") <(deterministic_cols "$work/d")
 cmp <(tail -c +4096 "$(final_ckpt "$work/e")") <(tail -c +4096 "$(final_ckpt "$work/d")") \
   || { echo "weights after SIGTERM + resume differ"; exit 1; }
+
+echo "kill -9: a run killed without warning resumes from its last checkpoint to the same bytes"
+killable() { # out_dir [extra]; call in a subshell: exec makes $! the trainer's own pid
+  local out=$1; shift
+  exec $HB train --model "$work/sf.conf" --data "$work/text.tok" --seq-len 64 --batch 4 --tokens 409600 \
+    --seed 5 --threads 2 --ckpt-at 25600,51200,102400,204800,409600 --out "$out" --quiet "$@"
+}
+(killable "$work/k_ref")
+(killable "$work/k") &
+pid=$!
+# Kill once the first checkpoint is on disk and the run is past it.
+for _ in $(seq 1 600); do [ -f "$work/k/checkpoints/tok000000025600.optim.safetensors" ] && break; sleep 0.05; done
+sleep 0.2
+kill -KILL $pid
+status=0; wait $pid || status=$?
+[ "$status" -eq 137 ] || { echo "expected exit 137 after SIGKILL, got $status"; exit 1; }
+[ ! -f "$work/k/done" ] || { echo "a killed run must not be marked done"; exit 1; }
+echo "  killed after $(ls "$work/k"/checkpoints/*.optim.safetensors | wc -l) checkpoint(s), $(($(wc -l < "$work/k/metrics.tsv") - 1)) metric rows"
+(killable "$work/k" --resume 2>/dev/null)
+[ -f "$work/k/done" ]
+cmp <(deterministic_cols "$work/k_ref") <(deterministic_cols "$work/k") || { echo "metrics after kill -9 + resume differ"; exit 1; }
+# safetensors: 8-byte little-endian header length, JSON header, tensor bytes.
+tensor_bytes() { tail -c +$((9 + $(od -An -t u8 -N 8 "$1"))) "$1"; }
+for ck in "$work/k_ref"/checkpoints/*.safetensors; do
+  other="$work/k/checkpoints/$(basename "$ck")"
+  case $ck in
+    # The optimizer state's header records elapsed_s, the wall time: its tensors must match.
+    *.optim.safetensors) cmp <(tensor_bytes "$ck") <(tensor_bytes "$other") ;;
+    *) cmp "$ck" "$other" ;;
+  esac || { echo "checkpoint $(basename "$ck") differs after kill -9 + resume"; exit 1; }
+done
+echo "  metrics, weight checkpoints (whole files) and optimizer tensors of all $(ls "$work/k_ref"/checkpoints/*.safetensors | wc -l) checkpoint files byte-identical"
 
 echo "forward: logits shape and loss line"
 ck=$(final_ckpt "$work/a")

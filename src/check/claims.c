@@ -1,0 +1,225 @@
+/* The paper's claims as inequalities over result tables (results/claims.tsv;
+ * the format and the verdict rule are in include/hybench/check.h). */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hybench/check.h"
+#include "hybench/tsv.h"
+
+typedef struct {
+  double mean, sd;
+  int n;
+} CellValue;
+
+/* Where a claim's cell reference is: claims file, row and column, for errors. */
+typedef struct {
+  const HbTsv *claims;
+  int row, col;
+} RefSite;
+
+HB_PRINTF(2, 3) HB_NORETURN static void ref_error(const RefSite *site, const char *fmt, ...) {
+  char where[512], msg[768];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  hb_input_error(hb_tsv_where(where, sizeof where, site->claims, site->row, site->col), "%s", msg);
+}
+
+typedef struct {
+  char column[128], value[256];
+} Filter;
+
+/* Splits "a=1,b=max" into filters; returns their count. */
+static int parse_filters(Filter *f, int max, const char *text, const RefSite *site) {
+  int n = 0;
+  for (const char *p = text; *p;) {
+    size_t len = strcspn(p, ",");
+    const char *eq = memchr(p, '=', len);
+    if (!eq || eq == p || n == max) ref_error(site, "filter '%.*s' is not column=value", (int)len, p);
+    snprintf(f[n].column, sizeof f[n].column, "%.*s", (int)(eq - p), p);
+    snprintf(f[n].value, sizeof f[n].value, "%.*s", (int)(p + len - eq - 1), eq + 1);
+    n++;
+    p += len + (p[len] == ',');
+  }
+  return n;
+}
+
+/* The companion sd column of `column` (t_cross_mean -> t_cross_sd), or -1. */
+static int companion_sd_col(const HbTsv *t, const char *column) {
+  char name[256];
+  size_t len = strlen(column);
+  if (len > 5 && strcmp(column + len - 5, "_mean") == 0) len -= 5;
+  snprintf(name, sizeof name, "%.*s_sd", (int)len, column);
+  return hb_tsv_col(t, name);
+}
+
+/* Evaluates a literal number or TABLE:FILTERS:COLUMN over the tables in dir. */
+static CellValue cell_value(const char *ref, const char *dir, const RefSite *site) {
+  CellValue v = {NAN, 0, 0};
+  double lit;
+  if (hb_parse_double(ref, &lit)) {
+    v.mean = lit;
+    v.n = 1;
+    return v;
+  }
+  const char *c1 = strchr(ref, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+  if (!c1 || !c2 || strchr(c2 + 1, ':')) ref_error(site, "'%s' is neither a number nor TABLE:FILTERS:COLUMN", ref);
+  char path[1024], filters_text[512], column[128];
+  snprintf(path, sizeof path, "%s/%.*s", dir, (int)(c1 - ref), ref);
+  snprintf(filters_text, sizeof filters_text, "%.*s", (int)(c2 - c1 - 1), c1 + 1);
+  snprintf(column, sizeof column, "%s", c2 + 1);
+  if (!hb_file_exists(path)) ref_error(site, "table %s does not exist", path);
+  HbTsv t;
+  hb_tsv_read(&t, path);
+  Filter f[16];
+  int nf = parse_filters(f, 16, filters_text, site), fcol[16];
+  for (int k = 0; k < nf; k++)
+    if ((fcol[k] = hb_tsv_col(&t, f[k].column)) < 0) ref_error(site, "%s has no column %s", path, f[k].column);
+  int col = hb_tsv_col(&t, column);
+  if (col < 0) ref_error(site, "%s has no column %s", path, column);
+  /* Rows matching the plain filters, then the "max" filters among them. */
+  int *match = hb_calloc((size_t)t.n_rows + 1, sizeof *match), n_match = 0;
+  for (int r = 0; r < t.n_rows; r++) {
+    match[r] = 1;
+    for (int k = 0; k < nf; k++)
+      if (strcmp(f[k].value, "max") != 0 && strcmp(hb_tsv_str(&t, r, fcol[k]), f[k].value) != 0) match[r] = 0;
+  }
+  for (int k = 0; k < nf; k++) {
+    if (strcmp(f[k].value, "max") != 0) continue;
+    double best = -INFINITY, x;
+    for (int r = 0; r < t.n_rows; r++)
+      if (match[r] && hb_tsv_parse_double(&t, r, fcol[k], &x) && x > best) best = x;
+    for (int r = 0; r < t.n_rows; r++)
+      if (match[r] && !(hb_tsv_parse_double(&t, r, fcol[k], &x) && x == best)) match[r] = 0;
+  }
+  for (int r = 0; r < t.n_rows; r++) n_match += match[r];
+  if (n_match == 0) ref_error(site, "'%s' matches no row of %s", ref, path);
+  double sum = 0, sum2 = 0, x;
+  int last = -1;
+  for (int r = 0; r < t.n_rows; r++) {
+    if (!match[r] || !hb_tsv_parse_double(&t, r, col, &x)) continue;
+    sum += x;
+    sum2 += x * x;
+    v.n++;
+    last = r;
+  }
+  if (v.n > 0) v.mean = sum / v.n;
+  if (v.n >= 2) {
+    double var = (sum2 - sum * sum / v.n) / (v.n - 1);
+    v.sd = var > 0 ? sqrt(var) : 0;
+  } else if (v.n == 1) {
+    int sd_col = companion_sd_col(&t, column);
+    double sd;
+    if (sd_col >= 0 && hb_tsv_parse_double(&t, last, sd_col, &sd) && sd > 0) v.sd = sd;
+  }
+  free(match);
+  hb_tsv_free(&t);
+  return v;
+}
+
+static const char *const claim_columns[] = {"id", "claim", "left", "op", "right", "margin", "factor", "profiles"};
+
+/* Whether a comma-separated profile list names `profile` ("all" names every one). */
+static int names_profile(const char *list, const char *profile) {
+  size_t n = strlen(profile);
+  for (const char *p = list; *p;) {
+    size_t len = strcspn(p, ",");
+    if ((len == 3 && strncmp(p, "all", 3) == 0) || (len == n && strncmp(p, profile, n) == 0)) return 1;
+    p += len + (p[len] == ',');
+  }
+  return 0;
+}
+
+void hb_claims_eval(HbClaims *out, const char *claims_path, const char *dir, const char *profile) {
+  HbTsv t;
+  hb_tsv_read(&t, claims_path);
+  int col[8];
+  for (int k = 0; k < 8; k++) col[k] = hb_tsv_require_col(&t, claim_columns[k]);
+  out->n = t.n_rows;
+  out->items = hb_calloc((size_t)t.n_rows + 1, sizeof *out->items);
+  for (int r = 0; r < t.n_rows; r++) {
+    HbClaim *c = &out->items[r];
+    RefSite site = {&t, r, col[0]};
+    const char *id = hb_tsv_str(&t, r, col[0]), *op = hb_tsv_str(&t, r, col[3]);
+    for (int q = 0; q < r; q++)
+      if (strcmp(out->items[q].id, id) == 0) ref_error(&site, "claim id %s appears twice", id);
+    c->id = hb_strdup(id);
+    c->claim = hb_strdup(hb_tsv_str(&t, r, col[1]));
+    c->op = hb_strdup(op);
+    c->applies = !profile || names_profile(hb_tsv_str(&t, r, col[7]), profile);
+    if (!c->applies) {
+      c->holds = "n/a";
+      continue;
+    }
+    site.col = col[3];
+    if (strcmp(op, "<") != 0 && strcmp(op, ">") != 0) ref_error(&site, "'%s' is not < or >", op);
+    site.col = col[6];
+    double factor = hb_tsv_double(&t, r, col[6]);
+    site.col = col[2];
+    CellValue left = cell_value(hb_tsv_str(&t, r, col[2]), dir, &site);
+    site.col = col[4];
+    CellValue right = cell_value(hb_tsv_str(&t, r, col[4]), dir, &site);
+    site.col = col[5];
+    CellValue margin = cell_value(hb_tsv_str(&t, r, col[5]), dir, &site);
+    c->left = left.mean;
+    c->sd_left = left.sd;
+    c->n_left = left.n;
+    c->right = right.mean;
+    c->sd_right = right.sd;
+    c->n_right = right.n;
+    c->threshold = right.mean * factor + margin.mean;
+    c->margin = strcmp(op, "<") == 0 ? c->threshold - c->left : c->left - c->threshold;
+    c->spread = sqrt(left.sd * left.sd + factor * factor * right.sd * right.sd);
+    if (isnan(c->margin)) {
+      c->holds = "unknown";
+      c->marginal = 0;
+    } else {
+      c->holds = c->margin > 0 ? "holds" : "does_not_hold";
+      c->marginal = fabs(c->margin) < c->spread;
+    }
+  }
+  hb_tsv_free(&t);
+}
+
+void hb_claims_write(const HbClaims *c, const char *path) {
+  static const char *const header[] = {"id",      "holds",    "left",   "n_left",   "sd_left", "op",
+                                       "threshold", "right",  "n_right", "sd_right", "margin",  "spread",
+                                       "marginal", "claim"};
+  HbTsvWriter w;
+  hb_tsv_writer_open(&w, path, header, (int)(sizeof header / sizeof header[0]));
+  for (int i = 0; i < c->n; i++) {
+    const HbClaim *k = &c->items[i];
+    if (!k->applies) continue;
+    hb_tsv_put_str(&w, k->id);
+    hb_tsv_put_str(&w, k->holds);
+    hb_tsv_put_double(&w, k->left);
+    hb_tsv_put_long(&w, k->n_left);
+    hb_tsv_put_double(&w, k->sd_left);
+    hb_tsv_put_str(&w, k->op);
+    hb_tsv_put_double(&w, k->threshold);
+    hb_tsv_put_double(&w, k->right);
+    hb_tsv_put_long(&w, k->n_right);
+    hb_tsv_put_double(&w, k->sd_right);
+    hb_tsv_put_double(&w, k->margin);
+    hb_tsv_put_double(&w, k->spread);
+    hb_tsv_put_str(&w, k->marginal ? "yes" : "no");
+    hb_tsv_put_str(&w, k->claim);
+    hb_tsv_end_row(&w);
+  }
+  hb_tsv_writer_commit(&w);
+}
+
+void hb_claims_free(HbClaims *c) {
+  for (int i = 0; i < c->n; i++) {
+    free(c->items[i].id);
+    free(c->items[i].claim);
+    free(c->items[i].op);
+  }
+  free(c->items);
+  c->items = NULL;
+  c->n = 0;
+}
