@@ -189,9 +189,13 @@ int cmd_check(int argc, char **argv) {
       cells += res.cells;
       printf("%s %s: %s mode (%s): %d cells", res.failures ? "FAIL" : "ok  ", names[i], mode_name(mode), why,
              res.cells);
-      if (mode == HB_MODE_STAT)
+      if (mode == HB_MODE_STAT) {
         printf(", widest %.2f bands%s%s, %d outcome changes", res.widest, res.widest_at[0] ? " at " : "",
                res.widest_at, res.notes);
+        if (res.beyond)
+          printf("; %d cells beyond their band reported (%s)", res.beyond,
+                 hb_table_is_detail(names[i]) ? "trajectory detail" : "rows whose outcome changed");
+      }
       else
         printf(" identical");
       printf(res.failures ? ", %d failing\n" : "\n", res.failures);

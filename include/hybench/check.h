@@ -34,7 +34,11 @@
  *       cell on that scale: the sd over the rows that differ from it only in
  *       the seed column, else its companion sd column (a summary's mean), else
  *       nothing; floor is the column kind's stated minimum (hb_band_rules).
- *       Categorical outcomes (status, the top head's index, counts of crossed
+ *       Tables of trajectory detail (per-checkpoint curves, head traces,
+ *       small buckets, one seed's analyses; hb_table_is_detail) are compared
+ *       and reported but do not fail in stat mode: a second machine is
+ *       another trajectory, and they are decided through the tables derived
+ *       from them and through the claims. Categorical outcomes (status, the top head's index, counts of crossed
  *       seeds) and a number turning nan (e.g. a threshold not crossed) are
  *       listed, not failed: the claims decide those. Fit internals (iterations,
  *       p-values, Hessian eigenvalues) and the sd columns are compared in bit
@@ -97,10 +101,17 @@ typedef struct {
   int cells;          /* numbers compared against a band (stat) or cells compared (bit) */
   int failures;       /* cells, rows or columns that regress */
   int notes;          /* stat mode: categorical / nan changes, listed */
+  int beyond;         /* stat mode: cells outside their band in detail tables or in rows
+                         whose outcome changed, reported */
   double widest;      /* widest deviation in band units (stat) */
   char widest_at[256];
   HbCheckMode mode;
 } HbTableCheck;
+
+/* Whether a table is trajectory detail (bands.c detail_tables): in stat mode
+ * its cells are compared and reported, and fail only through the tables
+ * derived from it and the claims. */
+int hb_table_is_detail(const char *name);
 
 /* The mode for one table: bit when both sidecars name the same machine class,
  * else stat; `why` gets the reason (the first key that differs). */
