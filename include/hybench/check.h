@@ -32,8 +32,9 @@
  *       t is the kind's scale (identity, or log for positive quantities that
  *       vary by ratios); spread is the reference's own seed-to-seed sd of that
  *       cell on that scale: the sd over the rows that differ from it only in
- *       the seed column, else its companion sd column (a summary's mean), else
- *       nothing; floor is the column kind's stated minimum (hb_band_rules).
+ *       the seed column, else its companion sd column scaled to the standard
+ *       error of a difference of two n-seed means, sd sqrt(2 / n) (a
+ *       summary's mean), else nothing; floor is the column kind's stated minimum (hb_band_rules).
  *       Tables of trajectory detail (per-checkpoint curves, head traces,
  *       small buckets, one seed's analyses; hb_table_is_detail) are compared
  *       and reported but do not fail in stat mode: a second machine is

@@ -10,9 +10,11 @@ fresh=results/$profile figs=plots/out/$profile ref=results/reference/$profile
 [ -f "$fresh/claims.tsv" ] || { echo "snapshot-reference.sh: $fresh/claims.tsv: missing (run make check-results PROFILE=$profile first)" >&2; exit 2; }
 new="$ref.tmp.$$"
 rm -rf "$new"; mkdir -p "$new/figures"
+# Each table keeps the sidecar written when it was made (the machine class and
+# revision that made it: check-results picks bit or stat mode from these).
 for t in "$fresh"/*.tsv; do
-  cp "$t" "$new/"
-  scripts/write-meta.sh "$new/$(basename "$t")" 1
+  [ -f "$t.meta" ] || { echo "snapshot-reference.sh: $t.meta: missing (remake the table)" >&2; rm -rf "$new"; exit 2; }
+  cp "$t" "$t.meta" "$new/"
 done
 cp "$figs"/*.png "$new/figures/"
 # The measured wall time of each run and table (scripts/pipeline/timed.sh), when logged.

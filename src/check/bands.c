@@ -368,8 +368,22 @@ static double *seed_spreads(const Table *ref) {
   return spread;
 }
 
+/* The number of seeds behind a summary's mean: the t50 family averages the
+ * seeds whose fit is ok, the t_cross family those that crossed, the rest all. */
+static int seeds_behind_mean(const Table *ref, int row, const char *column) {
+  const char *count = strncmp(column, "t50", 3) == 0       ? "n_ok"
+                      : strncmp(column, "t_cross", 7) == 0 ? "n_cross"
+                                                           : "n_seeds";
+  int c = hb_tsv_col(&ref->t, count);
+  double n;
+  if (c < 0 || !hb_tsv_parse_double(&ref->t, row, c, &n)) return 0;
+  return (int)n;
+}
+
 /* A summary row's spread: its mean's companion sd column (t_cross_mean ->
- * t_cross_sd, far_acc -> far_acc_sd), on the kind's scale; 0 if none. */
+ * t_cross_sd, far_acc -> far_acc_sd), on the kind's scale, as the standard
+ * error of the difference of two means over n seeds, sd sqrt(2 / n) (a
+ * per-seed cell's spread is the sd itself); 0 if none. */
 static double companion_spread(const Table *ref, int row, int col, const HbBandRule *rule) {
   char name[256];
   const char *h = ref->t.header[col];
@@ -381,8 +395,10 @@ static double companion_spread(const Table *ref, int row, int col, const HbBandR
   if (sd_col < 0 || !hb_tsv_parse_double(&ref->t, row, sd_col, &sd) || sd <= 0 ||
       !hb_tsv_parse_double(&ref->t, row, col, &x))
     return 0;
-  if (!rule->log_scale) return sd;
-  return x > 0 ? sd / x : 0; /* d log x = dx / x */
+  int n = seeds_behind_mean(ref, row, h);
+  double se = n >= 2 ? sd * sqrt(2.0 / n) : sd;
+  if (!rule->log_scale) return se;
+  return x > 0 ? se / x : 0; /* d log x = dx / x */
 }
 
 static void record_failure(HbTableCheck *res, int max_print, FILE *fp, const char *msg) {
@@ -410,17 +426,40 @@ static void compare_rows_bit(HbTableCheck *res, const Table *ref, int r, const T
   }
 }
 
+/* Which numbers an outcome column decides: a logistic fit's status (and the
+ * count of seeds whose fit is ok) decides the t50 family, a crossing's status
+ * (and the count of seeds that crossed) the t_cross family. Any other outcome
+ * that changes (a bound, the top head) decides the whole row. */
+static const struct {
+  const char *outcome, *prefix;
+} outcome_scope[] = {{"status", "t50"},      {"n_ok", "t50"},           {"n_not_risen", "t50"},
+                     {"n_other", "t50"},     {"cross_status", "t_cross"}, {"n_cross", "t_cross"}};
+
+static int depends_on_changed_outcome(const Table *ref, int col, const int *changed, int n_changed) {
+  const char *h = ref->t.header[col];
+  for (int i = 0; i < n_changed; i++) {
+    const char *o = ref->t.header[changed[i]];
+    int scoped = 0;
+    for (size_t k = 0; k < sizeof outcome_scope / sizeof outcome_scope[0]; k++) {
+      if (strcmp(o, outcome_scope[k].outcome) != 0) continue;
+      scoped = 1;
+      if (strncmp(h, outcome_scope[k].prefix, strlen(outcome_scope[k].prefix)) == 0) return 1;
+    }
+    if (!scoped) return 1;
+  }
+  return 0;
+}
+
 static void compare_rows_stat(HbTableCheck *res, const Table *ref, int r, const Table *fresh, int f,
                               const int *fresh_col, const double *spreads, const char *name, int max_print,
                               FILE *fp) {
   int detail = hb_table_is_detail(name);
-  /* A row whose outcome changed (a fit now not risen, another seed count
-   * crossed) summarises other things: its numbers are reported, not failed. */
-  int outcome_changed = 0;
-  for (int c = 0; c < ref->t.n_cols; c++)
+  /* Outcomes that changed: the numbers that summarise them are reported, not failed. */
+  int changed[256] = {0}, n_changed = 0;
+  for (int c = 0; c < ref->t.n_cols && n_changed < 256; c++)
     if (cell_kind(ref, r, c) == HB_KIND_CATEGORY &&
         strcmp(hb_tsv_str(&ref->t, r, c), hb_tsv_str(&fresh->t, f, fresh_col[c])) != 0)
-      outcome_changed = 1;
+      changed[n_changed++] = c;
   char key[512], msg[1024];
   for (int c = 0; c < ref->t.n_cols; c++) {
     const char *a = hb_tsv_str(&ref->t, r, c), *b = hb_tsv_str(&fresh->t, f, fresh_col[c]);
@@ -456,7 +495,7 @@ static void compare_rows_stat(HbTableCheck *res, const Table *ref, int r, const 
                "%s [%s] column %s: %s -> %s: %.2f bands (band +-%.3g on the %s scale = %.2g x max(seed spread %.3g, floor %.3g))",
                name, key, ref->t.header[c], a, b, dev, band, rule->log_scale ? "log" : "raw", HB_BAND_K, spread,
                floor);
-      if (detail || outcome_changed) record_beyond(res, max_print, fp, msg);
+      if (detail || depends_on_changed_outcome(ref, c, changed, n_changed)) record_beyond(res, max_print, fp, msg);
       else record_failure(res, max_print, fp, msg);
     }
   }
