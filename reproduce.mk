@@ -23,9 +23,9 @@ META    := HB=$(HYBENCH) scripts/write-meta.sh
 ifeq ($(PROFILE),quick)
 # Seeds: check-results must tell a 30% later emergence from another machine's
 # noise (issue 13). The band on a mean over n seeds is 2.5 x sd x sqrt(2 / n);
-# ff's 90% crossing has a seed sd of 21% (6 seeds), so 10 seeds bring its
-# smallest detectable shift to 26%; sf_w8's sd is 3%, and 3 seeds suffice
-# (REPRODUCE.md, "On another CPU").
+# ff's 90% crossing has a seed sd of 24% (10 seeds), so 10 seeds bring its
+# smallest detectable shift to 31% (3 seeds: 63%); sf_w8's sd is 3%, and with
+# 3 seeds it detects 13% (REPRODUCE.md, "On another CPU").
 SEEDS      := 1 2 3
 EXTRA_SEED_MODELS := ff
 EXTRA_SEEDS := 4 5 6 7 8 9 10
