@@ -24,12 +24,13 @@ static void write_lsd(FILE *fp, const char *prefix, Model *m, const Dataset *ds,
 }
 
 int cmd_eval(int argc, char **argv) {
-  const char *ckpt = NULL, *set = NULL, *out = NULL, *constrain = NULL, *evaluator = NULL;
+  const char *ckpt = NULL, *set = NULL, *out = NULL, *constrain = NULL, *evaluator = NULL, *distance = "evidence";
   long far = 64, batch = 32, threads = 1, lsd_context = 32;
   HbOpt opts[] = {
       {"ckpt", HB_OPT_STR, &ckpt, "checkpoint (.safetensors)", 1},
       {"set", HB_OPT_STR, &set, "gen-data output to evaluate on", 1},
       {"far", HB_OPT_LONG, &far, "answers with evidence farther back than this are far (LongPPL, far_acc)", 0},
+      {"distance", HB_OPT_STR, &distance, "which distance --far and the buckets use: evidence (the fact) or nearest (the nearest earlier copy of the value)", 0},
       {"batch", HB_OPT_LONG, &batch, "sequences per forward pass", 0},
       {"threads", HB_OPT_LONG, &threads, "OpenMP threads", 0},
       {"out", HB_OPT_STR, &out, "write the TSV here instead of stdout", 0},
@@ -61,13 +62,14 @@ int cmd_eval(int argc, char **argv) {
   if (evaluator && constrain) hb_input_error("eval --evaluator", "cannot be combined with --constrain");
   omp_set_num_threads((int)threads);
   if (constrain) {
-    constrain_eval(ckpt, set, constrain, (int)far, (int)batch, out);
+    constrain_eval(ckpt, set, distance, constrain, (int)far, (int)batch, out);
     return 0;
   }
   Model m;
   model_load(&m, ckpt);
   Dataset ds;
   dataset_load(&ds, set, m.cfg.vocab);
+  dataset_split_by(&ds, distance, "eval --distance");
   EvalResult r;
   eval_dataset(&r, &m, &ds, (int)far, (int)batch);
   HbOut o = {0};

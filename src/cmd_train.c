@@ -35,7 +35,7 @@ int cmd_train(int argc, char **argv) {
   long seq_len = 128, batch = 32, tokens = 0, seed = 1, threads = 1, warmup = 50, log_every = 10;
   double lr = 3e-3, lr_min = -1, wd = 0.0, clip = 1.0, beta1 = 0.9, beta2 = 0.95;
   int resume = 0, quiet = 0;
-  const char *loss_mask = NULL, *eval_set = NULL;
+  const char *loss_mask = NULL, *eval_set = NULL, *eval_distance = "evidence";
   long eval_every = 0, eval_far = 64;
   HbOpt opts[] = {
       {"model", HB_OPT_STR, &model, "model config file (models/*.conf)", 1},
@@ -59,6 +59,7 @@ int cmd_train(int argc, char **argv) {
       {"eval-set", HB_OPT_STR, &eval_set, "gen-data output evaluated during training into DIR/evals.tsv", 0},
       {"eval-every", HB_OPT_COUNT, &eval_every, "tokens between evaluations (0: at checkpoints only)", 0},
       {"eval-far", HB_OPT_LONG, &eval_far, "answers with evidence farther back than this are far (LongPPL)", 0},
+      {"eval-distance", HB_OPT_STR, &eval_distance, "evidence (the fact) or nearest (the nearest earlier copy of the value): the distance --eval-far applies to", 0},
       {"resume", HB_OPT_FLAG, &resume, "continue from DIR's latest checkpoint", 0},
       {"quiet", HB_OPT_FLAG, &quiet, "no progress line", 0},
       {0},
@@ -89,6 +90,9 @@ int cmd_train(int argc, char **argv) {
   if (eval_every < 0) hb_input_error("train --eval-every", "must be >= 0");
   if (eval_far < 0) hb_input_error("train --eval-far", "must be >= 0");
   tc.eval_set = eval_set, tc.eval_every = eval_every, tc.eval_far = (int)eval_far;
+  if (strcmp(eval_distance, "evidence") != 0 && strcmp(eval_distance, "nearest") != 0)
+    hb_input_error("train --eval-distance", "'%s' is not evidence or nearest", eval_distance);
+  tc.eval_distance = eval_distance;
   if (ckpt_at) train_parse_checkpoints(&tc, ckpt_at);
   else train_default_checkpoints(&tc);
   return train_run(&tc);

@@ -28,7 +28,7 @@ static void index_dependencies(const Dataset *ds, int32_t *dist_at, int8_t *dept
   for (size_t i = 0; i < n; i++) dist_at[i] = -1, depth_at[i] = -1;
   for (long d = 0; d < ds->n_deps; d++) {
     size_t at = (size_t)ds->dep_seq[d] * L + (size_t)ds->dep_pos[d];
-    dist_at[at] = ds->dep_distance[d];
+    dist_at[at] = ds->dep_far_by[d];
     if (ds->dep_depth[d] >= 0) depth_at[at] = (int8_t)(ds->dep_depth[d] / 10);
   }
 }

@@ -82,6 +82,8 @@ static char *run_conf_text(const TrainConfig *tc, const ModelConfig *cfg) {
                    o->weight_decay, o->clip, tc->log_every, loss_mask_name(tc->loss_mask),
                    tc->eval_set ? tc->eval_set : "none", tc->eval_every, tc->eval_far);
   for (int i = 0; i < tc->n_ckpt; i++) n += snprintf(s + n, cap - (size_t)n, "%s%ld", i ? "," : " ", tc->ckpt_at[i]);
+  if (tc->eval_distance && strcmp(tc->eval_distance, "evidence") != 0)
+    n += snprintf(s + n, cap - (size_t)n, "\neval_distance = %s", tc->eval_distance);
   n += snprintf(s + n, cap - (size_t)n, "\n# model config\n");
   for (char *line = strtok(model_text, "\n"); line; line = strtok(NULL, "\n"))
     n += snprintf(s + n, cap - (size_t)n, "model.%s\n", line);
@@ -328,6 +330,7 @@ int train_run(const TrainConfig *tc) {
   Dataset eval_set;
   if (tc->eval_set) {
     dataset_load(&eval_set, tc->eval_set, cfg.vocab);
+    dataset_split_by(&eval_set, tc->eval_distance ? tc->eval_distance : "evidence", "train --eval-distance");
   }
   hb_mkdir_p(tc->out_dir);
   char path[1024], ckdir[1024];

@@ -92,6 +92,63 @@ static void test_metadata_matches_tokens(void) {
   dataset_free(&ds);
 }
 
+/* The nearest copy (issue 14): at `pos - nearest` sits the answer's value
+ * (its fact F(k,v), or V(v) answering an earlier Q(k)), no copy lies between
+ * it and the answer, and nearest <= distance. With onehop_query_once every
+ * fact is queried at most once, so nearest == distance. */
+static long check_nearest(const char *out, const DatasetSpec *spec, long *n_nearer) {
+  Dataset ds;
+  dataset_load(&ds, path_in_dir(out), 0);
+  long L = ds.seq_len + 1, bad = 0;
+  int fact_base = dataset_onehop_base(spec), n_facts = spec->onehop_keys * spec->onehop_values;
+  int q_base = fact_base + n_facts, v_base = q_base + spec->onehop_keys;
+  *n_nearer = 0;
+  for (long d = 0; d < ds.n_deps; d++) {
+    if (ds.dep_kind[d] != DEP_ONEHOP) {
+      bad += ds.dep_nearest[d] != ds.dep_distance[d];
+      continue;
+    }
+    const uint32_t *seq = ds.tokens.ids + (size_t)ds.dep_seq[d] * L;
+    int pos = ds.dep_pos[d], at = pos - ds.dep_nearest[d], key = (int)seq[pos - 1] - q_base;
+    int value = (int)seq[pos] - v_base;
+    int copy_fact = (int)seq[at] == fact_base + key * spec->onehop_values + value;
+    int copy_answer = (int)seq[at] == v_base + value && (int)seq[at - 1] == q_base + key;
+    bad += !(copy_fact || copy_answer) || ds.dep_nearest[d] > ds.dep_distance[d];
+    for (int j = at + 1; j < pos - 1; j++) /* no copy of this key's value in between */
+      bad += (int)seq[j] == v_base + value && (int)seq[j - 1] == q_base + key;
+    *n_nearer += ds.dep_nearest[d] < ds.dep_distance[d];
+  }
+  dataset_free(&ds);
+  return bad;
+}
+
+static void test_nearest_copy(void) {
+  DatasetSpec spec;
+  dataset_spec_load(&spec, path_in_dir("mixed.conf"));
+  long nearer, bad = check_nearest("a.tok", &spec, &nearer);
+  printf("  nearest copy: %ld onehop answers have a copy nearer than their fact, %ld rows wrong\n", nearer, bad);
+  CHECK(bad == 0 && nearer > 0, "nearest: %ld rows wrong, %ld nearer copies (want > 0)", bad, nearer);
+  char text[sizeof MIXED_SPEC + 64];
+  snprintf(text, sizeof text, "%sonehop_query_once = 1\n", MIXED_SPEC);
+  write_file(path_in_dir("once.conf"), text);
+  generate("once.conf", "train", 7, "once.tok");
+  bad = check_nearest("once.tok", &spec, &nearer);
+  CHECK(bad == 0 && nearer == 0, "query once: %ld rows wrong, %ld nearer copies (want 0)", bad, nearer);
+  Dataset ds;
+  dataset_load(&ds, path_in_dir("once.tok"), 0);
+  long repeats = 0, onehop = 0;
+  for (long d = 0; d < ds.n_deps; d++) /* each (sequence, evidence) at most once */
+    for (long e = d + 1; e < ds.n_deps && ds.dep_seq[e] == ds.dep_seq[d]; e++)
+      repeats += ds.dep_kind[d] == DEP_ONEHOP && ds.dep_kind[e] == DEP_ONEHOP &&
+                 ds.dep_pos[d] - ds.dep_distance[d] == ds.dep_pos[e] - ds.dep_distance[e];
+  for (long d = 0; d < ds.n_deps; d++) onehop += ds.dep_kind[d] == DEP_ONEHOP;
+  CHECK(repeats == 0 && onehop > 0, "query once: %ld repeated queries among %ld answers", repeats, onehop);
+  EXPECT_INPUT_ERROR(dataset_split_by(&ds, "closest", "eval --distance"), "eval --distance: 'closest' is not evidence or nearest");
+  dataset_split_by(&ds, "nearest", "eval --distance");
+  CHECK(ds.dep_far_by == ds.dep_nearest, "split by nearest");
+  dataset_free(&ds);
+}
+
 static int compare_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
@@ -246,6 +303,7 @@ int main(void) {
   write_file(path_in_dir("mixed.conf"), MIXED_SPEC);
   test_determinism();
   test_metadata_matches_tokens();
+  test_nearest_copy();
   test_distance_distribution();
   test_kjv_splits_disjoint();
   test_niah_placement();

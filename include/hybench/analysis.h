@@ -156,7 +156,9 @@ int constrain_apply(Model *m, const char *kinds, int r, const char *where);
 void constrain_clear(Model *m);
 /* `hybench eval --constrain SPEC`: the metrics of eval.h once per r of SPEC,
  * as rows "run model seed tokens ckpt set layers r metric group value n"
- * (layers: SPEC's KINDS) into out, or stdout when out is NULL. */
-void constrain_eval(const char *ckpt, const char *set, const char *spec_text, int far, int batch, const char *out);
+ * (layers: SPEC's KINDS) into out, or stdout when out is NULL; `distance` (evidence or
+ * nearest) decides which answers are far (dataset_split_by). */
+void constrain_eval(const char *ckpt, const char *set, const char *distance, const char *spec_text, int far, int batch,
+                    const char *out);
 
 #endif

@@ -12,7 +12,10 @@
  *                    2 ANSWER   a key token: predictable only from evidence
  *                               earlier in the sequence (LongPPL, accuracy)
  *   OUT.deps.tsv   one row per ANSWER token: seq, pos, evidence, distance
- *                  (= pos - evidence), kind, class, depth (NIAH depth in
+ *                  (= pos - evidence), nearest (= pos - the nearest earlier
+ *                  position carrying the answer's value: the fact itself or
+ *                  the answer of an earlier query of the same fact, so
+ *                  nearest <= distance), kind, class, depth (NIAH depth in
  *                  percent, else -1)
  *   OUT.info       `key = value`: split, seed, seq_len, n_seqs, vocab, and
  *                  the resolved spec
@@ -31,7 +34,8 @@
  *   "the " F(0,1) "lord" F(1,0) " said" Q(0) V(1) ...
  * labels  0000   1     0000   1     00000 1    2
  * and deps.tsv gets the row (pos of V(1), evidence = pos of F(0,1), distance,
- * kind onehop, class 1). */
+ * nearest = distance, kind onehop, class 1). A later "Q(0) V(1)" in the same
+ * sequence has the same evidence, but its nearest copy is the first V(1). */
 #ifndef HYBENCH_DATASET_H
 #define HYBENCH_DATASET_H
 
@@ -54,6 +58,8 @@ typedef struct {
   /* one-hop facts (DESIGN.md section 8) */
   int onehop_keys, onehop_values;
   double p_fact, p_query;
+  int onehop_query_once;      /* each fact queried at most once: no answer has a nearer copy
+                                 than its fact (the no-repeat ablation, issue 14) */
   /* key-value facts */
   double kv_density;          /* facts per 1000 tokens */
   int kv_key_len, kv_value_len, kv_key_vocab, kv_value_vocab;
@@ -95,6 +101,9 @@ typedef struct {
   /* dependencies, one per ANSWER token, in file order */
   long n_deps;
   int32_t *dep_seq, *dep_pos, *dep_distance, *dep_kind, *dep_class, *dep_depth;
+  int32_t *dep_nearest;   /* distance to the nearest earlier copy of the value (<= dep_distance) */
+  const int32_t *dep_far_by; /* the distance the metrics split by (far, buckets): dep_distance
+                                unless dataset_split_by(ds, "nearest") */
 } Dataset;
 
 /* Whether PATH.info exists, i.e. PATH is a gen-data output. */
@@ -102,6 +111,11 @@ int dataset_exists(const char *path);
 /* Loads and cross-checks the four files; model_vocab > 0 must equal the dataset's. */
 void dataset_load(Dataset *ds, const char *path, int model_vocab);
 void dataset_free(Dataset *ds);
+/* Which distance decides "far" and the distance buckets in evaluations:
+ * "evidence" (the fact's distance; the default) or "nearest" (the nearest
+ * copy's: a repeated query answered nearby is not long-range). Input error
+ * naming `what` for anything else. */
+void dataset_split_by(Dataset *ds, const char *which, const char *what);
 const char *dep_kind_name(int kind);
 
 #endif

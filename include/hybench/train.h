@@ -49,6 +49,9 @@ typedef struct {
   const char *eval_set;  /* gen-data output evaluated during training, or NULL */
   long eval_every;       /* tokens between evaluations (0: at checkpoints only) */
   int eval_far;          /* distance beyond which an answer is "far" (LongPPL) */
+  const char *eval_distance; /* "evidence" or "nearest": which distance eval_far applies to
+                                (dataset_split_by); run.conf names it only when not evidence,
+                                so runs made before it existed resume unchanged */
 } TrainConfig;
 
 /* Fills ckpt_at with the default schedule: 4 per decade of tokens from 1% of

@@ -53,7 +53,8 @@ int constrain_apply(Model *m, const char *kinds, int r, const char *where) {
 
 const char CONSTRAIN_EVAL_HEADER_HEAD[] = "run\tmodel\tseed\ttokens\tckpt\tset\tlayers\tr\t";
 
-void constrain_eval(const char *ckpt, const char *set, const char *spec_text, int far, int batch, const char *out) {
+void constrain_eval(const char *ckpt, const char *set, const char *distance, const char *spec_text, int far, int batch,
+                    const char *out) {
   ConstrainSpec spec;
   constrain_parse(&spec, spec_text, "eval --constrain");
   Model m;
@@ -61,6 +62,7 @@ void constrain_eval(const char *ckpt, const char *set, const char *spec_text, in
   analysis_load_ckpt(&m, &info, ckpt);
   Dataset ds;
   dataset_load(&ds, set, m.cfg.vocab);
+  dataset_split_by(&ds, distance, "eval --distance");
   constrain_apply(&m, spec.kinds, spec.r[0], "eval --constrain"); /* refuses a model without such layers first */
   HbOut o = {0};
   FILE *fp = stdout;

@@ -22,6 +22,7 @@
 
 typedef struct {
   int32_t seq, pos, evidence, kind, cls, depth;
+  int32_t nearest; /* the nearest earlier position carrying the answer's value */
 } Dep;
 
 typedef struct {
@@ -35,14 +36,14 @@ typedef struct {
   long n_deps, cap_deps;
 } SeqBuilder;
 
-static void add_dep(SeqBuilder *b, long seq, int pos, int evidence, DepKind kind, int cls, int depth) {
+static void add_dep(SeqBuilder *b, long seq, int pos, int evidence, int nearest, DepKind kind, int cls, int depth) {
   if (b->n_deps == b->cap_deps) {
     b->cap_deps = b->cap_deps ? 2 * b->cap_deps : 4096;
     Dep *grown = realloc(b->deps, (size_t)b->cap_deps * sizeof *grown);
     if (!grown) HB_FATAL("out of memory growing the dependency list");
     b->deps = grown;
   }
-  b->deps[b->n_deps++] = (Dep){(int32_t)seq, pos, evidence, kind, cls, depth};
+  b->deps[b->n_deps++] = (Dep){(int32_t)seq, pos, evidence, kind, cls, depth, nearest};
 }
 
 static void put(SeqBuilder *b, int pos, uint32_t token, int label) {
@@ -107,7 +108,7 @@ static void place_kv_facts(SeqBuilder *b, long seq, HbRng *rng) {
       if (j == 0) first_value = v;
       put(b, at + 1 + kl + j, (uint32_t)(value_id + v), LABEL_PLANTED);
       put(b, at + d + 1 + kl + j, (uint32_t)(value_id + v), LABEL_ANSWER);
-      add_dep(b, seq, at + d + 1 + kl + j, at + 1 + kl + j, DEP_KV, first_value, -1);
+      add_dep(b, seq, at + d + 1 + kl + j, at + 1 + kl + j, at + 1 + kl + j, DEP_KV, first_value, -1);
     }
   }
 }
@@ -128,7 +129,7 @@ static void place_repeats(SeqBuilder *b, long seq, HbRng *rng) {
       put(b, at + j, (uint32_t)(base + v), LABEL_PLANTED);
       /* Only the first token of the second copy is unpredictable. */
       put(b, at + d + j, (uint32_t)(base + v), j == 0 ? LABEL_PLANTED : LABEL_ANSWER);
-      if (j > 0) add_dep(b, seq, at + d + j, at + j, DEP_REPEAT, first, -1);
+      if (j > 0) add_dep(b, seq, at + d + j, at + j, at + j, DEP_REPEAT, first, -1);
     }
   }
 }
@@ -151,8 +152,12 @@ static void place_onehop(SeqBuilder *b, long seq, HbRng *rng) {
   int K = s->onehop_keys;
   int *value_of = hb_malloc((size_t)K * sizeof(int)), *fact_pos = hb_malloc((size_t)K * sizeof(int));
   int *placed = hb_malloc((size_t)K * sizeof(int)), n_placed = 0;
+  /* The value's nearest earlier copy: the fact, or the answer of the last query of its key. */
+  int *last_copy = hb_malloc((size_t)K * sizeof(int));
+  /* Keys that may still be queried: placed ones, less those already queried with onehop_query_once. */
+  int *queryable = hb_malloc((size_t)K * sizeof(int)), n_queryable = 0;
   draw_value_map(value_of, K, s->onehop_values, rng);
-  for (int k = 0; k < K; k++) fact_pos[k] = -1;
+  for (int k = 0; k < K; k++) fact_pos[k] = last_copy[k] = -1;
   for (int t = 0; t < b->L; t++) {
     if (b->used[t]) continue;
     double r = rng_uniform(rng);
@@ -162,17 +167,24 @@ static void place_onehop(SeqBuilder *b, long seq, HbRng *rng) {
       do k = (int)rng_below(rng, (uint64_t)K);
       while (fact_pos[k] >= 0);
       put(b, t, fact_token(s, k, value_of[k]), LABEL_PLANTED);
-      fact_pos[k] = t;
+      fact_pos[k] = last_copy[k] = t;
       placed[n_placed++] = k;
+      queryable[n_queryable++] = k;
     } else if (r < s->p_fact + s->p_query && n_placed > 0 && t + 1 < b->L && !b->used[t + 1]) {
-      int k = placed[rng_below(rng, (uint64_t)n_placed)];
+      /* The draw over `placed` is kept as it was, so that datasets without
+       * onehop_query_once are identical to those made before it existed. */
+      if (s->onehop_query_once && n_queryable == 0) continue;
+      int i = s->onehop_query_once ? (int)rng_below(rng, (uint64_t)n_queryable) : (int)rng_below(rng, (uint64_t)n_placed);
+      int k = s->onehop_query_once ? queryable[i] : placed[i];
+      if (s->onehop_query_once) queryable[i] = queryable[--n_queryable];
       put(b, t, query_token(s, k), LABEL_PLANTED);
       put(b, t + 1, answer_token(s, value_of[k]), LABEL_ANSWER);
-      add_dep(b, seq, t + 1, fact_pos[k], DEP_ONEHOP, value_of[k], -1);
+      add_dep(b, seq, t + 1, fact_pos[k], last_copy[k], DEP_ONEHOP, value_of[k], -1);
+      last_copy[k] = t + 1;
       t++;
     }
   }
-  free(value_of), free(fact_pos), free(placed);
+  free(value_of), free(fact_pos), free(placed), free(last_copy), free(queryable);
 }
 
 /* NIAH: sequence seq holds depth index seq / niah_per_depth. The first fact
@@ -204,7 +216,7 @@ static void place_niah(SeqBuilder *b, long seq, HbRng *rng) {
     int q = body + 2 * i;
     put(b, q, query_token(s, keys[i]), LABEL_PLANTED);
     put(b, q + 1, answer_token(s, values[i]), LABEL_ANSWER);
-    add_dep(b, seq, q + 1, pos[i], DEP_NIAH, values[i], i == 0 ? depth : -1);
+    add_dep(b, seq, q + 1, pos[i], pos[i], DEP_NIAH, values[i], i == 0 ? depth : -1);
   }
 }
 
@@ -235,15 +247,16 @@ static void build_sequence(SeqBuilder *b, const Haystack *h, long seq, HbRng *rn
 }
 
 static void write_deps(const char *path, const Dep *deps, long n) {
-  const char *header[] = {"seq", "pos", "evidence", "distance", "kind", "class", "depth"};
+  const char *header[] = {"seq", "pos", "evidence", "distance", "nearest", "kind", "class", "depth"};
   HbTsvWriter w;
-  hb_tsv_writer_open(&w, path, header, 7);
+  hb_tsv_writer_open(&w, path, header, 8);
   for (long i = 0; i < n; i++) {
     const Dep *d = &deps[i];
     hb_tsv_put_long(&w, d->seq);
     hb_tsv_put_long(&w, d->pos);
     hb_tsv_put_long(&w, d->evidence);
     hb_tsv_put_long(&w, d->pos - d->evidence);
+    hb_tsv_put_long(&w, d->pos - d->nearest);
     hb_tsv_put_str(&w, dep_kind_name(d->kind));
     hb_tsv_put_long(&w, d->cls);
     hb_tsv_put_long(&w, d->depth);

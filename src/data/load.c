@@ -56,6 +56,8 @@ static void load_deps(Dataset *ds) {
   ds->dep_seq = int_column(&t, "seq", 0, ds->n_seqs - 1);
   ds->dep_pos = int_column(&t, "pos", 1, L - 1);
   ds->dep_distance = int_column(&t, "distance", 1, L - 1);
+  ds->dep_nearest = int_column(&t, "nearest", 1, L - 1);
+  ds->dep_far_by = ds->dep_distance;
   ds->dep_class = int_column(&t, "class", 0, 1 << 30);
   ds->dep_depth = int_column(&t, "depth", -1, 100);
   int kind_col = hb_tsv_require_col(&t, "kind");
@@ -72,6 +74,9 @@ static void load_deps(Dataset *ds) {
     if (ds->labels.ids[at] != LABEL_ANSWER)
       hb_input_error(path, "row %d: position %d of sequence %d is not labelled as an answer", r + 1, ds->dep_pos[r],
                      ds->dep_seq[r]);
+    if (ds->dep_nearest[r] > ds->dep_distance[r])
+      hb_input_error(path, "row %d, column nearest: %d is farther than the evidence (distance %d)", r + 1,
+                     ds->dep_nearest[r], ds->dep_distance[r]);
   }
   hb_tsv_free(&t);
   free(path);
@@ -112,6 +117,12 @@ void dataset_free(Dataset *ds) {
   hb_tokens_free(&ds->tokens);
   hb_tokens_free(&ds->labels);
   free(ds->dep_seq), free(ds->dep_pos), free(ds->dep_distance), free(ds->dep_kind), free(ds->dep_class),
-      free(ds->dep_depth);
+      free(ds->dep_depth), free(ds->dep_nearest);
   memset(ds, 0, sizeof *ds);
+}
+
+void dataset_split_by(Dataset *ds, const char *which, const char *what) {
+  if (strcmp(which, "evidence") == 0) ds->dep_far_by = ds->dep_distance;
+  else if (strcmp(which, "nearest") == 0) ds->dep_far_by = ds->dep_nearest;
+  else hb_input_error(what, "'%s' is not evidence or nearest", which);
 }

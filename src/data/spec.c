@@ -20,6 +20,7 @@ static const KvKey SPEC_KEYS[] = {
     {"onehop_values", KV_INT, FIELD(onehop_values), 0},
     {"p_fact", KV_DOUBLE, FIELD(p_fact), 0},
     {"p_query", KV_DOUBLE, FIELD(p_query), 0},
+    {"onehop_query_once", KV_BOOL, FIELD(onehop_query_once), 0},
     {"kv_density", KV_DOUBLE, FIELD(kv_density), 0},
     {"kv_key_len", KV_INT, FIELD(kv_key_len), 0},
     {"kv_value_len", KV_INT, FIELD(kv_value_len), 0},

@@ -69,4 +69,13 @@ frac=$(awk -F'\t' '$3 == "lsd_key_fraction" {print $5}' "$work/lsd.tsv")
 [ "$frac" = "0" ] && pass "LSD: K = T finds no key tokens" || fail "LSD: K = T gives key fraction '$frac'"
 $HB eval --ckpt "$ck" --set "$work/val.tok" --evaluator "$ck" --lsd-context 4 --out "$work/lsd4.tsv"
 grep -q "	lsd_longppl	4	" "$work/lsd4.tsv" && pass "LSD: rows for K = 4" || fail "LSD: no lsd_longppl row for K = 4"
+# Nearest copy (issue 14): far by the nearest copy is a subset of far by the
+# fact's distance; a bad --distance is one line, exit 2, no output file.
+n_ev=$($HB eval --ckpt "$ck" --set "$work/val.tok" --far 8 | awk -F'\t' '$3 == "far_acc" && $4 == -1 {print $6}')
+n_near=$($HB eval --ckpt "$ck" --set "$work/val.tok" --far 8 --distance nearest | awk -F'\t' '$3 == "far_acc" && $4 == -1 {print $6}')
+if [ -n "$n_ev" ] && [ -n "$n_near" ] && [ "$n_near" -le "$n_ev" ]; then pass "eval --distance nearest: $n_near far answers of $n_ev by evidence"
+else fail "eval --distance nearest: '$n_near' far answers vs '$n_ev' by evidence"; fi
+expect_bad "eval: unknown --distance" "eval --distance: 'closest' is not evidence or nearest" "$work/dist.tsv" -- \
+  $HB eval --ckpt "$ck" --set "$work/val.tok" --distance closest --out "$work/dist.tsv"
+
 finish
