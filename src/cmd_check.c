@@ -62,8 +62,14 @@ static void print_claims(const HbClaims *c, const char *dir) {
       printf("%-30s %-13s (not decided by this profile's tables)  %s\n", k->id, k->holds, k->claim);
       continue;
     }
-    printf("%-30s %-13s %.6g %s %.6g  margin %.3g, spread %.3g%s (n %d/%d)  %s\n", k->id, k->holds, k->left, k->op,
-           k->threshold, k->margin, k->spread, k->marginal ? " MARGINAL" : "", k->n_left, k->n_right, k->claim);
+    char test[96] = "";
+    if (strcmp(k->test, "mannwhitney") == 0)
+      snprintf(test, sizeof test, "; Mann-Whitney U %g, p %.3g (seeds %d/%d)", k->statistic, k->p, k->n_a, k->n_b);
+    else if (strcmp(k->test, "fisher") == 0)
+      snprintf(test, sizeof test, "; Fisher p %.3g (of %d/%d seeds)", k->p, k->n_a, k->n_b);
+    printf("%-30s %-13s %.6g %s %.6g  margin %.3g, spread %.3g%s (n %d/%d)%s  %s\n", k->id, k->holds, k->left,
+           k->op, k->threshold, k->margin, k->spread, k->marginal ? " MARGINAL" : "", k->n_left, k->n_right, test,
+           k->claim);
   }
 }
 

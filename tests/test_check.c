@@ -166,20 +166,24 @@ static void test_claims(void) {
                       "b\t1\t2000\t0.5\nb\t2\t2000\tnan\n"
                       "c\t1\t2000\tnan\n");
   write_text("claims.tsv", "# a comment line\n"
-                           "id\tclaim\tleft\top\tright\tmargin\tfactor\tprofiles\n"
-                           "H\tholds\tt.tsv:model=a,tokens=max:far_acc\t>\t0.5\t0\t1\tall\n"
-                           "N\tdoes not hold\tt.tsv:model=b,tokens=2000:far_acc\t>\t0.9\t0\t1\tall\n"
-                           "M\tmarginal\tt.tsv:model=a,tokens=2000:far_acc\t<\t0.8\t0\t1\tall\n"
-                           "U\tunknown\tt.tsv:model=c:far_acc\t>\t0.5\t0\t1\tall\n"
-                           "F\tfull only\tt.tsv:model=zz:far_acc\t>\t0.5\t0\t1\tfull\n");
+                           "id\tclaim\tleft\top\tright\tmargin\tfactor\tprofiles\ttest\n"
+                           "H\tholds\tt.tsv:model=a,tokens=max:far_acc\t>\tt.tsv:model=a,tokens=1000:far_acc\t0\t1\tall\tmannwhitney\n"
+                           "N\tdoes not hold\tt.tsv:model=b,tokens=2000:far_acc\t>\t0.9\t0\t1\tall\t-\n"
+                           "M\tmarginal\tt.tsv:model=a,tokens=2000:far_acc\t<\t0.8\t0\t1\tall\t-\n"
+                           "U\tunknown\tt.tsv:model=c:far_acc\t>\t0.5\t0\t1\tall\t-\n"
+                           "F\tfull only\tt.tsv:model=zz:far_acc\t>\t0.5\t0\t1\tfull\t-\n");
   HbClaims c;
   hb_claims_eval(&c, in_dir("claims.tsv"), dir, "quick");
   CHECK(c.n == 5, "%d claims", c.n);
   const HbClaim *h = &c.items[0], *n = &c.items[1], *m = &c.items[2], *u = &c.items[3], *f = &c.items[4];
   CHECK(!strcmp(h->holds, "holds") && fabs(h->left - 0.7) < 1e-12 && h->n_left == 2, "H: %s %g n %d", h->holds,
         h->left, h->n_left);
-  CHECK(fabs(h->sd_left - sqrt(0.02)) < 1e-12 && fabs(h->margin - 0.2) < 1e-12, "H: sd %g margin %g", h->sd_left,
+  CHECK(fabs(h->sd_left - sqrt(0.02)) < 1e-12 && fabs(h->margin - 0.6) < 1e-12, "H: sd %g margin %g", h->sd_left,
         h->margin);
+  /* 0.6, 0.8 above 0.1, 0.1: U 4 of 4, one-sided p 1 / C(4, 2). */
+  CHECK(!strcmp(h->test, "mannwhitney") && h->statistic == 4 && fabs(h->p - 1.0 / 6) < 1e-12, "H: %s U %g p %g",
+        h->test, h->statistic, h->p);
+  CHECK(!strcmp(n->test, "-") && isnan(n->p), "N: no test");
   CHECK(!strcmp(n->holds, "does_not_hold") && n->n_left == 1, "N: %s n %d (nan skipped)", n->holds, n->n_left);
   CHECK(!strcmp(m->holds, "holds") && m->marginal, "M: %s marginal %d (margin %g < spread %g)", m->holds,
         m->marginal, m->margin, m->spread);
@@ -188,6 +192,14 @@ static void test_claims(void) {
   hb_claims_write(&c, in_dir("out_claims.tsv"));
   hb_claims_free(&c);
 
+  /* Fisher on seed counts out of n_seeds. */
+  write_text("s.tsv", "model\tn_seeds\tn_cross\nw8\t3\t3\nw64\t3\t0\n");
+  write_text("fisher.tsv", "id\tclaim\tleft\top\tright\tmargin\tfactor\tprofiles\ttest\n"
+                           "L\tfewer heads\ts.tsv:model=w64:n_cross\t<\ts.tsv:model=w8:n_cross\t0\t1\tall\tfisher\n");
+  hb_claims_eval(&c, in_dir("fisher.tsv"), dir, NULL);
+  CHECK(!strcmp(c.items[0].test, "fisher") && fabs(c.items[0].p - 0.05) < 1e-12, "Fisher 3/3 vs 0/3: p %g",
+        c.items[0].p);
+  hb_claims_free(&c);
   /* Input errors (a cell matching no row, a missing column, a duplicate id,
    * a bad operator) exit 2 from inside the evaluation, leaving its buffers to
    * the process's end: tests/cli/check.sh checks them as a user meets them. */

@@ -4,7 +4,10 @@
  *
  * ---- Claims (results/claims.tsv) ------------------------------------------
  * Columns: id, claim, left, op, right, margin, factor, profiles (the
- * profiles whose tables can decide the claim: "all" or e.g. "full"). LEFT, RIGHT and MARGIN
+ * profiles whose tables can decide the claim: "all" or e.g. "full"), test
+ * ("-", "mannwhitney" on the per-seed values behind both sides, "fisher" on
+ * seed counts out of n_seeds; one-sided in the claimed direction, reported
+ * beside the verdict, include/hybench/stats.h). LEFT, RIGHT and MARGIN
  * are numbers or cell references TABLE:FILTERS:COLUMN, FILTERS = col=value
  * pairs joined by commas (value "max": the rows where that column is largest
  * among the rows matching the other filters). A cell's value is the mean of
@@ -129,6 +132,9 @@ typedef struct {
   const char *holds; /* "holds", "does_not_hold", "unknown" */
   int marginal;
   int applies; /* the claim belongs to the profile checked; holds "n/a" otherwise */
+  const char *test;        /* "-", "mannwhitney" or "fisher" (stats.h), one-sided as claimed */
+  double statistic, p;     /* U (mannwhitney) or the difference of counts (fisher); NaN without a test */
+  int n_a, n_b;            /* seeds behind the two sides */
 } HbClaim;
 
 typedef struct {

@@ -7,11 +7,18 @@
 #include <string.h>
 
 #include "hybench/check.h"
+#include "hybench/stats.h"
 #include "hybench/tsv.h"
+
+#define MAX_SAMPLES 24
 
 typedef struct {
   double mean, sd;
   int n;
+  /* For the claim's test: every matching row's value, NaN included (a seed
+   * that never crossed is censored, not missing), and the rows' n_seeds. */
+  double samples[MAX_SAMPLES];
+  int n_samples, n_rows, seeds_total;
 } CellValue;
 
 /* Where a claim's cell reference is: claims file, row and column, for errors. */
@@ -59,7 +66,7 @@ static int companion_sd_col(const HbTsv *t, const char *column) {
 
 /* Evaluates a literal number or TABLE:FILTERS:COLUMN over the tables in dir. */
 static CellValue cell_value(const char *ref, const char *dir, const RefSite *site) {
-  CellValue v = {NAN, 0, 0};
+  CellValue v = {.mean = NAN};
   double lit;
   if (hb_parse_double(ref, &lit)) {
     v.mean = lit;
@@ -99,9 +106,13 @@ static CellValue cell_value(const char *ref, const char *dir, const RefSite *sit
   for (int r = 0; r < t.n_rows; r++) n_match += match[r];
   if (n_match == 0) ref_error(site, "'%s' matches no row of %s", ref, path);
   double sum = 0, sum2 = 0, x;
-  int last = -1;
+  int last = -1, seeds_col = hb_tsv_col(&t, "n_seeds");
   for (int r = 0; r < t.n_rows; r++) {
-    if (!match[r] || !hb_tsv_parse_double(&t, r, col, &x)) continue;
+    if (!match[r]) continue;
+    double seeds;
+    if (seeds_col >= 0 && hb_tsv_parse_double(&t, r, seeds_col, &seeds)) v.seeds_total += (int)seeds;
+    if (v.n_rows++ < MAX_SAMPLES) v.samples[v.n_samples++] = hb_tsv_parse_double(&t, r, col, &x) ? x : NAN;
+    if (!hb_tsv_parse_double(&t, r, col, &x)) continue;
     sum += x;
     sum2 += x * x;
     v.n++;
@@ -121,7 +132,39 @@ static CellValue cell_value(const char *ref, const char *dir, const RefSite *sit
   return v;
 }
 
-static const char *const claim_columns[] = {"id", "claim", "left", "op", "right", "margin", "factor", "profiles"};
+static const char *const claim_columns[] = {"id", "claim", "left", "op", "right", "margin", "factor", "profiles", "test"};
+
+/* The claim's test on the seeds behind its two sides (include/hybench/stats.h),
+ * one-sided in the claimed direction: "mannwhitney" on the per-seed values
+ * (NaN = never crossed = later than any crossing), "fisher" on counts of
+ * seeds out of the rows' n_seeds. */
+static void claim_test(HbClaim *c, const char *test, const CellValue *left, const CellValue *right,
+                       const RefSite *site) {
+  const CellValue *hi = strcmp(c->op, ">") == 0 ? left : right, *lo = hi == left ? right : left;
+  c->statistic = c->p = NAN;
+  c->test = "-";
+  if (strcmp(test, "-") == 0) return;
+  if (strcmp(test, "mannwhitney") == 0) {
+    if (left->n_rows > MAX_SAMPLES || right->n_rows > MAX_SAMPLES || left->n_rows + right->n_rows > MAX_SAMPLES)
+      ref_error(site, "mannwhitney: at most %d seeds in all", MAX_SAMPLES);
+    if (left->n_rows < 1 || right->n_rows < 1) ref_error(site, "mannwhitney: both sides must be cells");
+    c->test = "mannwhitney";
+    c->statistic = hb_mann_whitney(hi->samples, hi->n_samples, lo->samples, lo->n_samples, HB_TAIL_GREATER, &c->p);
+    c->n_a = left->n_samples, c->n_b = right->n_samples;
+  } else if (strcmp(test, "fisher") == 0) {
+    if (left->n_rows != 1 || right->n_rows != 1 || left->seeds_total < 1 || right->seeds_total < 1)
+      ref_error(site, "fisher: each side must be one row with an n_seeds column");
+    int x1 = (int)hi->mean, x2 = (int)lo->mean;
+    if (x1 < 0 || x1 > hi->seeds_total || x2 < 0 || x2 > lo->seeds_total)
+      ref_error(site, "fisher: counts %d and %d outside their n_seeds", x1, x2);
+    c->test = "fisher";
+    c->statistic = x1 - x2;
+    c->p = hb_fisher_exact(x1, hi->seeds_total, x2, lo->seeds_total, HB_TAIL_GREATER);
+    c->n_a = left->seeds_total, c->n_b = right->seeds_total;
+  } else {
+    ref_error(site, "'%s' is not -, mannwhitney or fisher", test);
+  }
+}
 
 /* Whether a comma-separated profile list names `profile` ("all" names every one). */
 static int names_profile(const char *list, const char *profile) {
@@ -137,8 +180,8 @@ static int names_profile(const char *list, const char *profile) {
 void hb_claims_eval(HbClaims *out, const char *claims_path, const char *dir, const char *profile) {
   HbTsv t;
   hb_tsv_read(&t, claims_path);
-  int col[8];
-  for (int k = 0; k < 8; k++) col[k] = hb_tsv_require_col(&t, claim_columns[k]);
+  int col[9];
+  for (int k = 0; k < 9; k++) col[k] = hb_tsv_require_col(&t, claim_columns[k]);
   out->n = t.n_rows;
   out->items = hb_calloc((size_t)t.n_rows + 1, sizeof *out->items);
   for (int r = 0; r < t.n_rows; r++) {
@@ -153,6 +196,7 @@ void hb_claims_eval(HbClaims *out, const char *claims_path, const char *dir, con
     c->applies = !profile || names_profile(hb_tsv_str(&t, r, col[7]), profile);
     if (!c->applies) {
       c->holds = "n/a";
+      c->test = "-";
       continue;
     }
     site.col = col[3];
@@ -174,6 +218,8 @@ void hb_claims_eval(HbClaims *out, const char *claims_path, const char *dir, con
     c->threshold = right.mean * factor + margin.mean;
     c->margin = strcmp(op, "<") == 0 ? c->threshold - c->left : c->left - c->threshold;
     c->spread = sqrt(left.sd * left.sd + factor * factor * right.sd * right.sd);
+    site.col = col[8];
+    claim_test(c, hb_tsv_str(&t, r, col[8]), &left, &right, &site);
     if (isnan(c->margin)) {
       c->holds = "unknown";
       c->marginal = 0;
@@ -188,7 +234,7 @@ void hb_claims_eval(HbClaims *out, const char *claims_path, const char *dir, con
 void hb_claims_write(const HbClaims *c, const char *path) {
   static const char *const header[] = {"id",      "holds",    "left",   "n_left",   "sd_left", "op",
                                        "threshold", "right",  "n_right", "sd_right", "margin",  "spread",
-                                       "marginal", "claim"};
+                                       "marginal", "test", "statistic", "p", "claim"};
   HbTsvWriter w;
   hb_tsv_writer_open(&w, path, header, (int)(sizeof header / sizeof header[0]));
   for (int i = 0; i < c->n; i++) {
@@ -207,6 +253,9 @@ void hb_claims_write(const HbClaims *c, const char *path) {
     hb_tsv_put_double(&w, k->margin);
     hb_tsv_put_double(&w, k->spread);
     hb_tsv_put_str(&w, k->marginal ? "yes" : "no");
+    hb_tsv_put_str(&w, k->test);
+    hb_tsv_put_double(&w, k->statistic);
+    hb_tsv_put_double(&w, k->p);
     hb_tsv_put_str(&w, k->claim);
     hb_tsv_end_row(&w);
   }

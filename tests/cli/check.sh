@@ -28,15 +28,15 @@ meta() { # file cpu_model
 }
 meta "$ref/t.tsv.meta" 207
 {
-  printf 'id\tclaim\tleft\top\tright\tmargin\tfactor\tprofiles\n'
-  printf 'A-retrieves\ta retrieves (holds)\tt.tsv:model=a,tokens=max:far_acc\t>\t0.5\t0\t1\tall\n'
-  printf 'B-retrieves\tb retrieves (does not hold)\tt.tsv:model=b,tokens=max:far_acc\t>\t0.9\t0\t1\tall\n'
-  printf 'A-beats-B\ta above b by 0.3 (marginal: margin 0.08 < spread 0.1)\tt.tsv:model=a,tokens=2000:far_acc\t>\tt.tsv:model=b,tokens=2000:far_acc\t0.3\t1\tall\n'
-  printf 'Full-only\tdecided by another profile only\tt.tsv:model=zz:far_acc\t>\t0\t0\t1\tfull\n'
+  printf 'id\tclaim\tleft\top\tright\tmargin\tfactor\tprofiles\ttest\n'
+  printf 'A-retrieves\ta retrieves (holds)\tt.tsv:model=a,tokens=max:far_acc\t>\t0.5\t0\t1\tall\t-\n'
+  printf 'B-retrieves\tb retrieves (does not hold)\tt.tsv:model=b,tokens=max:far_acc\t>\t0.9\t0\t1\tall\t-\n'
+  printf 'A-beats-B\ta above b by 0.3 (marginal: margin 0.08 < spread 0.1)\tt.tsv:model=a,tokens=2000:far_acc\t>\tt.tsv:model=b,tokens=2000:far_acc\t0.3\t1\tall\tmannwhitney\n'
+  printf 'Full-only\tdecided by another profile only\tt.tsv:model=zz:far_acc\t>\t0\t0\t1\tfull\t-\n'
 } > "$work/claims.tsv"
 "$HB" check --fresh "$ref" --claims "$work/claims.tsv" --profile quick > "$work/out" || { cat "$work/out"; fail "claims on the reference"; }
 if grep -q "^A-retrieves  *holds" "$work/out" && grep -q "^B-retrieves  *does_not_hold" "$work/out" \
-   && grep -q "^A-beats-B .*MARGINAL" "$work/out" && grep -q "^Full-only  *n/a" "$work/out"; then
+   && grep -q "^A-beats-B .*MARGINAL.*Mann-Whitney U 9, p 0.05" "$work/out" && grep -q "^Full-only  *n/a" "$work/out"; then
   pass "claims: holds, does_not_hold, marginal and another profile's claim reported"
 else cat "$work/out"; fail "claims verdicts"; fi
 
@@ -75,7 +75,7 @@ for r in 7 8 9; do set_cell $r far_acc 0.95; done   # b now retrieves: B-retriev
 expect_exit "stat mode: a non-marginal claim that flips fails" 1 "REGRESSION claim B-retrieves: does_not_hold in the reference, holds now" -- run_check
 
 fresh_copy 207
-{ cat "$work/claims.tsv"; printf 'Typo\tcell matches no row\tt.tsv:model=zz:far_acc\t>\t0.5\t0\t1\tall\n'; } > "$work/claims_typo.tsv"
+{ cat "$work/claims.tsv"; printf 'Typo\tcell matches no row\tt.tsv:model=zz:far_acc\t>\t0.5\t0\t1\tall\t-\n'; } > "$work/claims_typo.tsv"
 expect_bad "a claim whose cell matches no row" "claims_typo.tsv:6 (row 5), column left: 't.tsv:model=zz:far_acc' matches no row" "" -- \
   "$HB" check --fresh "$fresh" --claims "$work/claims_typo.tsv" --profile quick --out "$work/c.tsv"
 grep -v '^B-retrieves' "$work/claims.tsv" > "$work/claims_dropped.tsv"
