@@ -37,10 +37,10 @@ set key outside right top title "model; constrained layers"
 
 do for [FMT in "png svg"] {
   call "plots/lib/output.gp" FMT
-  plot for [i=1:n_models] keyentry with linespoints lt i title word(MODELS, i), \
+  plot for [i=1:n_models] keyentry with linespoints lt mlt(word(MODELS, i)) title word(MODELS, i), \
        keyentry with lines lc rgb INK lw 1.5 dt solid title "F: " . "full-attention layers", \
        keyentry with lines lc rgb INK lw 1.5 dt 2 title "E: " . "every efficient layer", \
        for [i=1:n_models] for [k=1:2] for [j=1:n_seeds] IN \
            using "r":(curve(word(MODELS, i), word(LAYERS, k), j)) \
-           with linespoints lt i dt k pt (k == 1 ? 7 : 6) ps 0.9 notitle
+           with linespoints lt mlt(word(MODELS, i)) dt k pt (k == 1 ? 7 : 6) ps 0.9 notitle
 }

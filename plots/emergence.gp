@@ -32,9 +32,9 @@ do for [FMT in "png svg"] {
   set ylabel "LongPPL (log scale)"
   set logscale y; set format y "%g"
   set autoscale yfix
-  plot for [i=1:n_models] keyentry with linespoints lt i title word(MODELS, i), \
+  plot for [i=1:n_models] keyentry with linespoints lt mlt(word(MODELS, i)) title word(MODELS, i), \
        for [i=1:n_models] for [j=1:n_seeds] IN using "tokens":(curve(word(MODELS, i), word(SEEDS, j), "longppl")) \
-           with linespoints lt i pt 7 ps 0.4 notitle
+           with linespoints lt mlt(word(MODELS, i)) pt 7 ps 0.4 notitle
 
   set title "(b) Far retrieval accuracy: share of those answers predicted (arg-max) correctly"
   set xlabel "training tokens (log scale)"
@@ -43,6 +43,6 @@ do for [FMT in "png svg"] {
   unset logscale y
   set yrange [-0.02:1.02]; set ytics 0, 0.2, 1
   plot for [i=1:n_models] for [j=1:n_seeds] IN using "tokens":(curve(word(MODELS, i), word(SEEDS, j), "far_acc")) \
-           with linespoints lt i pt 7 ps 0.4 notitle
+           with linespoints lt mlt(word(MODELS, i)) pt 7 ps 0.4 notitle
   unset multiplot
 }

@@ -36,9 +36,9 @@ do for [FMT in "png svg"] {
   set ylabel "normalised attention entropy"
   set yrange [-0.02:1.02]; set ytics 0, 0.2, 1
   set key @KEY_RIGHT title "model"
-  plot for [i=1:n_models] keyentry with linespoints lt i title word(MODELS, i), \
+  plot for [i=1:n_models] keyentry with linespoints lt mlt(word(MODELS, i)) title word(MODELS, i), \
        for [i=1:n_models] for [j=1:n_seeds] IN using "tokens":(curve(word(MODELS, i), word(SEEDS, j), "entropy_norm")) \
-           with linespoints lt i pt 7 ps 0.6 notitle
+           with linespoints lt mlt(word(MODELS, i)) pt 7 ps 0.6 notitle
 
   set title "(b) Q/K weights of the head: L2 distance to the final checkpoint / L2 norm at the final checkpoint"
   set xlabel "training tokens (log scale)"
@@ -47,7 +47,7 @@ do for [FMT in "png svg"] {
   set offsets graph 0.01, graph 0.01, graph 0.04, graph 0.04
   unset key
   plot for [i=1:n_models] for [j=1:n_seeds] IN using "tokens":(curve(word(MODELS, i), word(SEEDS, j), "qk_rel_l2")) \
-           with linespoints lt i pt 7 ps 0.6 notitle
+           with linespoints lt mlt(word(MODELS, i)) pt 7 ps 0.6 notitle
   set offsets graph 0.01, graph 0.01, 0, 0
   unset multiplot
 }

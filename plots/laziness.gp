@@ -50,14 +50,14 @@ do for [FMT in "png svg"] {
       set xlabel "training tokens (log scale)"
       unset key
     }
-    plot for [i=1:n_models] keyentry with linespoints lt i title word(MODELS, i), \
+    plot for [i=1:n_models] keyentry with linespoints lt mlt(word(MODELS, i)) title word(MODELS, i), \
          keyentry with lines lc rgb INK lw 1 dt 2 title "uniform head", \
          for [i=1:n_models] for [j=1:n_seeds] IN \
              using "tokens":(curve(word(MODELS, i), word(SEEDS, j), word(PANEL_U, k))) \
-             with lines lt i lw 1 dt 2 notitle, \
+             with lines lt mlt(word(MODELS, i)) lw 1 dt 2 notitle, \
          for [i=1:n_models] for [j=1:n_seeds] IN \
              using "tokens":(curve(word(MODELS, i), word(SEEDS, j), word(PANEL_Y, k))) \
-             with linespoints lt i pt 7 ps 0.6 notitle
+             with linespoints lt mlt(word(MODELS, i)) pt 7 ps 0.6 notitle
   }
   unset multiplot
 }

@@ -33,14 +33,14 @@ set key outside right top title "model; line style"
 
 do for [FMT in "png svg"] {
   call "plots/lib/output.gp" FMT
-  plot for [i=1:n_models] keyentry with linespoints lt i title word(MODELS, i), \
+  plot for [i=1:n_models] keyentry with linespoints lt mlt(word(MODELS, i)) title word(MODELS, i), \
        keyentry with linespoints lc rgb INK lw 1.5 pt 7 title "probe", \
        keyentry with linespoints lc rgb INK lw 1 dt 2 pt 6 title "shuffled labels", \
        keyentry with lines lc rgb GREY lw 1 title "chance", \
        for [i=1:n_models] for [j=1:n_seeds] IN using "layer":(curve(word(MODELS, i), word(SEEDS, j), "chance")) \
            with lines lc rgb GREY lw 1 notitle, \
        for [i=1:n_models] for [j=1:n_seeds] IN using "layer":(curve(word(MODELS, i), word(SEEDS, j), "acc_shuffled")) \
-           with linespoints lt i lw 1 dt 2 pt 6 ps 1 notitle, \
+           with linespoints lt mlt(word(MODELS, i)) lw 1 dt 2 pt 6 ps 1 notitle, \
        for [i=1:n_models] for [j=1:n_seeds] IN using "layer":(curve(word(MODELS, i), word(SEEDS, j), "acc_test")) \
-           with linespoints lt i pt 7 ps 1 notitle
+           with linespoints lt mlt(word(MODELS, i)) pt 7 ps 1 notitle
 }

@@ -7,10 +7,11 @@
 # long tables interleave metrics, heads, models), and a missing value leaves
 # no marker (linespoints) rather than a break in the line.
 #
-# Colours: linetype i is the colour of the i-th word of the model list, so a
-# model keeps its colour across figures when the lists are in the same order
-# (Okabe-Ito colours, readable by colour-blind readers; no yellow; then brown
-# and purple for the 7th and 8th).
+# Colours: every model has one colour in every figure and profile, its
+# linetype mlt(model) = its position in MODEL_ORDER (Okabe-Ito colours,
+# readable by colour-blind readers; no yellow; then brown, purple and olive);
+# a model not in the list is dark grey. Lists that are not models (sizes,
+# calibration groups) use linetype i for their i-th word.
 # Point types: seedpt(j) marks the j-th seed where seeds are drawn as points
 # (open shapes, so that seeds with equal values stay visible).
 #
@@ -33,7 +34,12 @@ set linetype 5 lc rgb "#E69F00" lw 1.5 pt 7 ps 0.6 dt solid
 set linetype 6 lc rgb "#56B4E9" lw 1.5 pt 7 ps 0.6 dt solid
 set linetype 7 lc rgb "#8C564B" lw 1.5 pt 7 ps 0.6 dt solid
 set linetype 8 lc rgb "#6A3D9A" lw 1.5 pt 7 ps 0.6 dt solid
-set linetype cycle 8
+set linetype 9 lc rgb "#999933" lw 1.5 pt 7 ps 0.6 dt solid
+set linetype 10 lc rgb "#444444" lw 1.5 pt 7 ps 0.6 dt solid
+set linetype cycle 10
+MODEL_ORDER = "ff sf_w8 sf_w32 sf_w64 lf mf gf sf_w8_nope sf_w64_nope"
+model_pos(m) = sum [j=1:words(MODEL_ORDER)] (word(MODEL_ORDER, j) eq m ? j : 0)
+mlt(m) = model_pos(m) > 0 ? model_pos(m) : 10
 GREY = "#808080"
 # Legend entries that explain a line style or marker (not a model) are drawn
 # in INK, a colour no model line uses.
