@@ -23,7 +23,7 @@ static void shuffle_long(long *a, long n, HbRng *rng) {
 int cmd_probe(int argc, char **argv) {
   const char *ckpt = NULL, *set = NULL, *out = NULL, *kind_name = "niah";
   double test_frac = 0.3, lambda = 1e-2;
-  long seed = 1, max_iter = 1000, batch = 16, threads = 1;
+  long seed = 1, max_iter = 1000, batch = 16, threads = 1, min_distance = 0;
   int allow = 0;
   HbOpt opts[] = {
       {"ckpt", HB_OPT_STR, &ckpt, "checkpoint (.safetensors)", 1},
@@ -37,6 +37,7 @@ int cmd_probe(int argc, char **argv) {
       {"batch", HB_OPT_LONG, &batch, "sequences per forward pass", 0},
       {"threads", HB_OPT_LONG, &threads, "OpenMP threads", 0},
       {"allow-extrapolation", HB_OPT_FLAG, &allow, "accept a set longer than the training length", 0},
+      {"min-distance", HB_OPT_LONG, &min_distance, "probe only the answers whose needle is farther back than this (0: all)", 0},
       {0},
   };
   hb_parse_args("probe",
@@ -57,6 +58,7 @@ int cmd_probe(int argc, char **argv) {
   if (!(lambda >= 0)) hb_input_error("probe --lambda", "%g is negative", lambda);
   if (seed < 0 || max_iter < 1 || batch < 1 || threads < 1 || threads > 1024)
     hb_input_error("probe", "--seed must be >= 0, --max-iter, --batch and --threads >= 1");
+  if (min_distance < 0 || min_distance > 1 << 20) hb_input_error("probe --min-distance", "%ld is outside 0..2^20", min_distance);
   omp_set_num_threads((int)threads);
   Model m;
   CkptInfo info;
@@ -65,7 +67,7 @@ int cmd_probe(int argc, char **argv) {
   dataset_load(&ds, set, m.cfg.vocab);
   analysis_check_length(&info, ds.seq_len, set, allow);
   NeedleSet ns;
-  needle_set_from_dataset(&ns, &ds, kind);
+  needle_set_from_dataset(&ns, &ds, kind, (int)min_distance);
   dataset_free(&ds);
   long n = ns.n, n_test = lround(test_frac * (double)n);
   int K = ns.n_classes, L = m.cfg.n_layers, C = m.cfg.d_model;

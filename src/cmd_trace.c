@@ -15,6 +15,7 @@ typedef struct {
   const char *niah, *out, *rank_by, *rank_kinds;
   long top_k, last, batch, threads;
   int allow_extrapolation;
+  long min_distance; /* score only the needles farther back than this (0: all) */
 } HeadOpts;
 
 static void check_head_opts(const char *cmd, const HeadOpts *o) {
@@ -27,6 +28,8 @@ static void check_head_opts(const char *cmd, const HeadOpts *o) {
     hb_input_error(where, "'%s' is not a set of attention layer letters (F, S, FS)", o->rank_kinds);
   if (o->top_k < 1 || o->last < 0 || o->batch < 1 || o->threads < 1 || o->threads > 1024)
     hb_input_error(cmd, "--top-k, --batch and --threads must be >= 1 (threads <= 1024), --last >= 0");
+  snprintf(where, sizeof where, "%s --min-distance", cmd);
+  if (o->min_distance < 0 || o->min_distance > 1 << 20) hb_input_error(where, "%ld is outside 0..2^20", o->min_distance);
   omp_set_num_threads((int)o->threads);
 }
 
@@ -36,7 +39,7 @@ static void measure_heads(HeadStats *hs, Model *m, const CkptInfo *info, const H
   dataset_load(&ds, o->niah, m->cfg.vocab);
   analysis_check_length(info, ds.seq_len, o->niah, o->allow_extrapolation);
   NeedleSet ns;
-  needle_set_from_dataset(&ns, &ds, DEP_NIAH);
+  needle_set_from_dataset(&ns, &ds, DEP_NIAH, (int)o->min_distance);
   dataset_free(&ds);
   if (!strchr(m->cfg.pattern, 'F') && !strchr(m->cfg.pattern, 'S'))
     hb_input_error(info->ckpt, "model '%s' (pattern %s) has no attention layer to trace", m->cfg.name, m->cfg.pattern);
@@ -69,11 +72,12 @@ static void print_head(FILE *fp, const HeadStats *hs, int at, int rank) {
       {"last", HB_OPT_LONG, &(o).last, "attention entropy over the last N query positions of each sequence", 0},       \
       {"batch", HB_OPT_LONG, &(o).batch, "sequences per forward pass", 0},                                            \
       {"threads", HB_OPT_LONG, &(o).threads, "OpenMP threads", 0},                                                    \
-      {"allow-extrapolation", HB_OPT_FLAG, &(o).allow_extrapolation, "accept a set longer than the training length", 0}
+      {"allow-extrapolation", HB_OPT_FLAG, &(o).allow_extrapolation, "accept a set longer than the training length", 0}, \
+      {"min-distance", HB_OPT_LONG, &(o).min_distance, "score only the needles farther back than this many tokens (0: all)", 0}
 
 static int trace_heads(int argc, char **argv) {
   const char *ckpt = NULL;
-  HeadOpts o = {NULL, NULL, "needle", "F", 4, 16, 16, 1, 0};
+  HeadOpts o = {NULL, NULL, "needle", "F", 4, 16, 16, 1, 0, 0};
   HbOpt opts[] = {
       {"ckpt", HB_OPT_STR, &ckpt, "checkpoint (.safetensors)", 1},
       {"niah", HB_OPT_STR, &o.niah, "NIAH set (gen-data output of a spec with niah = on)", 1},
@@ -144,7 +148,7 @@ static int trace_heads(int argc, char **argv) {
 
 static int trace_run(int argc, char **argv) {
   const char *run = NULL;
-  HeadOpts o = {NULL, NULL, "needle", "F", 4, 16, 16, 1, 0};
+  HeadOpts o = {NULL, NULL, "needle", "F", 4, 16, 16, 1, 0, 0};
   HbOpt opts[] = {
       {"run", HB_OPT_STR, &run, "run directory of hybench train (run.conf, checkpoints/)", 1},
       {"niah", HB_OPT_STR, &o.niah, "NIAH set (gen-data output of a spec with niah = on)", 1},

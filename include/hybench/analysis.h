@@ -64,7 +64,10 @@ typedef struct {
 } NeedleSet;
 
 /* Input error naming the set when it holds no answer of this kind. */
-void needle_set_from_dataset(NeedleSet *ns, const Dataset *ds, DepKind kind);
+/* Only the answers whose needle lies more than min_distance tokens back
+ * (0: all): far-only measures beyond the largest window compared (issue 14).
+ * An input error when none is left. */
+void needle_set_from_dataset(NeedleSet *ns, const Dataset *ds, DepKind kind, int min_distance);
 void needle_set_free(NeedleSet *ns);
 
 /* ---------- retrieval heads (src/analysis/heads.c) ---------- */

@@ -5,16 +5,26 @@
 #include "hybench/analysis.h"
 #include "hybench/common.h"
 
-void needle_set_from_dataset(NeedleSet *ns, const Dataset *ds, DepKind kind) {
+/* Whether answer d is a sample: of the kind, and its needle farther back than min_distance. */
+static int is_sample(const Dataset *ds, long d, DepKind kind, int min_distance) {
+  return ds->dep_kind[d] == (int32_t)kind && ds->dep_distance[d] > min_distance;
+}
+
+void needle_set_from_dataset(NeedleSet *ns, const Dataset *ds, DepKind kind, int min_distance) {
   memset(ns, 0, sizeof *ns);
   int T = ds->seq_len;
   size_t L = (size_t)T + 1;
   ns->T = T;
   long n = 0;
-  for (long d = 0; d < ds->n_deps; d++) n += ds->dep_kind[d] == (int32_t)kind;
-  if (n == 0)
+  long n_kind = 0;
+  for (long d = 0; d < ds->n_deps; d++) n_kind += ds->dep_kind[d] == (int32_t)kind;
+  if (n_kind == 0)
     hb_input_error(ds->path, "deps.tsv: no answer of kind %s (a NIAH set comes from a spec with niah = on)",
                    dep_kind_name(kind));
+  for (long d = 0; d < ds->n_deps; d++) n += is_sample(ds, d, kind, min_distance);
+  if (n == 0)
+    hb_input_error(ds->path, "deps.tsv: none of its %ld %s answers lies farther back than %d tokens (--min-distance)",
+                   n_kind, dep_kind_name(kind), min_distance);
   /* row_of[s]: the set's row of dataset sequence s, or -1 */
   long *row_of = hb_malloc((size_t)ds->n_seqs * sizeof(long));
   for (long s = 0; s < ds->n_seqs; s++) row_of[s] = -1;
@@ -25,7 +35,7 @@ void needle_set_from_dataset(NeedleSet *ns, const Dataset *ds, DepKind kind) {
   ns->cls = hb_malloc((size_t)n * sizeof(int32_t));
   long i = 0;
   for (long d = 0; d < ds->n_deps; d++) {
-    if (ds->dep_kind[d] != (int32_t)kind) continue;
+    if (!is_sample(ds, d, kind, min_distance)) continue;
     long s = ds->dep_seq[d];
     if (row_of[s] < 0) row_of[s] = ns->n_seqs++;
     int pos = ds->dep_pos[d], evidence = pos - ds->dep_distance[d];

@@ -112,4 +112,14 @@ model tv SF | sed 's/vocab = 280/vocab = 256/' > "$work/v256.conf"
 $HB init --model "$work/v256.conf" --out "$work/v256.safetensors" >/dev/null
 expect_bad "probe: a model of another vocabulary than the set" "vocab: the dataset needs vocab 280" "$work/o13" -- \
   $HB probe --ckpt "$work/v256.safetensors" --set "$work/niah.tok" --out "$work/o13"
+# Far-only scores (issue 14): --min-distance keeps only the needles farther back.
+$HB trace heads --ckpt "$final" --niah "$work/niah.tok" --min-distance 8 --out "$work/heads_far.tsv" >/dev/null
+n_all=$(awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next } { print $c["n_samples"]; exit }' "$work/heads.tsv")
+n_far=$(awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next } { print $c["n_samples"]; exit }' "$work/heads_far.tsv")
+if [ "$n_far" -gt 0 ] && [ "$n_far" -lt "$n_all" ]; then pass "trace heads --min-distance 8: $n_far of $n_all samples"
+else fail "trace heads --min-distance 8: $n_far of $n_all samples"; fi
+expect_bad "trace heads: --min-distance beyond every needle" "none of its" "$work/o14" -- \
+  $HB trace heads --ckpt "$final" --niah "$work/niah.tok" --min-distance 1000 --out "$work/o14"
+expect_bad "trace heads: negative --min-distance" "--min-distance: -1 is outside" "$work/o15" -- \
+  $HB trace heads --ckpt "$final" --niah "$work/niah.tok" --min-distance -1 --out "$work/o15"
 finish
