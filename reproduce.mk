@@ -127,7 +127,7 @@ $(RUNS)/e2/%/done: $(HYBENCH) $(E2_CONF)/$$(call run_model,$$*).conf $(DATA)/tra
 # ---- tables -----------------------------------------------------------------
 TABLES := $(R)/e1_curves.tsv $(R)/e1_emergence.tsv $(R)/e1_final.tsv $(R)/e3_constraint.tsv \
           $(R)/e4_laziness.tsv $(R)/e4_emergence.tsv $(R)/e5_nope.tsv $(R)/mech_gradient.tsv $(R)/mech_probe.tsv \
-          $(R)/e2_points.tsv $(R)/e2_scaling.tsv
+          $(R)/e2_points.tsv $(R)/e2_scaling.tsv $(foreach h,$(E2_HYBRIDS),$(R)/e2_step_$(h).tsv)
 
 $(R)/e1_curves.tsv: $(addsuffix /done,$(call runs_of,$(E1_MODELS))) scripts/collect-evals.sh | $(R)
 	scripts/pipeline/manifest.sh $(RUNS) "$(foreach m,$(E1_MODELS),$(m):$(call seeds_of,$(m)))" > $@.manifest
@@ -193,6 +193,14 @@ $(R)/e2_points.tsv: $(addsuffix /done,$(E2_RUNS)) scripts/pipeline/scaling-point
 $(R)/e2_fit_%.tsv: $(R)/e2_points.tsv $(HYBENCH)
 	awk -F'\t' 'NR == 1 || $$1 == "$*"' $< > $@.points.tsv
 	$(TIMED) $(@F) $(HYBENCH) fit scaling --in $@.points.tsv --formula no_constant --longppl --validate --out $@ > $(R)/e2_fit_$*.txt
+	rm -f $@.points.tsv
+	$(META) $@
+
+# Beside the power law, the logistic-step law (hybench fit step, include/hybench/fit.h):
+# LongPPL switches on as a step whose midpoint moves with model size.
+$(R)/e2_step_%.tsv: $(R)/e2_points.tsv $(HYBENCH)
+	awk -F'\t' 'NR == 1 || $$1 == "$*"' $< > $@.points.tsv
+	$(TIMED) $(@F) $(HYBENCH) fit step --in $@.points.tsv --validate --out $@ > $(R)/e2_step_$*.txt
 	rm -f $@.points.tsv
 	$(META) $@
 

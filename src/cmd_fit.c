@@ -392,6 +392,21 @@ static void write_scaling_tsv(const char *path, const ScalingReport *r) {
   hb_tsv_writer_commit(&w);
 }
 
+/* train = the points to fit; val = the largest model's points when validate
+ * (held out and predicted), else none. */
+static void split_held_out(HbScalingPoints *train, HbScalingPoints *val, const HbScalingPoints *all, int validate) {
+  int *keep = hb_malloc((size_t)(all->n + 1) * sizeof *keep);
+  int largest = 0;
+  for (int i = 0; i < all->n; i++)
+    if (all->n_params[i] > all->n_params[largest]) largest = i;
+  for (int i = 0; i < all->n; i++)
+    keep[i] = !validate || strcmp(all->model_size[i], all->model_size[largest]) != 0;
+  hb_scaling_points_select(train, all, keep);
+  for (int i = 0; i < all->n; i++) keep[i] = !keep[i];
+  hb_scaling_points_select(val, all, keep);
+  free(keep);
+}
+
 static int cmd_fit_scaling(int argc, char **argv) {
   const char *in_path = NULL, *out_path = NULL, *formula_name = "no_constant", *param_field = "n";
   int longppl = 0, validate = 0;
@@ -426,16 +441,7 @@ static int cmd_fit_scaling(int argc, char **argv) {
 
   HbScalingPoints all, train, val;
   hb_scaling_points_read(&all, in_path, param_field, longppl);
-  int *keep = hb_malloc((size_t)all.n * sizeof *keep);
-  int largest = 0;
-  for (int i = 0; i < all.n; i++)
-    if (all.n_params[i] > all.n_params[largest]) largest = i;
-  for (int i = 0; i < all.n; i++)
-    keep[i] = !validate || strcmp(all.model_size[i], all.model_size[largest]) != 0;
-  hb_scaling_points_select(&train, &all, keep);
-  for (int i = 0; i < all.n; i++) keep[i] = !keep[i];
-  hb_scaling_points_select(&val, &all, keep);
-  free(keep);
+  split_held_out(&train, &val, &all, validate);
 
   HbScalingModel model;
   hb_scaling_model_init(&model, formula, epsilon);
@@ -771,6 +777,105 @@ static int cmd_fit_emergence(int argc, char **argv) {
 
 /* ===== dispatch =========================================================== */
 
+/* ===== the logistic-step law ============================================== */
+
+/* hybench fit step --in POINTS.tsv [--validate] [--out FIT.tsv]: the law of
+ * include/hybench/fit.h on y = log LongPPL. FIT.tsv, one row per set and one
+ * per point: kind (fit | validation | train_point | validation_point),
+ * model_size, token_multiplier, n, d (point rows; summary rows: the sizes,
+ * "-", nan, nan), lo, hi, k, m0, g, n_center (every row repeats the fit),
+ * r2, rmse, n_points (the row's set; nan on point rows), actual, predicted
+ * (log LongPPL; point rows), status, step_p (F test against a constant),
+ * iterations, starts, starts_failed. */
+static const char *const STEP_COLUMNS[] = {"kind", "model_size", "token_multiplier", "n", "d", "lo", "hi", "k",
+                                           "m0", "g", "n_center", "r2", "rmse", "n_points", "actual", "predicted",
+                                           "status", "step_p", "iterations", "starts", "starts_failed"};
+#define N_STEP_COLUMNS (int)(sizeof STEP_COLUMNS / sizeof STEP_COLUMNS[0])
+
+static void step_row(HbTsvWriter *w, const HbStepFit *f, const char *kind, const char *size, const char *mult,
+                     double n, double d, Quality q, int n_points, double actual, double predicted) {
+  hb_tsv_put_str(w, kind);
+  hb_tsv_put_str(w, size);
+  hb_tsv_put_str(w, mult);
+  hb_tsv_put_double(w, n);
+  hb_tsv_put_double(w, d);
+  const double params[] = {f->lo, f->hi, f->k, f->m0, f->g, f->n_center, q.r2, q.rmse};
+  for (int k = 0; k < 8; k++) hb_tsv_put_double(w, params[k]);
+  hb_tsv_put_double(w, n_points >= 0 ? n_points : NAN);
+  hb_tsv_put_double(w, actual);
+  hb_tsv_put_double(w, predicted);
+  hb_tsv_put_str(w, hb_step_status_name(f->status));
+  hb_tsv_put_double(w, f->step_p);
+  hb_tsv_put_long(w, f->iterations);
+  hb_tsv_put_long(w, f->starts);
+  hb_tsv_put_long(w, f->starts_failed);
+  hb_tsv_end_row(w);
+}
+
+static int cmd_fit_step(int argc, char **argv) {
+  const char *in_path = NULL, *out_path = NULL;
+  int validate = 0;
+  HbOpt opts[] = {
+      {"in", HB_OPT_STR, &in_path, "scaling points TSV: model_size, token_multiplier (e.g. 200n), n, loss (LongPPL)", 1},
+      {"validate", HB_OPT_FLAG, &validate, "hold out the largest model and predict it", 0},
+      {"out", HB_OPT_STR, &out_path, "write the fit table here (atomically)", 0},
+      {0},
+  };
+  hb_parse_args("fit step",
+                "fit step --in POINTS.tsv [--validate] [--out FIT.tsv]\n\n"
+                "The logistic-step law of LongPPL (include/hybench/fit.h), fitted beside the paper's power law:\n"
+                "log LongPPL = lo + (hi - lo) / (1 + exp(k (log D - m0 + g (log N - n_center)))). Least\n"
+                "squares from 24 starts; R2 and RMSE in log LongPPL on the fitted points and, with\n"
+                "--validate, on the held-out largest model. Columns listed in src/cmd_fit.c.",
+                opts, argc, argv);
+  HbScalingPoints all, train, val;
+  hb_scaling_points_read(&all, in_path, "n", 1);
+  split_held_out(&train, &val, &all, validate);
+  if (train.n < HB_STEP_MIN_POINTS)
+    hb_input_error(in_path, "%d points to fit%s; the step law has 5 parameters and needs at least %d", train.n,
+                   validate ? " after --validate holds out the largest model" : "", HB_STEP_MIN_POINTS);
+  HbStepFit fit;
+  hb_step_fit(&fit, train.log_n, train.log_d, train.loss, train.n);
+  double *pred_train = hb_malloc((size_t)(train.n + 1) * sizeof(double));
+  double *pred_val = hb_malloc((size_t)(val.n + 1) * sizeof(double));
+  for (int i = 0; i < train.n; i++) pred_train[i] = hb_step_predict(&fit, train.log_n[i], train.log_d[i]);
+  for (int i = 0; i < val.n; i++) pred_val[i] = hb_step_predict(&fit, val.log_n[i], val.log_d[i]);
+  Quality q_train = quality(train.loss, pred_train, train.n), q_val = quality(val.loss, pred_val, val.n);
+  printf("step law on %d points of %s: lo %.4g hi %.4g k %.4g m0 %.4g (%.3gM tokens at log N %.3f) g %.4g; %s "
+         "(step vs constant: p %.2g)\n",
+         train.n, in_path, fit.lo, fit.hi, fit.k, fit.m0, exp(fit.m0) / 1e6, fit.n_center, fit.g,
+         hb_step_status_name(fit.status), fit.step_p);
+  printf("fit quality (log LongPPL): R2 %.4f RMSE %.4f", q_train.r2, q_train.rmse);
+  if (val.n) printf("; held-out %s: R2 %.4f RMSE %.4f", val.model_size[0], q_val.r2, q_val.rmse);
+  printf("\n");
+  if (out_path) {
+    HbTsvWriter w;
+    hb_tsv_writer_open(&w, out_path, STEP_COLUMNS, N_STEP_COLUMNS);
+    char sizes[512];
+    size_list(sizes, sizeof sizes, &train);
+    step_row(&w, &fit, "fit", sizes, "-", NAN, NAN, q_train, train.n, NAN, NAN);
+    if (val.n) {
+      size_list(sizes, sizeof sizes, &val);
+      step_row(&w, &fit, "validation", sizes, "-", NAN, NAN, q_val, val.n, NAN, NAN);
+    }
+    Quality none = {NAN, NAN, NAN};
+    for (int i = 0; i < train.n; i++)
+      step_row(&w, &fit, "train_point", train.model_size[i], train.token_multiplier[i], train.n_params[i],
+               train.tokens[i], none, -1, train.loss[i], pred_train[i]);
+    for (int i = 0; i < val.n; i++)
+      step_row(&w, &fit, "validation_point", val.model_size[i], val.token_multiplier[i], val.n_params[i],
+               val.tokens[i], none, -1, val.loss[i], pred_val[i]);
+    hb_tsv_writer_commit(&w);
+    printf("wrote %s\n", out_path);
+  }
+  free(pred_train);
+  free(pred_val);
+  hb_scaling_points_free(&train);
+  hb_scaling_points_free(&val);
+  hb_scaling_points_free(&all);
+  return 0; /* a fit that failed says so in its status column */
+}
+
 static void fit_usage(FILE *fp) {
   fprintf(fp,
           "usage: hybench fit KIND [options]   (hybench fit KIND --help for each)\n\n"
@@ -778,7 +883,9 @@ static void fit_usage(FILE *fp) {
           "  scaling    scaling-law fit of loss (or LongPPL) against parameters and tokens:\n"
           "             the paper's method to its true optimum, bounds, limits, Hessian, bootstrap\n"
           "  emergence  logistic fit of a metric against log tokens per run: emergence point t50\n"
-          "             with its standard error, threshold crossings, mean and spread over seeds\n");
+          "             with its standard error, threshold crossings, mean and spread over seeds\n"
+          "  step       the logistic-step law of LongPPL against parameters and tokens (beside the\n"
+          "             power law: emergence is a step)\n");
 }
 
 int cmd_fit(int argc, char **argv) {
@@ -794,5 +901,6 @@ int cmd_fit(int argc, char **argv) {
   }
   if (strcmp(kind, "scaling") == 0) return cmd_fit_scaling(argc - 1, argv + 1);
   if (strcmp(kind, "emergence") == 0) return cmd_fit_emergence(argc - 1, argv + 1);
-  hb_input_error("fit", "unknown kind '%s' (scaling or emergence; see hybench fit --help)", kind);
+  if (strcmp(kind, "step") == 0) return cmd_fit_step(argc - 1, argv + 1);
+  hb_input_error("fit", "unknown kind '%s' (scaling, emergence or step; see hybench fit --help)", kind);
 }

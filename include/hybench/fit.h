@@ -283,4 +283,30 @@ typedef struct {
 void hb_emergence_summarize(HbEmergeSummary *sum, const HbEmergeFit *const *fits, const double *t_cross,
                             const int *cross_at_first, int n);
 
+/* ===== The logistic-step law (issue 14) ===================================
+ * Long-context loss switches on as a step: the paper's power law cannot
+ * follow LongPPL's plateau-then-drop. Fitted beside it, on y = log LongPPL:
+ *   y(N, D) = lo + (hi - lo) / (1 + exp(k (log D - m0 + g (log N - n_center))))
+ * hi, lo > 0: the plateaus before and after emergence; k > 0: the step's
+ * steepness in log tokens; m0: the log-token midpoint at the fitted points'
+ * mean log N (n_center); g: how much earlier (in log tokens per log
+ * parameter) a larger model emerges. Least squares (gsl_multifit_nlinear,
+ * trust region, analytic Jacobian) from 24 starts; the best end point. */
+#define HB_STEP_MIN_POINTS 6 /* 5 parameters and one residual degree of freedom */
+#define HB_STEP_MAX_P 0.01   /* F test of the step against a constant */
+typedef enum { HB_STEP_OK, HB_STEP_OUTSIDE, HB_STEP_NOT_CONVERGED, HB_STEP_FLAT, HB_STEP_FAILED } HbStepStatus;
+typedef struct {
+  double lo, hi, k, m0, g, n_center;
+  double r2, rmse;            /* on the fitted points, in log LongPPL */
+  double step_p;              /* F test, step vs a constant; above HB_STEP_MAX_P: no_step */
+  int n, iterations, starts, starts_failed, gsl_status;
+  HbStepStatus status;        /* ok; midpoint_outside: no point lies on both sides of the step;
+                                 not_converged: the best end point ran off (k -> inf between
+                                 two neighbouring points: a jump, not a resolved step); no_step:
+                                 the step explains no more than noise (step_p); failed */
+} HbStepFit;
+void hb_step_fit(HbStepFit *fit, const double *log_n, const double *log_d, const double *y, int n);
+double hb_step_predict(const HbStepFit *fit, double log_n, double log_d);
+const char *hb_step_status_name(HbStepStatus status);
+
 #endif

@@ -41,7 +41,7 @@ static const KindName kind_names[] = {
     {"n_classes", HB_KIND_EXACT}, {"chance", HB_KIND_EXACT}, {"majority", HB_KIND_EXACT}, {"lambda", HB_KIND_EXACT},
     {"n_points", HB_KIND_EXACT}, {"n_seeds", HB_KIND_EXACT}, {"n_fit", HB_KIND_EXACT}, {"n_val", HB_KIND_EXACT},
     {"last", HB_KIND_EXACT}, {"uniform_needle", HB_KIND_EXACT}, {"uniform_relay", HB_KIND_EXACT},
-    {"bootstrap_k", HB_KIND_EXACT}, {"mask", HB_KIND_EXACT},
+    {"bootstrap_k", HB_KIND_EXACT}, {"mask", HB_KIND_EXACT}, {"n_center", HB_KIND_EXACT},
     /* outcomes that may flip with the trajectory */
     {"status", HB_KIND_CATEGORY}, {"cross_status", HB_KIND_CATEGORY}, {"gsl_status", HB_KIND_CATEGORY},
     {"hess_status", HB_KIND_CATEGORY}, {"at_bound", HB_KIND_CATEGORY}, {"limit", HB_KIND_CATEGORY},
@@ -59,7 +59,7 @@ static const KindName kind_names[] = {
     /* the logistic's shape and fits' in-sample quality: the decision quantities
        are t50, t_cross and the held-out val_rmse */
     {"lo", HB_KIND_BIT_ONLY}, {"hi", HB_KIND_BIT_ONLY}, {"s", HB_KIND_BIT_ONLY}, {"rmse", HB_KIND_BIT_ONLY},
-    {"mae", HB_KIND_BIT_ONLY}, {"r2", HB_KIND_BIT_ONLY},
+    {"mae", HB_KIND_BIT_ONLY}, {"r2", HB_KIND_BIT_ONLY}, {"step_p", HB_KIND_BIT_ONLY},
     /* measured quantities */
     {"value", HB_KIND_BY_METRIC},
     {"short_loss", HB_KIND_LOSS}, {"answer_loss", HB_KIND_LOSS}, {"entropy", HB_KIND_LOSS},
@@ -76,7 +76,7 @@ static const KindName kind_names[] = {
     {"actual", HB_KIND_LOGLOSS}, {"predicted", HB_KIND_LOGLOSS}, {"diff", HB_KIND_LOGLOSS},
     {"a", HB_KIND_FIT}, {"b", HB_KIND_FIT}, {"c", HB_KIND_FIT}, {"alpha", HB_KIND_FIT}, {"beta", HB_KIND_FIT},
     {"*_lo", HB_KIND_FIT}, {"*_hi", HB_KIND_FIT}, {"val_r2", HB_KIND_FIT},
-    {"val_rmse", HB_KIND_FIT},
+    {"val_rmse", HB_KIND_FIT}, {"k", HB_KIND_FIT}, {"m0", HB_KIND_FIT}, {"g", HB_KIND_FIT},
 };
 
 static int ends_with(const char *s, const char *suffix) {

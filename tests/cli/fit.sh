@@ -156,4 +156,21 @@ for spec in "a 1.82 0.01 0" "b 482 0 0.05" "c 2085 0 0.05" "alpha 0.3478 0.003 0
   else fail "chinchilla: $p = $got, Epoch's $want (abs $tol_abs, rel $tol_rel)"; fi
 done
 
+# ---- the logistic-step law -------------------------------------------------
+# Points on a known step (log LongPPL 2.8 -> 0.01, midpoint 1.5M tokens at the
+# middle size, 0.9 log tokens earlier per log parameter): the held-out largest
+# size is predicted within 0.1.
+awk 'BEGIN { OFS = "\t"; print "model_size", "token_multiplier", "n", "loss"
+  split("40000 90000 140000 210000", N, " "); nc = (log(40000) + log(90000) + log(140000)) / 3
+  for (a = 1; a <= 4; a++) for (b = 0; b < 8; b++) { d = 2e5 * exp(0.45 * b)
+    y = 0.01 + 2.79 / (1 + exp(4 * (log(d) - log(1.5e6) + 0.9 * (log(N[a]) - nc))))
+    printf "s%d\t%.6fn\t%d\t%.9g\n", a, d / N[a], N[a], exp(y) } }' > "$work/step_points.tsv"
+"$HB" fit step --in "$work/step_points.tsv" --validate --out "$work/step.tsv" > "$work/step.txt"
+st=$(cell "$work/step.tsv" fit status); rmse=$(cell "$work/step.tsv" validation rmse)
+if [ "$st" = ok ] && awk -v r="$rmse" 'BEGIN { exit !(r < 0.1) }'; then pass "fit step: status $st, held-out RMSE $rmse"
+else fail "fit step: status '$st', held-out RMSE '$rmse' (want ok, < 0.1)"; fi
+head -6 "$work/step_points.tsv" > "$work/step_few.tsv"
+expect_bad "fit step: too few points" "step law has 5 parameters" "$work/step_bad.tsv" -- \
+  "$HB" fit step --in "$work/step_few.tsv" --out "$work/step_bad.tsv"
+
 finish
