@@ -58,8 +58,10 @@ typedef struct {
   /* one-hop facts (DESIGN.md section 8) */
   int onehop_keys, onehop_values;
   double p_fact, p_query;
-  int onehop_query_once;      /* each fact queried at most once: no answer has a nearer copy
-                                 than its fact (the no-repeat ablation, issue 14) */
+  int onehop_query_once;      /* the no-repeat ablation (issue 14): a query of an already
+                                 queried fact becomes text, so each fact is queried at most
+                                 once, at the distance its first query has in the full
+                                 process, and no answer has a nearer copy than its fact */
   /* key-value facts */
   double kv_density;          /* facts per 1000 tokens */
   int kv_key_len, kv_value_len, kv_key_vocab, kv_value_vocab;

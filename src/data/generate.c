@@ -154,8 +154,7 @@ static void place_onehop(SeqBuilder *b, long seq, HbRng *rng) {
   int *placed = hb_malloc((size_t)K * sizeof(int)), n_placed = 0;
   /* The value's nearest earlier copy: the fact, or the answer of the last query of its key. */
   int *last_copy = hb_malloc((size_t)K * sizeof(int));
-  /* Keys that may still be queried: placed ones, less those already queried with onehop_query_once. */
-  int *queryable = hb_malloc((size_t)K * sizeof(int)), n_queryable = 0;
+  int *queried = hb_calloc((size_t)K, sizeof(int));
   draw_value_map(value_of, K, s->onehop_values, rng);
   for (int k = 0; k < K; k++) fact_pos[k] = last_copy[k] = -1;
   for (int t = 0; t < b->L; t++) {
@@ -169,14 +168,13 @@ static void place_onehop(SeqBuilder *b, long seq, HbRng *rng) {
       put(b, t, fact_token(s, k, value_of[k]), LABEL_PLANTED);
       fact_pos[k] = last_copy[k] = t;
       placed[n_placed++] = k;
-      queryable[n_queryable++] = k;
     } else if (r < s->p_fact + s->p_query && n_placed > 0 && t + 1 < b->L && !b->used[t + 1]) {
-      /* The draw over `placed` is kept as it was, so that datasets without
-       * onehop_query_once are identical to those made before it existed. */
-      if (s->onehop_query_once && n_queryable == 0) continue;
-      int i = s->onehop_query_once ? (int)rng_below(rng, (uint64_t)n_queryable) : (int)rng_below(rng, (uint64_t)n_placed);
-      int k = s->onehop_query_once ? queryable[i] : placed[i];
-      if (s->onehop_query_once) queryable[i] = queryable[--n_queryable];
+      int k = placed[rng_below(rng, (uint64_t)n_placed)];
+      /* The no-repeat ablation: a repeated query becomes text, so every first
+       * query is drawn exactly as in the full process (the same distances
+       * to the fact), and no answer has a nearer copy. */
+      if (s->onehop_query_once && queried[k]) continue;
+      queried[k] = 1;
       put(b, t, query_token(s, k), LABEL_PLANTED);
       put(b, t + 1, answer_token(s, value_of[k]), LABEL_ANSWER);
       add_dep(b, seq, t + 1, fact_pos[k], last_copy[k], DEP_ONEHOP, value_of[k], -1);
@@ -184,7 +182,7 @@ static void place_onehop(SeqBuilder *b, long seq, HbRng *rng) {
       t++;
     }
   }
-  free(value_of), free(fact_pos), free(placed), free(last_copy), free(queryable);
+  free(value_of), free(fact_pos), free(placed), free(last_copy), free(queried);
 }
 
 /* NIAH: sequence seq holds depth index seq / niah_per_depth. The first fact
