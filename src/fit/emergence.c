@@ -2,6 +2,7 @@
  * gsl_multifit_nlinear, threshold crossings, and the per-hybrid summary
  * across seeds. The status rules are in fit.h. */
 #include "hybench/fit.h"
+#include "nlinear.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -241,15 +242,9 @@ void hb_emergence_fit(HbEmergeFit *fit, const double *tokens, const double *metr
       gsl_vector_set(p0, P_HI, ymax);
       gsl_vector_set(p0, P_X50, x50_starts[a]);
       gsl_vector_set(p0, P_LS, log(s_starts[b]));
-      int info = 0;
-      int status = gsl_multifit_nlinear_init(p0, &fdf, w);
-      if (status == GSL_SUCCESS)
-        status = gsl_multifit_nlinear_driver(NL_MAXITER, NL_XTOL, NL_GTOL, 0.0, NULL, NULL, &info, w);
-      double ssr = NAN;
-      int dot_status = gsl_blas_ddot(gsl_multifit_nlinear_residual(w), gsl_multifit_nlinear_residual(w), &ssr);
+      double ssr;
+      int finite, status = hb_nlinear_run(w, &fdf, p0, NL_MAXITER, NL_XTOL, NL_GTOL, &ssr, &finite);
       const gsl_vector *x = gsl_multifit_nlinear_position(w);
-      int finite = dot_status == GSL_SUCCESS && isfinite(ssr);
-      for (int k = 0; k < NPAR; k++) finite &= isfinite(gsl_vector_get(x, (size_t)k));
       if (finite && ssr < any_ssr) any_ssr = ssr;
       if (status != GSL_SUCCESS || !finite) {
         fit->starts_failed++;

@@ -8,6 +8,7 @@
 
 #include "hybench/common.h"
 #include "hybench/fit.h"
+#include "nlinear.h"
 
 /* Internal parameters: log lo (LongPPL >= 1, so the lower plateau of log
  * LongPPL is positive), hi, log k, m0, g. */
@@ -106,14 +107,9 @@ void hb_step_fit(HbStepFit *fit, const double *log_n, const double *log_d, const
         double start[S_NP] = {log(fmax(ymin, 1e-3)), ymax, log(b ? 5.0 : 1.0), xmin + q * (xmax - xmin), (double)c};
         for (int k = 0; k < S_NP; k++) gsl_vector_set(p0, (size_t)k, start[k]);
         fit->starts++;
-        int info = 0, status = gsl_multifit_nlinear_init(p0, &fdf, w);
-        if (status == GSL_SUCCESS)
-          status = gsl_multifit_nlinear_driver(STEP_MAXITER, STEP_XTOL, STEP_GTOL, 0.0, NULL, NULL, &info, w);
-        double ssr = NAN;
-        int dot = gsl_blas_ddot(gsl_multifit_nlinear_residual(w), gsl_multifit_nlinear_residual(w), &ssr);
+        double ssr;
+        int finite, status = hb_nlinear_run(w, &fdf, p0, STEP_MAXITER, STEP_XTOL, STEP_GTOL, &ssr, &finite);
         const gsl_vector *x = gsl_multifit_nlinear_position(w);
-        int finite = dot == GSL_SUCCESS && isfinite(ssr);
-        for (int k = 0; k < S_NP; k++) finite &= isfinite(gsl_vector_get(x, (size_t)k));
         if (status != GSL_SUCCESS) {
           fit->starts_failed++;
           fit->gsl_status = status;
