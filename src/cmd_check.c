@@ -24,6 +24,20 @@ static const char *mode_name(HbCheckMode m) { return m == HB_MODE_BIT ? "bit" : 
 
 static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
+/* Appends a copy of the first len bytes of name to names (n, capacity cap). */
+static char **push_name(char **names, int *n, int *cap, const char *name, size_t len) {
+  if (*n == *cap) {
+    *cap = *cap ? 2 * *cap : 16;
+    char **grown = realloc(names, (size_t)*cap * sizeof *names);
+    if (!grown) HB_FATAL("out of memory listing %d tables", *n);
+    names = grown;
+  }
+  names[*n] = hb_malloc(len + 1);
+  memcpy(names[*n], name, len);
+  names[(*n)++][len] = '\0';
+  return names;
+}
+
 /* The reference's tables (every *.tsv but claims.tsv), sorted; or the --tables list. */
 static char **table_names(const char *ref_dir, const char *list, int *n_out) {
   char **names = NULL;
@@ -31,10 +45,7 @@ static char **table_names(const char *ref_dir, const char *list, int *n_out) {
   if (list && *list) {
     for (const char *p = list; *p;) {
       size_t len = strcspn(p, ",");
-      if (n == cap) names = realloc(names, (size_t)(cap = cap ? 2 * cap : 16) * sizeof *names);
-      names[n] = hb_malloc(len + 1);
-      memcpy(names[n], p, len);
-      names[n++][len] = '\0';
+      names = push_name(names, &n, &cap, p, len);
       p += len + (p[len] == ',');
     }
   } else {
@@ -44,8 +55,7 @@ static char **table_names(const char *ref_dir, const char *list, int *n_out) {
     while ((e = readdir(d))) {
       size_t len = strlen(e->d_name);
       if (len < 5 || strcmp(e->d_name + len - 4, ".tsv") != 0 || strcmp(e->d_name, "claims.tsv") == 0) continue;
-      if (n == cap) names = realloc(names, (size_t)(cap = cap ? 2 * cap : 16) * sizeof *names);
-      names[n++] = hb_strdup(e->d_name);
+      names = push_name(names, &n, &cap, e->d_name, len);
     }
     closedir(d);
     qsort(names, (size_t)n, sizeof *names, by_name);

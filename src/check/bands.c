@@ -6,6 +6,7 @@
 
 #include "hybench/check.h"
 #include "hybench/tsv.h"
+#include "internal.h"
 
 /* ---- the band rule: one row per kind -------------------------------------- */
 static const HbBandRule band_rules[HB_KIND_COUNT_] = {
@@ -92,6 +93,20 @@ HbColumnKind hb_column_kind(const char *column) {
   return HB_KIND_UNKNOWN;
 }
 
+int check_companion_sd_col(const HbTsv *t, const char *column) {
+  char name[256];
+  size_t len = strlen(column);
+  if (ends_with(column, "_mean")) len -= 5;
+  snprintf(name, sizeof name, "%.*s_sd", (int)len, column);
+  return hb_tsv_col(t, name);
+}
+
+double check_sd_from_sums(double sum, double sum2, int n) {
+  if (n < 2) return 0;
+  double var = (sum2 - sum * sum / n) / (n - 1);
+  return var > 0 ? sqrt(var) : 0;
+}
+
 const HbBandRule *hb_band_rule(HbColumnKind kind) {
   HB_ASSERT(kind > HB_KIND_UNKNOWN && kind < HB_KIND_COUNT_, "a kind from the table");
   return &band_rules[kind];
@@ -141,27 +156,29 @@ void hb_bands_print(FILE *fp) {
 static const char *const class_keys[] = {"cpu_vendor", "cpu_family", "cpu_model", "cpu_stepping",
                                          "onednn_isa", "compiler", "hybench_build_flags"};
 
-/* The value of `key = value` in a .meta file (static buffer), or NULL. */
-static int meta_value(char *out, size_t size, const char *meta_path, const char *key) {
-  FILE *fp = fopen(meta_path, "r");
-  if (!fp) return 0;
-  char line[4096];
-  int found = 0;
-  size_t k = strlen(key);
-  while (!found && fgets(line, sizeof line, fp)) {
-    if (strncmp(line, key, k) != 0 || strncmp(line + k, " = ", 3) != 0) continue;
-    snprintf(out, size, "%s", line + k + 3);
-    out[strcspn(out, "\n")] = '\0';
-    found = 1;
-  }
-  fclose(fp);
-  return found;
+/* A table's sidecar text (TABLE.meta), or NULL when it has none. */
+static char *read_sidecar(const char *table) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s.meta", table);
+  return hb_file_exists(path) ? hb_read_file(path, NULL) : NULL;
 }
 
-HbCheckMode hb_check_mode(const char *ref_table, const char *fresh_table, char *why, size_t why_size) {
-  char ref_meta[4096], fresh_meta[4096], a[1024], b[1024];
-  snprintf(ref_meta, sizeof ref_meta, "%s.meta", ref_table);
-  snprintf(fresh_meta, sizeof fresh_meta, "%s.meta", fresh_table);
+/* The value of a `key = value` line of a sidecar's text into out; 0 if absent. */
+static int meta_value(char *out, size_t size, const char *text, const char *key) {
+  size_t k = strlen(key);
+  for (const char *line = text; line && *line;) {
+    size_t len = strcspn(line, "\n");
+    if (len > k + 3 && strncmp(line, key, k) == 0 && strncmp(line + k, " = ", 3) == 0) {
+      snprintf(out, size, "%.*s", (int)(len - k - 3), line + k + 3);
+      return 1;
+    }
+    line += len + (line[len] == '\n');
+  }
+  return 0;
+}
+
+static HbCheckMode mode_from_sidecars(const char *ref_meta, const char *fresh_meta, char *why, size_t why_size) {
+  char a[1024], b[1024];
   for (size_t i = 0; i < sizeof class_keys / sizeof class_keys[0]; i++) {
     int has_a = meta_value(a, sizeof a, ref_meta, class_keys[i]);
     int has_b = meta_value(b, sizeof b, fresh_meta, class_keys[i]);
@@ -179,6 +196,14 @@ HbCheckMode hb_check_mode(const char *ref_table, const char *fresh_table, char *
   else
     snprintf(why, why_size, "same class");
   return HB_MODE_BIT;
+}
+
+HbCheckMode hb_check_mode(const char *ref_table, const char *fresh_table, char *why, size_t why_size) {
+  char *ref_meta = read_sidecar(ref_table), *fresh_meta = read_sidecar(fresh_table);
+  HbCheckMode mode = mode_from_sidecars(ref_meta, fresh_meta, why, why_size);
+  free(ref_meta);
+  free(fresh_meta);
+  return mode;
 }
 
 /* ---- one table ------------------------------------------------------------ */
@@ -358,8 +383,7 @@ static double *seed_spreads(const Table *ref) {
     for (int r = 0; r < n; r++) {
       int g = ref->group[r], k = cnt[g];
       if (ref->seed_col < 0 || k < 2) continue;
-      double var = (sum2[g] - sum[g] * sum[g] / k) / (k - 1);
-      spread[(size_t)r * nc + c] = var > 0 ? sqrt(var) : 0;
+      spread[(size_t)r * nc + c] = check_sd_from_sums(sum[g], sum2[g], k);
     }
   }
   free(sum);
@@ -385,12 +409,8 @@ static int seeds_behind_mean(const Table *ref, int row, const char *column) {
  * error of the difference of two means over n seeds, sd sqrt(2 / n) (a
  * per-seed cell's spread is the sd itself); 0 if none. */
 static double companion_spread(const Table *ref, int row, int col, const HbBandRule *rule) {
-  char name[256];
   const char *h = ref->t.header[col];
-  size_t len = strlen(h);
-  if (ends_with(h, "_mean")) len -= 5;
-  snprintf(name, sizeof name, "%.*s_sd", (int)len, h);
-  int sd_col = hb_tsv_col(&ref->t, name);
+  int sd_col = check_companion_sd_col(&ref->t, h);
   double sd, x;
   if (sd_col < 0 || !hb_tsv_parse_double(&ref->t, row, sd_col, &sd) || sd <= 0 ||
       !hb_tsv_parse_double(&ref->t, row, col, &x))

@@ -9,6 +9,7 @@
 #include "hybench/check.h"
 #include "hybench/stats.h"
 #include "hybench/tsv.h"
+#include "internal.h"
 
 #define MAX_SAMPLES 24
 
@@ -53,15 +54,6 @@ static int parse_filters(Filter *f, int max, const char *text, const RefSite *si
     p += len + (p[len] == ',');
   }
   return n;
-}
-
-/* The companion sd column of `column` (t_cross_mean -> t_cross_sd), or -1. */
-static int companion_sd_col(const HbTsv *t, const char *column) {
-  char name[256];
-  size_t len = strlen(column);
-  if (len > 5 && strcmp(column + len - 5, "_mean") == 0) len -= 5;
-  snprintf(name, sizeof name, "%.*s_sd", (int)len, column);
-  return hb_tsv_col(t, name);
 }
 
 /* Evaluates a literal number or TABLE:FILTERS:COLUMN over the tables in dir. */
@@ -111,8 +103,9 @@ static CellValue cell_value(const char *ref, const char *dir, const RefSite *sit
     if (!match[r]) continue;
     double seeds;
     if (seeds_col >= 0 && hb_tsv_parse_double(&t, r, seeds_col, &seeds)) v.seeds_total += (int)seeds;
-    if (v.n_rows++ < MAX_SAMPLES) v.samples[v.n_samples++] = hb_tsv_parse_double(&t, r, col, &x) ? x : NAN;
-    if (!hb_tsv_parse_double(&t, r, col, &x)) continue;
+    int number = hb_tsv_parse_double(&t, r, col, &x);
+    if (v.n_rows++ < MAX_SAMPLES) v.samples[v.n_samples++] = number ? x : NAN;
+    if (!number) continue;
     sum += x;
     sum2 += x * x;
     v.n++;
@@ -120,10 +113,9 @@ static CellValue cell_value(const char *ref, const char *dir, const RefSite *sit
   }
   if (v.n > 0) v.mean = sum / v.n;
   if (v.n >= 2) {
-    double var = (sum2 - sum * sum / v.n) / (v.n - 1);
-    v.sd = var > 0 ? sqrt(var) : 0;
+    v.sd = check_sd_from_sums(sum, sum2, v.n);
   } else if (v.n == 1) {
-    int sd_col = companion_sd_col(&t, column);
+    int sd_col = check_companion_sd_col(&t, column);
     double sd;
     if (sd_col >= 0 && hb_tsv_parse_double(&t, last, sd_col, &sd) && sd > 0) v.sd = sd;
   }
