@@ -36,23 +36,34 @@ E1_MODELS  := ff sf_w8 sf_w64 lf mf gf
 E4_MODELS  := sf_w8 sf_w64
 E5_MODELS  := sf_w8 sf_w8_nope
 ONE_SEED_MODELS := lf mf gf
+ALLTOK_MODELS :=
+ALLTOK_SEEDS :=
 # E2 in quick: a smoke-sized grid of one hybrid (the pipeline end to end; its
 # budgets end before retrieval emerges, so the fit says little about C1).
 E2_HYBRIDS := ff
 E2_WIDTHS  := 16 32 48
 E2_MULTS   := 5 10 20
 else ifeq ($(PROFILE),full)
+# Seeds (pre-registered, REPRODUCE.md): 5 for the C3 window cells, so that an
+# exact one-sided test on 5 vs 5 seeds can reach p < 0.05 (3 vs 3 cannot: its
+# smallest p is 1/20); 5 for the NoPE pair for the same reason; 3 elsewhere.
 SEEDS      := 1 2 3
 TOKENS     := 8M
 EVAL_EVERY := 250k
 LOSS_MASK  := text+answers
 E1_MODELS  := ff sf_w8 sf_w32 sf_w64 lf mf gf
 E4_MODELS  := sf_w8 sf_w32 sf_w64
-E5_MODELS  := sf_w8 sf_w8_nope sf_w64 sf_w64_nope
+E5_MODELS  := sf_w8 sf_w8_nope sf_w64
 ONE_SEED_MODELS :=
-EXTRA_SEED_MODELS :=
-EXTRA_SEEDS :=
-E2_HYBRIDS := ff sf_w8 sf_w64
+EXTRA_SEED_MODELS := sf_w8 sf_w32 sf_w64 sf_w8_nope
+EXTRA_SEEDS := 4 5
+# The C3 window cells again under the all-token loss (the paper's), reported
+# beside the default mask, never pooled: results/runs/full/alltok/, tables *_alltok.
+ALLTOK_MODELS := sf_w8 sf_w64
+ALLTOK_SEEDS := 1 2 3 4 5
+# The scaling grid of full attention and the large window (the budget of the
+# 5-seed window cells comes from dropping sf_w8's grid).
+E2_HYBRIDS := ff sf_w64
 E2_WIDTHS  := 32 48 64 80
 E2_MULTS   := 10 20 40
 else
@@ -61,6 +72,11 @@ endif
 T          := 128
 BATCH      := 32
 FAR        := 64
+# Far and near split by the nearest earlier copy of an answer's value (the fact,
+# or an earlier answer of the same fact): far answers have no copy within the
+# largest window compared (issue 14); the fact's distance is kept beside it
+# (metrics far_acc_fact, longppl_fact).
+DISTANCE   := nearest
 CONSTRAINT_R := 1,2,4,8,16,32,64,128
 
 # Every (model, seed) run of the profile; models in ONE_SEED_MODELS get seed 1
@@ -70,6 +86,7 @@ ALL_SEEDS := $(SEEDS) $(EXTRA_SEEDS)
 runs_of  = $(foreach m,$(1),$(foreach s,$(call seeds_of,$(m)),$(RUNS)/$(m)/s$(s)))
 ALL_MODELS := $(sort $(E1_MODELS) $(E4_MODELS) $(E5_MODELS))
 ALL_RUNS   := $(call runs_of,$(ALL_MODELS))
+ALLTOK_RUNS := $(foreach m,$(ALLTOK_MODELS),$(foreach s,$(ALLTOK_SEEDS),$(RUNS)/alltok/$(m)/s$(s)))
 
 # ---- data -------------------------------------------------------------------
 # name: spec, split, seed
@@ -95,15 +112,21 @@ run_model = $(word 1,$(subst /, ,$(1)))
 run_seed  = $(patsubst s%,%,$(word 2,$(subst /, ,$(1))))
 
 TRAIN_OPTS = --data $(DATA)/train.tok --seq-len $(T) --batch $(BATCH) --lr 3e-3 --warmup 50 --threads 1 \
-  --loss-mask $(LOSS_MASK) --eval-set $(DATA)/val.tok --eval-far $(FAR) --quiet
+  --eval-set $(DATA)/val.tok --eval-far $(FAR) --eval-distance $(DISTANCE) --quiet
 
 # Checkpoints: 4 per decade from 1% of the budget, then every EVAL_EVERY tokens.
 CKPT_AT := $(shell scripts/pipeline/ckpt-schedule.sh $(TOKENS) $(EVAL_EVERY))
 
 $(RUNS)/%/done: $(HYBENCH) models/$$(call run_model,$$*).conf $(DATA)/train.tok $(DATA)/val.tok
 	$(TIMED) run/$* $(HYBENCH) train --model models/$(call run_model,$*).conf --tokens $(TOKENS) --seed $(call run_seed,$*) \
-	  --eval-every $(EVAL_EVERY) --ckpt-at $(CKPT_AT) $(TRAIN_OPTS) --out $(RUNS)/$* \
+	  --eval-every $(EVAL_EVERY) --ckpt-at $(CKPT_AT) $(TRAIN_OPTS) --loss-mask $(LOSS_MASK) --out $(RUNS)/$* \
 	  $(if $(wildcard $(RUNS)/$*/run.conf),--resume)
+
+# The same under the all-token loss: results/runs/PROFILE/alltok/MODEL/sSEED/done.
+$(RUNS)/alltok/%/done: $(HYBENCH) models/$$(call run_model,$$*).conf $(DATA)/train.tok $(DATA)/val.tok
+	$(TIMED) run/alltok/$* $(HYBENCH) train --model models/$(call run_model,$*).conf --tokens $(TOKENS) --seed $(call run_seed,$*) \
+	  --eval-every $(EVAL_EVERY) --ckpt-at $(CKPT_AT) $(TRAIN_OPTS) --loss-mask all --out $(RUNS)/alltok/$* \
+	  $(if $(wildcard $(RUNS)/alltok/$*/run.conf),--resume)
 
 # ---- E2 scaling grid: results/runs/PROFILE/e2/HYBRID_dWIDTH/xMULT/done ------
 # One run per (hybrid, width, multiplier), seed 1, D = MULT x N tokens with its
@@ -122,65 +145,93 @@ $(E2_CONF)/%.conf: scripts/pipeline/scale-model.sh models/$$(call e2_base,$$*).c
 
 $(RUNS)/e2/%/done: $(HYBENCH) $(E2_CONF)/$$(call run_model,$$*).conf $(DATA)/train.tok $(DATA)/val.tok
 	$(TIMED) run/e2/$* scripts/pipeline/scaling-run.sh $(HYBENCH) $(E2_CONF)/$(call run_model,$*).conf $(patsubst x%,%,$(call run_seed,$*)) \
-	  $(RUNS)/e2/$* --seed 1 $(TRAIN_OPTS) $(if $(wildcard $(RUNS)/e2/$*/run.conf),--resume)
+	  $(RUNS)/e2/$* --seed 1 $(TRAIN_OPTS) --loss-mask $(LOSS_MASK) $(if $(wildcard $(RUNS)/e2/$*/run.conf),--resume)
 
 # ---- tables -----------------------------------------------------------------
 TABLES := $(R)/e1_curves.tsv $(R)/e1_emergence.tsv $(R)/e1_final.tsv $(R)/e3_constraint.tsv \
-          $(R)/e4_laziness.tsv $(R)/e4_emergence.tsv $(R)/e5_nope.tsv $(R)/mech_gradient.tsv $(R)/mech_probe.tsv \
-          $(R)/e2_points.tsv $(R)/e2_scaling.tsv $(foreach h,$(E2_HYBRIDS),$(R)/e2_step_$(h).tsv)
+          $(R)/e4_laziness.tsv $(R)/e4_laziness_all_needles.tsv $(R)/e4_emergence.tsv $(R)/e5_nope.tsv \
+          $(R)/mech_gradient.tsv $(R)/mech_probe.tsv $(R)/mech_probe_all_needles.tsv \
+          $(R)/e2_points.tsv $(R)/e2_scaling.tsv $(foreach h,$(E2_HYBRIDS),$(R)/e2_step_$(h).tsv) \
+          $(if $(ALLTOK_MODELS),$(R)/e1_curves_alltok.tsv $(R)/e1_emergence_alltok.tsv \
+            $(R)/e4_laziness_alltok.tsv $(R)/e4_emergence_alltok.tsv)
 
-$(R)/e1_curves.tsv: $(addsuffix /done,$(call runs_of,$(E1_MODELS))) scripts/collect-evals.sh | $(R)
-	scripts/pipeline/manifest.sh $(RUNS) "$(foreach m,$(E1_MODELS),$(m):$(call seeds_of,$(m)))" > $@.manifest
-	$(TIMED) $(@F) scripts/collect-evals.sh $@.manifest $@ short_loss longppl far_acc answer_acc
+# The emergence tables of one set of runs, $(1) the tables' suffix ("" or
+# _alltok), $(2) the runs' root, $(3) "model:seed seed ... model:..." and $(4)
+# their run directories (E1), $(5) the run directories traced for E4.
+#
+# e1_curves: every evaluation of every run. e1_emergence: the emergence point
+# of far retrieval per run (logistic fit) and the first crossing of 0.9. A rise
+# smaller than 0.3 is not timed: far accuracy climbs early to a no-retrieval
+# plateau of up to ~0.27 (guessing among the values seen, DESIGN.md section 8),
+# and that climb is not retrieval emerging.
+#
+# e4_laziness: the rank-1..4 heads of the full layer followed over every
+# checkpoint, scored on the NIAH needles beyond the largest window (FAR): the
+# far-needle head (a head that reads only the needles a w-64 window cannot reach
+# scores up to 1 here, but 96/176 on all needles). e4_emergence: per run, the
+# crossing of 0.5 by the rank-1 head's needle score after which it stays above
+# (a head formed: with large windows the score can rise and fall again). The
+# relay score is in e4_laziness and the figure; its uniform baseline grows with
+# the window (0.37 at w = 64), so a fixed threshold on it would favour large windows.
+define emergence_tables
+$(R)/e1_curves$(1).tsv: $$(addsuffix /done,$(4)) scripts/collect-evals.sh scripts/pipeline/manifest.sh | $(R)
+	scripts/pipeline/manifest.sh $(2) "$(3)" > $$@.manifest
+	$$(TIMED) $$(@F) scripts/collect-evals.sh $$@.manifest $$@ short_loss longppl far_acc answer_acc longppl_fact far_acc_fact
+	$$(META) $$@
+	rm -f $$@.manifest
+
+$(R)/e1_emergence$(1).tsv: $(R)/e1_curves$(1).tsv $(HYBENCH) | $(R)
+	$$(TIMED) $$(@F) $(HYBENCH) fit emergence --in $$< --y far_acc --group model,seed --seed-col seed --threshold 0.9 --min-rise 0.3 \
+	  --out $$@ --summary-out $(R)/e1_emergence$(1)_summary.tsv > /dev/null
+	$$(META) $$@ && $$(META) $(R)/e1_emergence$(1)_summary.tsv
+
+$(R)/e4_laziness$(1).tsv: $$(addsuffix /done,$(5)) $(DATA)/niah.tok scripts/pipeline/trace-runs.sh | $(R)
+	$$(TIMED) $$(@F) scripts/pipeline/trace-runs.sh $(HYBENCH) $(DATA)/niah.tok $(FAR) $$@ $(5)
+	$$(META) $$@
+
+$(R)/e4_emergence$(1).tsv: $(R)/e4_laziness$(1).tsv $(HYBENCH) | $(R)
+	awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$$$$i] = i; print; next } $$$$c["rank"] == 1' $$< > $$@.rank1.tsv
+	$$(TIMED) $$(@F) $(HYBENCH) fit emergence --in $$@.rank1.tsv --y score_needle --group model,seed --seed-col seed --threshold 0.5 --sustained \
+	  --out $$@ --summary-out $(R)/e4_emergence$(1)_summary.tsv > /dev/null
+	rm -f $$@.rank1.tsv
+	$$(META) $$@ && $$(META) $(R)/e4_emergence$(1)_summary.tsv
+endef
+
+$(eval $(call emergence_tables,,$(RUNS),$(foreach m,$(E1_MODELS),$(m):$(call seeds_of,$(m))),$(call runs_of,$(E1_MODELS)),$(call runs_of,$(E4_MODELS))))
+$(eval $(call emergence_tables,_alltok,$(RUNS)/alltok,$(foreach m,$(ALLTOK_MODELS),$(m):$(ALLTOK_SEEDS)),$(ALLTOK_RUNS),$(ALLTOK_RUNS)))
+
+# The same heads scored on every needle (near ones too), with n_samples, for comparison.
+$(R)/e4_laziness_all_needles.tsv: $(addsuffix /done,$(call runs_of,$(E4_MODELS))) $(DATA)/niah.tok scripts/pipeline/trace-runs.sh | $(R)
+	$(TIMED) $(@F) scripts/pipeline/trace-runs.sh $(HYBENCH) $(DATA)/niah.tok 0 $@ $(call runs_of,$(E4_MODELS))
 	$(META) $@
-	rm -f $@.manifest
-
-# Emergence point of far retrieval per run (logistic fit) and the first
-# crossing of 0.9. A rise smaller than 0.3 is not timed: far accuracy climbs
-# early to a no-retrieval plateau of up to ~0.27 (guessing among the values
-# seen, DESIGN.md section 8), and that climb is not retrieval emerging.
-$(R)/e1_emergence.tsv: $(R)/e1_curves.tsv $(HYBENCH) | $(R)
-	$(TIMED) $(@F) $(HYBENCH) fit emergence --in $< --y far_acc --group model,seed --seed-col seed --threshold 0.9 --min-rise 0.3 \
-	  --out $@ --summary-out $(R)/e1_emergence_summary.tsv > /dev/null
-	$(META) $@ && $(META) $(R)/e1_emergence_summary.tsv
 
 $(R)/e1_final.tsv: $(R)/e1_curves.tsv scripts/pipeline/final-table.sh | $(R)
 	$(TIMED) $(@F) scripts/pipeline/final-table.sh $< ff $@
 	$(META) $@
 
-$(R)/e3_constraint.tsv: $(addsuffix /done,$(call runs_of,$(E1_MODELS))) $(DATA)/val.tok | $(R)
-	$(TIMED) $(@F) scripts/pipeline/constraint.sh $(HYBENCH) $(DATA)/val.tok $(CONSTRAINT_R) $(FAR) $@ \
+$(R)/e3_constraint.tsv: $(addsuffix /done,$(call runs_of,$(E1_MODELS))) $(DATA)/val.tok scripts/pipeline/constraint.sh | $(R)
+	$(TIMED) $(@F) scripts/pipeline/constraint.sh $(HYBENCH) $(DATA)/val.tok $(CONSTRAINT_R) $(FAR) $(DISTANCE) $@ \
 	  $(foreach m,$(E1_MODELS),$(RUNS)/$(m)/s1)
 	$(META) $@
 
-$(R)/e4_laziness.tsv: $(addsuffix /done,$(call runs_of,$(E4_MODELS))) $(DATA)/niah.tok | $(R)
-	$(TIMED) $(@F) scripts/pipeline/trace-runs.sh $(HYBENCH) $(DATA)/niah.tok $@ $(call runs_of,$(E4_MODELS))
-	$(META) $@
-
-# Emergence of the rank-1 head's retrieval score on the needle (the paper's
-# definition) per run, and the crossing of 0.5 after which the score stays
-# above it (a head formed: with large windows the score can rise and fall
-# again). The relay score is in e4_laziness.tsv and the figure; its uniform
-# baseline grows with the window (0.37 at w = 64), so a fixed threshold on it
-# would favour large windows.
-$(R)/e4_emergence.tsv: $(R)/e4_laziness.tsv $(HYBENCH) | $(R)
-	awk -F'\t' 'NR == 1 || $$7 == 1' $< > $@.rank1.tsv
-	$(TIMED) $(@F) $(HYBENCH) fit emergence --in $@.rank1.tsv --y score_needle --group model,seed --seed-col seed --threshold 0.5 --sustained \
-	  --out $@ --summary-out $(R)/e4_emergence_summary.tsv > /dev/null
-	rm -f $@.rank1.tsv
-	$(META) $@ && $(META) $(R)/e4_emergence_summary.tsv
-
-$(R)/e5_nope.tsv: $(addsuffix /done,$(call runs_of,$(E5_MODELS))) $(addprefix $(DATA)/,val.tok val2t.tok val4t.tok niah.tok niah2t.tok niah4t.tok) | $(R)
-	$(TIMED) $(@F) scripts/pipeline/lengths.sh $(HYBENCH) $(T) $@ "$(DATA)/val.tok $(DATA)/val2t.tok $(DATA)/val4t.tok $(DATA)/niah.tok $(DATA)/niah2t.tok $(DATA)/niah4t.tok" \
+$(R)/e5_nope.tsv: $(addsuffix /done,$(call runs_of,$(E5_MODELS))) $(addprefix $(DATA)/,val.tok val2t.tok val4t.tok niah.tok niah2t.tok niah4t.tok) \
+    scripts/pipeline/lengths.sh | $(R)
+	$(TIMED) $(@F) scripts/pipeline/lengths.sh $(HYBENCH) $(T) $(DISTANCE) $@ "$(DATA)/val.tok $(DATA)/val2t.tok $(DATA)/val4t.tok $(DATA)/niah.tok $(DATA)/niah2t.tok $(DATA)/niah4t.tok" \
 	  $(call runs_of,$(E5_MODELS))
 	$(META) $@
 
-$(R)/mech_gradient.tsv: $(addsuffix /done,$(call runs_of,$(E1_MODELS))) $(DATA)/val.tok | $(R)
+$(R)/mech_gradient.tsv: $(addsuffix /done,$(call runs_of,$(E1_MODELS))) $(DATA)/val.tok scripts/pipeline/per-run.sh | $(R)
 	$(TIMED) $(@F) scripts/pipeline/per-run.sh "$(HYBENCH) trace grad-influence --data $(DATA)/val.tok" $@ \
 	  $(foreach m,$(E1_MODELS),$(RUNS)/$(m)/s1)
 	$(META) $@
 
-$(R)/mech_probe.tsv: $(addsuffix /done,$(call runs_of,$(E1_MODELS))) $(DATA)/niah.tok | $(R)
+# Linear probes after each layer: on the needles beyond the largest window
+# (mech_probe), and on every needle (mech_probe_all_needles).
+$(R)/mech_probe.tsv: $(addsuffix /done,$(call runs_of,$(E1_MODELS))) $(DATA)/niah.tok scripts/pipeline/per-run.sh | $(R)
+	$(TIMED) $(@F) scripts/pipeline/per-run.sh "$(HYBENCH) probe --set $(DATA)/niah.tok --min-distance $(FAR)" $@ $(foreach m,$(E1_MODELS),$(RUNS)/$(m)/s1)
+	$(META) $@
+
+$(R)/mech_probe_all_needles.tsv: $(addsuffix /done,$(call runs_of,$(E1_MODELS))) $(DATA)/niah.tok scripts/pipeline/per-run.sh | $(R)
 	$(TIMED) $(@F) scripts/pipeline/per-run.sh "$(HYBENCH) probe --set $(DATA)/niah.tok" $@ $(foreach m,$(E1_MODELS),$(RUNS)/$(m)/s1)
 	$(META) $@
 
@@ -225,9 +276,9 @@ fig_input_probing     := mech_probe
 fig_args_emergence    = "$(E1_MODELS)" "$(ALL_SEEDS)"
 fig_args_convergence  = "$(E1_MODELS)" "$(ALL_SEEDS)"
 fig_args_constraint   = "$(E1_MODELS)"
-fig_args_laziness     = "$(E4_MODELS)" "$(SEEDS)"
-fig_args_entropy      = "$(E4_MODELS)" "$(SEEDS)"
-fig_args_nope         = "$(E5_MODELS)" "$(SEEDS)" 512
+fig_args_laziness     = "$(E4_MODELS)" "$(ALL_SEEDS)"
+fig_args_entropy      = "$(E4_MODELS)" "$(ALL_SEEDS)"
+fig_args_nope         = "$(E5_MODELS)" "$(ALL_SEEDS)" 512
 fig_args_gradient     = "$(E1_MODELS)" "1"
 fig_args_probing      = "$(E1_MODELS)" "1"
 

@@ -36,7 +36,7 @@ do for [FMT in "png svg"] {
        for [i=1:n_models] for [j=1:n_seeds] IN using "tokens":(curve(word(MODELS, i), word(SEEDS, j), "short_loss")) \
            with linespoints lt mlt(word(MODELS, i)) pt 7 ps 0.4 notitle
 
-  set title "(b) LongPPL: perplexity of the answers whose evidence lies beyond the far threshold"
+  set title "(b) LongPPL: perplexity of the answers with no copy of their value within 64 tokens"
   unset key
   set ylabel "LongPPL (log scale)"
   set autoscale y
@@ -46,7 +46,7 @@ do for [FMT in "png svg"] {
 
   set title "(c) Far retrieval accuracy: share of those answers predicted (arg-max) correctly"
   set xlabel "training tokens"
-  set ylabel "far retrieval accuracy"
+  set ylabel "far accuracy (no copy within 64 tokens)"
   unset logscale y
   set yrange [-0.02:1.02]; set ytics 0, 0.2, 1
   plot for [i=1:n_models] for [j=1:n_seeds] IN using "tokens":(curve(word(MODELS, i), word(SEEDS, j), "far_acc")) \

@@ -26,7 +26,7 @@ do for [FMT in "png svg"] {
   set multiplot layout 2,1 @PANELS2 \
       title "Long-context ability during training (one line per seed: " . SEEDS . ")"
 
-  set title "(a) LongPPL: perplexity of the answers whose evidence lies beyond the far threshold"
+  set title "(a) LongPPL: perplexity of the answers with no copy of their value within 64 tokens"
   unset xlabel
   set key @KEY_RIGHT title "model"
   set ylabel "LongPPL (log scale)"
@@ -38,7 +38,7 @@ do for [FMT in "png svg"] {
 
   set title "(b) Far retrieval accuracy: share of those answers predicted (arg-max) correctly"
   set xlabel "training tokens (log scale)"
-  set ylabel "far retrieval accuracy"
+  set ylabel "far accuracy (no copy within 64 tokens)"
   unset key
   unset logscale y
   set yrange [-0.02:1.02]; set ytics 0, 0.2, 1

@@ -29,7 +29,7 @@ set offsets graph 0.01, graph 0.01, 0, 0
 do for [FMT in "png svg"] {
   call "plots/lib/output.gp" FMT
   set multiplot layout 2,1 @PANELS2 \
-      title "Attention entropy and Q/K weights of the rank-1 head during training (one line per seed: " . SEEDS . ")"
+      title "Attention entropy and Q/K weights of the rank-1 head (needles more than 64 tokens back) (one line per seed: " . SEEDS . ")"
 
   set title "(a) Normalised attention entropy: entropy / log(visible keys); 1 = uniform attention"
   unset xlabel

@@ -39,7 +39,7 @@ set offsets graph 0.01, graph 0.01, graph 0.03, graph 0.03
 do for [FMT in "png svg"] {
   call "plots/lib/output.gp" FMT
   set multiplot layout 2,1 @PANELS2 \
-      title "Retrieval score of the rank-1 head during training (one line per seed: " . SEEDS . ")"
+      title "Retrieval score of the rank-1 head of the full layer on needles more than 64 tokens back (one line per seed: " . SEEDS . ")"
   do for [k=1:2] {
     set title part(PANEL_TITLE, k)
     set ylabel part(PANEL_YLABEL, k)

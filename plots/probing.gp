@@ -24,7 +24,7 @@ curve(m, s, c) = yif(is("model", m) && is("seed", s), c)
 
 set xlabel "layer l: probe on the input of layer l (0 = embeddings; the last = the final layer's output)"
 set ylabel "probe test accuracy (needle's class)"
-set title "Linear probes for the needle's class along the residual stream (one line per seed: " . SEEDS . ")"
+set title "Linear probes for the needle's class along the residual stream, needles more than 64 tokens back (one line per seed: " . SEEDS . ")"
 set xtics 1
 set autoscale xfix
 set offsets 0.15, 0.15, 0, 0

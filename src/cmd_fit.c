@@ -45,7 +45,9 @@
  *     early_p (a midpoint beyond the last / before the first checkpoint vs the
  *     free fit), rmse, threshold, t_cross (the first crossing of the
  *     threshold; with --sustained the one after which the metric stays at or
- *     above it), cross_status (crossed | at_first | never | -). A not-risen
+ *     above it), cross_status (crossed | at_first | never | -), t_cross_cens
+ *     (t_cross, or the group's last x when it never crossed: censored at the
+ *     budget, a lower bound that claims can average). A not-risen
  *     run has t50 nan and t50_lower = its last checkpoint's tokens.
  *   SUMMARY.tsv (needs --seed-col among the --group columns): per hybrid (the
  *     group columns but the seed column): n_seeds, n_ok, n_not_risen, n_other,
@@ -533,6 +535,13 @@ static void print_key(const HbTsv *t, int row, const int *cols, int n_cols) {
     printf("%s%s=%s", j ? " " : "", t->header[cols[j]], hb_tsv_str(t, row, cols[j]));
 }
 
+/* The largest x of a group (the budget its run reached). */
+static double last_x(const double *x, int n) {
+  double m = x[0];
+  for (int i = 1; i < n; i++) m = x[i] > m ? x[i] : m;
+  return m;
+}
+
 static int cmd_fit_emergence(int argc, char **argv) {
   const char *in_path = NULL, *x_name = "tokens", *y_name = NULL, *group_opt = "", *seed_col = "seed";
   const char *out_path = NULL, *summary_path = NULL;
@@ -596,6 +605,7 @@ static int cmd_fit_emergence(int argc, char **argv) {
 
   HbEmergeFit *fits = hb_calloc((size_t)n_groups, sizeof *fits);
   double *t_cross = hb_malloc((size_t)n_groups * sizeof *t_cross);
+  double *t_cens = hb_malloc((size_t)n_groups * sizeof *t_cens);
   int *at_first = hb_calloc((size_t)n_groups, sizeof *at_first);
   double *gx = hb_malloc((size_t)t.n_rows * sizeof *gx), *gy = hb_malloc((size_t)t.n_rows * sizeof *gy);
   for (int g = 0; g < n_groups; g++) {
@@ -618,6 +628,7 @@ static int cmd_fit_emergence(int argc, char **argv) {
     for (int i = 0; i < grp->n_rows; i++) gx[i] = x[grp->rows[i]], gy[i] = y[grp->rows[i]];
     hb_emergence_fit(&fits[g], gx, gy, grp->n_rows, rise_p, min_rise);
     t_cross[g] = isfinite(threshold) ? hb_emergence_cross(gx, gy, grp->n_rows, threshold, sustained, &at_first[g]) : NAN;
+    t_cens[g] = !isfinite(threshold) ? NAN : isnan(t_cross[g]) ? last_x(gx, grp->n_rows) : t_cross[g];
   }
 
   printf("hybench fit emergence: %s, %s against %s, %d group%s", in_path, y_name, x_name, n_groups,
@@ -692,7 +703,7 @@ static int cmd_fit_emergence(int argc, char **argv) {
     static const char *const rest[] = {"n_points",  "t50",     "t50_se",       "t50_lower", "t50_upper",
                                        "lo",        "hi",      "s",            "status",    "iterations",
                                        "gsl_status", "rise_p", "late_p",       "early_p",   "rmse",
-                                       "threshold", "t_cross", "cross_status"};
+                                       "threshold", "t_cross", "cross_status", "t_cross_cens"};
     for (size_t j = 0; j < sizeof rest / sizeof rest[0]; j++) cols[nc++] = rest[j];
     HbTsvWriter w;
     hb_tsv_writer_open(&w, out_path, cols, nc);
@@ -717,6 +728,7 @@ static int cmd_fit_emergence(int argc, char **argv) {
       hb_tsv_put_double(&w, threshold);
       hb_tsv_put_double(&w, t_cross[g]);
       hb_tsv_put_str(&w, !isfinite(threshold) ? "-" : isnan(t_cross[g]) ? "never" : at_first[g] ? "at_first" : "crossed");
+      hb_tsv_put_double(&w, t_cens[g]);
       hb_tsv_end_row(&w);
     }
     hb_tsv_writer_commit(&w);
@@ -765,6 +777,7 @@ static int cmd_fit_emergence(int argc, char **argv) {
   free(gx);
   free(at_first);
   free(t_cross);
+  free(t_cens);
   free(fits);
   for (int g = 0; g < n_groups; g++) free(groups[g].rows);
   free(groups);

@@ -21,14 +21,16 @@ static int row_argmax(const float *logits, int V) {
   return best;
 }
 
-/* dist_at[(seq, pos)] = distance of the answer at that token, else -1;
- * depth_at likewise for NIAH depth-placed queries. */
-static void index_dependencies(const Dataset *ds, int32_t *dist_at, int8_t *depth_at) {
+/* dist_at[(seq, pos)] = distance of the answer at that token (the split the
+ * metrics use), fact_at its fact's distance, else -1; depth_at likewise for
+ * NIAH depth-placed queries. */
+static void index_dependencies(const Dataset *ds, int32_t *dist_at, int32_t *fact_at, int8_t *depth_at) {
   size_t L = (size_t)ds->seq_len + 1, n = (size_t)ds->n_seqs * L;
-  for (size_t i = 0; i < n; i++) dist_at[i] = -1, depth_at[i] = -1;
+  for (size_t i = 0; i < n; i++) dist_at[i] = fact_at[i] = -1, depth_at[i] = -1;
   for (long d = 0; d < ds->n_deps; d++) {
     size_t at = (size_t)ds->dep_seq[d] * L + (size_t)ds->dep_pos[d];
     dist_at[at] = ds->dep_far_by[d];
+    fact_at[at] = ds->dep_distance[d];
     if (ds->dep_depth[d] >= 0) depth_at[at] = (int8_t)(ds->dep_depth[d] / 10);
   }
 }
@@ -38,8 +40,10 @@ void eval_predictor(EvalResult *r, LogitsFn predict, void *ctx, int V, const Dat
   int T = ds->seq_len;
   size_t L = (size_t)T + 1;
   int32_t *dist_at = hb_malloc((size_t)ds->n_seqs * L * sizeof(int32_t));
+  int32_t *fact_at = hb_malloc((size_t)ds->n_seqs * L * sizeof(int32_t));
   int8_t *depth_at = hb_malloc((size_t)ds->n_seqs * L);
-  index_dependencies(ds, dist_at, depth_at);
+  index_dependencies(ds, dist_at, fact_at, depth_at);
+  r->fact_split_differs = ds->dep_far_by != ds->dep_distance;
   int32_t *inputs = hb_malloc((size_t)batch * T * sizeof(int32_t)), *targets = hb_malloc((size_t)batch * T * sizeof(int32_t));
   float *row_loss = hb_malloc((size_t)batch * T * sizeof(float));
   float *logits = hb_malloc((size_t)batch * T * V * sizeof(float));
@@ -66,12 +70,13 @@ void eval_predictor(EvalResult *r, LogitsFn predict, void *ctx, int V, const Dat
         r->answer_loss_sum += loss, r->n_answers++, r->answers_right += right;
         if (d > far) r->far_loss_sum += loss, r->n_far++, r->far_right += right;
         else r->near_right += right;
+        if (fact_at[at] > far) r->fact_far_loss_sum += loss, r->n_fact_far++, r->fact_far_right += right;
         int k = distance_bucket(d);
         r->bucket_n[k]++, r->bucket_right[k] += right;
         if (depth_at[at] >= 0) r->depth_n[depth_at[at]]++, r->depth_right[depth_at[at]] += right;
       }
   }
-  free(dist_at), free(depth_at), free(inputs), free(targets), free(row_loss), free(logits);
+  free(dist_at), free(fact_at), free(depth_at), free(inputs), free(targets), free(row_loss), free(logits);
 }
 
 static void model_logits(void *ctx, float *logits, const int32_t *inputs, int B, int T, long first_seq) {
@@ -103,6 +108,10 @@ void eval_write_rows(FILE *fp, const char *prefix, const EvalResult *r) {
   row(fp, prefix, "longppl", -1, exp(ratio(r->far_loss_sum, r->n_far)), r->n_far);
   row(fp, prefix, "far_acc", -1, ratio((double)r->far_right, r->n_far), r->n_far);
   row(fp, prefix, "near_acc", -1, ratio((double)r->near_right, r->n_answers - r->n_far), r->n_answers - r->n_far);
+  if (r->fact_split_differs) {
+    row(fp, prefix, "longppl_fact", -1, exp(ratio(r->fact_far_loss_sum, r->n_fact_far)), r->n_fact_far);
+    row(fp, prefix, "far_acc_fact", -1, ratio((double)r->fact_far_right, r->n_fact_far), r->n_fact_far);
+  }
   for (int k = 0; k < EVAL_BUCKETS; k++)
     if (r->bucket_n[k]) row(fp, prefix, "acc_dist", 1L << k, ratio((double)r->bucket_right[k], r->bucket_n[k]), r->bucket_n[k]);
   for (int k = 0; k < EVAL_DEPTHS; k++)

@@ -176,8 +176,9 @@ static void test_claims(void) {
   hb_claims_eval(&c, in_dir("claims.tsv"), dir, "quick");
   CHECK(c.n == 5, "%d claims", c.n);
   const HbClaim *h = &c.items[0], *n = &c.items[1], *m = &c.items[2], *u = &c.items[3], *f = &c.items[4];
-  CHECK(!strcmp(h->holds, "holds") && fabs(h->left - 0.7) < 1e-12 && h->n_left == 2, "H: %s %g n %d", h->holds,
-        h->left, h->n_left);
+  /* The inequality holds, but 2 vs 2 seeds cannot reach p < 0.05: not decided. */
+  CHECK(!strcmp(h->holds, "not_decided") && h->marginal && fabs(h->left - 0.7) < 1e-12 && h->n_left == 2,
+        "H: %s marginal %d %g n %d", h->holds, h->marginal, h->left, h->n_left);
   CHECK(fabs(h->sd_left - sqrt(0.02)) < 1e-12 && fabs(h->margin - 0.6) < 1e-12, "H: sd %g margin %g", h->sd_left,
         h->margin);
   /* 0.6, 0.8 above 0.1, 0.1: U 4 of 4, one-sided p 1 / C(4, 2). */
@@ -197,8 +198,19 @@ static void test_claims(void) {
   write_text("fisher.tsv", "id\tclaim\tleft\top\tright\tmargin\tfactor\tprofiles\ttest\n"
                            "L\tfewer heads\ts.tsv:model=w64:n_cross\t<\ts.tsv:model=w8:n_cross\t0\t1\tall\tfisher\n");
   hb_claims_eval(&c, in_dir("fisher.tsv"), dir, NULL);
-  CHECK(!strcmp(c.items[0].test, "fisher") && fabs(c.items[0].p - 0.05) < 1e-12, "Fisher 3/3 vs 0/3: p %g",
-        c.items[0].p);
+  CHECK(!strcmp(c.items[0].test, "fisher") && fabs(c.items[0].p - 0.05) < 1e-12 &&
+            !strcmp(c.items[0].holds, "not_decided"),
+        "Fisher 3/3 vs 0/3: p %g (not below 0.05: %s)", c.items[0].p, c.items[0].holds);
+  hb_claims_free(&c);
+
+  /* 4 vs 4 seeds, every one ordered as claimed: p 1 / C(8, 4) = 0.014, holds. */
+  write_text("d.tsv", "model\tseed\tt_cross\nw8\t1\t1\nw8\t2\t2\nw8\t3\t3\nw8\t4\t4\n"
+                      "w64\t1\t5\nw64\t2\t6\nw64\t3\t7\nw64\t4\tnan\n");
+  write_text("decided.tsv", "id\tclaim\tleft\top\tright\tmargin\tfactor\tprofiles\ttest\n"
+                            "D\tlater\td.tsv:model=w64:t_cross\t>\td.tsv:model=w8:t_cross\t0\t1\tall\tmannwhitney\n");
+  hb_claims_eval(&c, in_dir("decided.tsv"), dir, NULL);
+  CHECK(!strcmp(c.items[0].holds, "holds") && fabs(c.items[0].p - 1.0 / 70) < 1e-12 && c.items[0].marginal,
+        "D: %s p %g marginal %d", c.items[0].holds, c.items[0].p, c.items[0].marginal);
   hb_claims_free(&c);
   /* Input errors (a cell matching no row, a missing column, a duplicate id,
    * a bad operator) exit 2 from inside the evaluation, leaving its buffers to

@@ -270,6 +270,15 @@ static void test_metrics_on_known_predictors(void) {
          eval_answer_acc(&r), r.n_far);
   CHECK(fabs(eval_longppl(&r) - 1) < 1e-6 && eval_far_acc(&r) == 1.0 && eval_answer_acc(&r) == 1.0,
         "an oracle must score LongPPL 1 and accuracy 1");
+  /* Split by the nearest copy, the fact-distance numbers stay beside it and
+   * equal those of a split by the fact; fewer answers are far by the nearest. */
+  long n_fact_far = r.n_far;
+  CHECK(!r.fact_split_differs, "split by the fact: no second split");
+  dataset_split_by(&val, "nearest", "test");
+  eval_predictor(&r, oracle_logits, &p, p.V, &val, 16, 8);
+  CHECK(r.fact_split_differs && r.n_fact_far == n_fact_far && r.fact_far_right == n_fact_far && r.n_far <= n_fact_far,
+        "split by the nearest copy: %ld far (by the fact %ld, kept: %ld)", r.n_far, n_fact_far, r.n_fact_far);
+  dataset_split_by(&val, "evidence", "test");
   /* Context-free bigram model fitted on the training split (add-one smoothing). */
   p.bigram = calloc((size_t)p.V * p.V, sizeof(double));
   for (size_t i = 0; i + 1 < train.tokens.count; i++) p.bigram[(size_t)train.tokens.ids[i] * p.V + train.tokens.ids[i + 1]] += 1;

@@ -125,11 +125,15 @@ HbCheckMode hb_check_mode(const char *ref_table, const char *fresh_table, char *
 void hb_table_check(HbTableCheck *res, const char *ref_path, const char *fresh_path, HbCheckMode mode,
                     const HbRowFilter *filter, int max_print, FILE *fp);
 
+#define HB_CLAIM_ALPHA 0.05
+#define HB_CLAIM_P_NEAR_LO 0.01
+#define HB_CLAIM_P_NEAR_HI 0.2
+
 typedef struct {
   char *id, *claim, *op;
   double left, sd_left, right, sd_right, threshold, margin, spread;
   int n_left, n_right;
-  const char *holds; /* "holds", "does_not_hold", "unknown" */
+  const char *holds; /* "holds", "does_not_hold", "not_decided", "unknown" */
   int marginal;
   int applies; /* the claim belongs to the profile checked; holds "n/a" otherwise */
   const char *test;        /* "-", "mannwhitney" or "fisher" (stats.h), one-sided as claimed */

@@ -24,6 +24,12 @@ typedef struct {
   long answers_right, far_right, near_right;
   long bucket_n[EVAL_BUCKETS], bucket_right[EVAL_BUCKETS];
   long depth_n[EVAL_DEPTHS], depth_right[EVAL_DEPTHS];
+  /* Far by the fact's own distance, kept beside the split the metrics use when
+   * that is the nearest copy (rows longppl_fact, far_acc_fact): the old measure
+   * for comparison (REPRODUCE.md, what "far accuracy" measures). */
+  int fact_split_differs;
+  double fact_far_loss_sum;
+  long n_fact_far, fact_far_right;
 } EvalResult;
 
 /* Something that predicts: fills logits (B*T, V) for inputs (B, T), the

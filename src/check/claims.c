@@ -158,6 +158,23 @@ static void claim_test(HbClaim *c, const char *test, const CellValue *left, cons
   }
 }
 
+/* The pre-registered verdict rule (check.h): the inequality on the means,
+ * and with a test also p < HB_CLAIM_ALPHA. */
+static void claim_verdict(HbClaim *c) {
+  int tested = strcmp(c->test, "-") != 0;
+  c->marginal = 0;
+  if (isnan(c->margin)) {
+    c->holds = "unknown";
+    return;
+  }
+  if (c->margin <= 0) c->holds = "does_not_hold";
+  /* An exact p of 1/20 computed as a product of ratios can land a rounding
+   * error below 0.05: compare with a relative tolerance, so that 3 vs 3
+   * seeds (smallest p exactly 0.05) never decide. */
+  else c->holds = tested && !(c->p < HB_CLAIM_ALPHA * (1 - 1e-9)) ? "not_decided" : "holds";
+  c->marginal = fabs(c->margin) < c->spread || (tested && c->p >= HB_CLAIM_P_NEAR_LO && c->p < HB_CLAIM_P_NEAR_HI);
+}
+
 /* Whether a comma-separated profile list names `profile` ("all" names every one). */
 static int names_profile(const char *list, const char *profile) {
   size_t n = strlen(profile);
@@ -212,13 +229,7 @@ void hb_claims_eval(HbClaims *out, const char *claims_path, const char *dir, con
     c->spread = sqrt(left.sd * left.sd + factor * factor * right.sd * right.sd);
     site.col = col[8];
     claim_test(c, hb_tsv_str(&t, r, col[8]), &left, &right, &site);
-    if (isnan(c->margin)) {
-      c->holds = "unknown";
-      c->marginal = 0;
-    } else {
-      c->holds = c->margin > 0 ? "holds" : "does_not_hold";
-      c->marginal = fabs(c->margin) < c->spread;
-    }
+    claim_verdict(c);
   }
   hb_tsv_free(&t);
 }
