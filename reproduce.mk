@@ -66,8 +66,28 @@ ALLTOK_SEEDS := 1 2 3 4 5
 E2_HYBRIDS := ff sf_w64
 E2_WIDTHS  := 32 48 64 80
 E2_MULTS   := 10 20 40
+else ifeq ($(PROFILE),long)
+# Delay or stop (pre-registered P-C3-delay-or-stop, P-C1-converge): the window
+# cells and full attention at three times the full budget, 3 seeds; evaluated
+# and checkpointed every 500k tokens. Not part of reproduce-all (about 50 min
+# of its own on 2 cores): make reproduce-long, resumable like every profile.
+SEEDS      := 1 2 3
+TOKENS     := 24M
+EVAL_EVERY := 500k
+LOSS_MASK  := text+answers
+E1_MODELS  := ff sf_w8 sf_w32 sf_w64
+E4_MODELS  := sf_w8 sf_w32 sf_w64
+E5_MODELS  := ff sf_w8 sf_w32 sf_w64
+ONE_SEED_MODELS :=
+EXTRA_SEED_MODELS :=
+EXTRA_SEEDS :=
+ALLTOK_MODELS :=
+ALLTOK_SEEDS :=
+E2_HYBRIDS :=
+E2_WIDTHS  :=
+E2_MULTS   :=
 else
-$(error PROFILE must be quick or full, not '$(PROFILE)')
+$(error PROFILE must be quick, full or long, not '$(PROFILE)')
 endif
 T          := 128
 BATCH      := 32
@@ -83,6 +103,8 @@ CONSTRAINT_R := 1,2,4,8,16,32,64,128
 # only, those in EXTRA_SEED_MODELS also EXTRA_SEEDS.
 seeds_of = $(if $(filter $(1),$(ONE_SEED_MODELS)),1,$(SEEDS) $(if $(filter $(1),$(EXTRA_SEED_MODELS)),$(EXTRA_SEEDS)))
 ALL_SEEDS := $(SEEDS) $(EXTRA_SEEDS)
+# The seeds some model of a list has, in numeric order (a figure's legend).
+seeds_in = $(shell printf '%s\n' $(foreach m,$(1),$(call seeds_of,$(m))) | sort -nu)
 runs_of  = $(foreach m,$(1),$(foreach s,$(call seeds_of,$(m)),$(RUNS)/$(m)/s$(s)))
 ALL_MODELS := $(sort $(E1_MODELS) $(E4_MODELS) $(E5_MODELS))
 ALL_RUNS   := $(call runs_of,$(ALL_MODELS))
@@ -151,7 +173,7 @@ $(RUNS)/e2/%/done: $(HYBENCH) $(E2_CONF)/$$(call run_model,$$*).conf $(DATA)/tra
 TABLES := $(R)/e1_curves.tsv $(R)/e1_emergence.tsv $(R)/e1_final.tsv $(R)/e3_constraint.tsv \
           $(R)/e4_laziness.tsv $(R)/e4_laziness_all_needles.tsv $(R)/e4_emergence.tsv $(R)/e5_nope.tsv \
           $(R)/mech_gradient.tsv $(R)/mech_probe.tsv $(R)/mech_probe_all_needles.tsv \
-          $(R)/e2_points.tsv $(R)/e2_scaling.tsv $(foreach h,$(E2_HYBRIDS),$(R)/e2_step_$(h).tsv) \
+          $(if $(E2_HYBRIDS),$(R)/e2_points.tsv $(R)/e2_scaling.tsv $(foreach h,$(E2_HYBRIDS),$(R)/e2_step_$(h).tsv)) \
           $(if $(ALLTOK_MODELS),$(R)/e1_curves_alltok.tsv $(R)/e1_emergence_alltok.tsv \
             $(R)/e4_laziness_alltok.tsv $(R)/e4_emergence_alltok.tsv)
 
@@ -273,12 +295,12 @@ fig_input_entropy     := e4_laziness
 fig_input_nope        := e5_nope
 fig_input_gradient    := mech_gradient
 fig_input_probing     := mech_probe
-fig_args_emergence    = "$(E1_MODELS)" "$(ALL_SEEDS)"
-fig_args_convergence  = "$(E1_MODELS)" "$(ALL_SEEDS)"
+fig_args_emergence    = "$(E1_MODELS)" "$(call seeds_in,$(E1_MODELS))"
+fig_args_convergence  = "$(E1_MODELS)" "$(call seeds_in,$(E1_MODELS))"
 fig_args_constraint   = "$(E1_MODELS)"
-fig_args_laziness     = "$(E4_MODELS)" "$(ALL_SEEDS)"
-fig_args_entropy      = "$(E4_MODELS)" "$(ALL_SEEDS)"
-fig_args_nope         = "$(E5_MODELS)" "$(ALL_SEEDS)" 512
+fig_args_laziness     = "$(E4_MODELS)" "$(call seeds_in,$(E4_MODELS))"
+fig_args_entropy      = "$(E4_MODELS)" "$(call seeds_in,$(E4_MODELS))"
+fig_args_nope         = "$(E5_MODELS)" "$(call seeds_in,$(E5_MODELS))" 512
 fig_args_gradient     = "$(E1_MODELS)" "1"
 fig_args_probing      = "$(E1_MODELS)" "1"
 
@@ -293,7 +315,7 @@ $(FIGS)/scaling_%.png: plots/scaling.gp plots/lib/common.gp $(R)/e2_fit_%.tsv
 	$(TIMED) $(@F) gnuplot -c plots/scaling.gp $(R)/e2_fit_$*.tsv $(FIGS)/scaling_$* $* "$(E2_SIZES)"
 
 ALL_FIGS := $(FIGURES:%=$(FIGS)/%.png) $(SCALING_FIGS)
-.PHONY: reproduce reproduce-quick reproduce-all tables figures fig-scaling $(addprefix fig-,$(FIGURES))
+.PHONY: reproduce reproduce-quick reproduce-all reproduce-long tables figures fig-scaling $(addprefix fig-,$(FIGURES))
 reproduce: $(TABLES) $(ALL_FIGS)
 	@echo "reproduce ($(PROFILE)): tables in $(R), figures in $(FIGS)"
 tables: $(TABLES)
@@ -307,6 +329,9 @@ reproduce-quick:
 reproduce-all:
 	@scripts/install-deps.sh
 	@$(MAKE) --no-print-directory -j2 PROFILE=full reproduce
+reproduce-long:
+	@scripts/install-deps.sh
+	@$(MAKE) --no-print-directory -j2 PROFILE=long reproduce
 
 # Claims as inequalities with the measured numbers, and regression against
 # results/reference/PROFILE: bit-identical on the reference's machine class,
