@@ -123,8 +123,16 @@ const HbBandRule *hb_band_rule(HbColumnKind kind) {
  * retrieval emerges, nor which head ranks first. In stat mode their cells are
  * compared and reported, and decided through the tables derived from them
  * (final values, emergence points, their summaries) and the claims. */
-static const char *const detail_tables[] = {"e1_curves.tsv", "e3_constraint.tsv", "e4_laziness.tsv",
-                                            "e5_nope.tsv",   "mech_gradient.tsv", "mech_probe.tsv"};
+static const char *const detail_tables[] = {"e1_curves.tsv",
+                                            "e1_curves_alltok.tsv",
+                                            "e3_constraint.tsv",
+                                            "e4_laziness.tsv",
+                                            "e4_laziness_all_needles.tsv",
+                                            "e4_laziness_alltok.tsv",
+                                            "e5_nope.tsv",
+                                            "mech_gradient.tsv",
+                                            "mech_probe.tsv",
+                                            "mech_probe_all_needles.tsv"};
 
 int hb_table_is_detail(const char *name) {
   for (size_t i = 0; i < sizeof detail_tables / sizeof detail_tables[0]; i++)
