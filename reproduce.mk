@@ -170,6 +170,11 @@ $(RUNS)/e2/%/done: $(HYBENCH) $(E2_CONF)/$$(call run_model,$$*).conf $(DATA)/tra
 	  $(RUNS)/e2/$* --seed 1 $(TRAIN_OPTS) --loss-mask $(LOSS_MASK) $(if $(wildcard $(RUNS)/e2/$*/run.conf),--resume)
 
 # ---- tables -----------------------------------------------------------------
+# $(call rows_where,COLUMN,VALUE,IN,OUT): the header and the rows of the TSV IN
+# whose COLUMN (by name) equals VALUE, into OUT; exit 2 if IN has no COLUMN.
+rows_where = awk -F'\t' -v col='$(1)' -v val='$(2)' 'NR == 1 { for (i = 1; i <= NF; i++) c[$$i] = i; \
+  if (!(col in c)) { print FILENAME ": no column " col > "/dev/stderr"; exit 2 } print; next } $$c[col] == val' $(3) > $(4)
+
 TABLES := $(R)/e1_curves.tsv $(R)/e1_emergence.tsv $(R)/e1_final.tsv $(R)/e3_constraint.tsv \
           $(R)/e4_laziness.tsv $(R)/e4_laziness_all_needles.tsv $(R)/e4_emergence.tsv $(R)/e5_nope.tsv \
           $(R)/mech_gradient.tsv $(R)/mech_probe.tsv $(R)/mech_probe_all_needles.tsv \
@@ -212,7 +217,7 @@ $(R)/e4_laziness$(1).tsv: $$(addsuffix /done,$(5)) $(DATA)/niah.tok scripts/pipe
 	$$(META) $$@
 
 $(R)/e4_emergence$(1).tsv: $(R)/e4_laziness$(1).tsv $(HYBENCH) | $(R)
-	awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$$$$i] = i; print; next } $$$$c["rank"] == 1' $$< > $$@.rank1.tsv
+	$$(call rows_where,rank,1,$$<,$$@.rank1.tsv)
 	$$(TIMED) $$(@F) $(HYBENCH) fit emergence --in $$@.rank1.tsv --y score_needle --group model,seed --seed-col seed --threshold 0.5 --sustained \
 	  --out $$@ --summary-out $(R)/e4_emergence$(1)_summary.tsv > /dev/null
 	rm -f $$@.rank1.tsv
@@ -264,7 +269,7 @@ $(R)/e2_points.tsv: $(addsuffix /done,$(E2_RUNS)) scripts/pipeline/scaling-point
 	$(META) $@
 
 $(R)/e2_fit_%.tsv: $(R)/e2_points.tsv $(HYBENCH)
-	awk -F'\t' 'NR == 1 || $$1 == "$*"' $< > $@.points.tsv
+	$(call rows_where,hybrid,$*,$<,$@.points.tsv)
 	$(TIMED) $(@F) $(HYBENCH) fit scaling --in $@.points.tsv --formula no_constant --longppl --validate --out $@ > $(R)/e2_fit_$*.txt
 	rm -f $@.points.tsv
 	$(META) $@
@@ -272,7 +277,7 @@ $(R)/e2_fit_%.tsv: $(R)/e2_points.tsv $(HYBENCH)
 # Beside the power law, the logistic-step law (hybench fit step, include/hybench/fit.h):
 # LongPPL switches on as a step whose midpoint moves with model size.
 $(R)/e2_step_%.tsv: $(R)/e2_points.tsv $(HYBENCH)
-	awk -F'\t' 'NR == 1 || $$1 == "$*"' $< > $@.points.tsv
+	$(call rows_where,hybrid,$*,$<,$@.points.tsv)
 	$(TIMED) $(@F) $(HYBENCH) fit step --in $@.points.tsv --validate --out $@ > $(R)/e2_step_$*.txt
 	rm -f $@.points.tsv
 	$(META) $@
