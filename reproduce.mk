@@ -165,7 +165,7 @@ $(E2_CONF)/%.conf: scripts/pipeline/scale-model.sh models/$$(call e2_base,$$*).c
 	@mkdir -p $(E2_CONF)
 	scripts/pipeline/scale-model.sh models/$(call e2_base,$*).conf $(call e2_width,$*) $@
 
-$(RUNS)/e2/%/done: $(HYBENCH) $(E2_CONF)/$$(call run_model,$$*).conf $(DATA)/train.tok $(DATA)/val.tok
+$(RUNS)/e2/%/done: $(HYBENCH) $(E2_CONF)/$$(call run_model,$$*).conf $(DATA)/train.tok $(DATA)/val.tok scripts/pipeline/scaling-run.sh
 	$(TIMED) run/e2/$* scripts/pipeline/scaling-run.sh $(HYBENCH) $(E2_CONF)/$(call run_model,$*).conf $(patsubst x%,%,$(call run_seed,$*)) \
 	  $(RUNS)/e2/$* --seed 1 $(TRAIN_OPTS) --loss-mask $(LOSS_MASK) $(if $(wildcard $(RUNS)/e2/$*/run.conf),--resume)
 
