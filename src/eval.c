@@ -21,28 +21,21 @@ static int row_argmax(const float *logits, int V) {
   return best;
 }
 
-/* dist_at[(seq, pos)] = distance of the answer at that token (the split the
- * metrics use), fact_at its fact's distance, else -1; depth_at likewise for
- * NIAH depth-placed queries. */
-static void index_dependencies(const Dataset *ds, int32_t *dist_at, int32_t *fact_at, int8_t *depth_at) {
+/* dep_at[(seq, pos)] = the dependency row of the answer at that token, else
+ * -1: its distances (the split the metrics use, the fact's) and NIAH depth. */
+static void index_dependencies(const Dataset *ds, int32_t *dep_at) {
   size_t L = (size_t)ds->seq_len + 1, n = (size_t)ds->n_seqs * L;
-  for (size_t i = 0; i < n; i++) dist_at[i] = fact_at[i] = -1, depth_at[i] = -1;
-  for (long d = 0; d < ds->n_deps; d++) {
-    size_t at = (size_t)ds->dep_seq[d] * L + (size_t)ds->dep_pos[d];
-    dist_at[at] = ds->dep_far_by[d];
-    fact_at[at] = ds->dep_distance[d];
-    if (ds->dep_depth[d] >= 0) depth_at[at] = (int8_t)(ds->dep_depth[d] / 10);
-  }
+  HB_ASSERT(ds->n_deps <= INT32_MAX, "dependency rows fit an int32 index");
+  for (size_t i = 0; i < n; i++) dep_at[i] = -1;
+  for (long d = 0; d < ds->n_deps; d++) dep_at[(size_t)ds->dep_seq[d] * L + (size_t)ds->dep_pos[d]] = (int32_t)d;
 }
 
 void eval_predictor(EvalResult *r, LogitsFn predict, void *ctx, int V, const Dataset *ds, int far, int batch) {
   memset(r, 0, sizeof *r);
   int T = ds->seq_len;
   size_t L = (size_t)T + 1;
-  int32_t *dist_at = hb_malloc((size_t)ds->n_seqs * L * sizeof(int32_t));
-  int32_t *fact_at = hb_malloc((size_t)ds->n_seqs * L * sizeof(int32_t));
-  int8_t *depth_at = hb_malloc((size_t)ds->n_seqs * L);
-  index_dependencies(ds, dist_at, fact_at, depth_at);
+  int32_t *dep_at = hb_malloc((size_t)ds->n_seqs * L * sizeof(int32_t));
+  index_dependencies(ds, dep_at);
   r->fact_split_differs = ds->dep_far_by != ds->dep_distance;
   int32_t *inputs = hb_malloc((size_t)batch * T * sizeof(int32_t)), *targets = hb_malloc((size_t)batch * T * sizeof(int32_t));
   float *row_loss = hb_malloc((size_t)batch * T * sizeof(float));
@@ -65,18 +58,19 @@ void eval_predictor(EvalResult *r, LogitsFn predict, void *ctx, int V, const Dat
         if (label == LABEL_TEXT) r->short_loss_sum += loss, r->n_short++;
         if (label != LABEL_ANSWER) continue;
         int right = row_argmax(logits + ((size_t)b * T + t) * V, V) == targets[b * T + t];
-        int d = dist_at[at];
-        HB_ASSERT(d > 0, "dataset_load checked that every answer has its dependency row");
+        long dep = dep_at[at];
+        HB_ASSERT(dep >= 0, "dataset_load checked that every answer has its dependency row");
+        int d = ds->dep_far_by[dep], depth = ds->dep_depth[dep] >= 0 ? ds->dep_depth[dep] / 10 : -1;
         r->answer_loss_sum += loss, r->n_answers++, r->answers_right += right;
         if (d > far) r->far_loss_sum += loss, r->n_far++, r->far_right += right;
         else r->near_right += right;
-        if (fact_at[at] > far) r->fact_far_loss_sum += loss, r->n_fact_far++, r->fact_far_right += right;
+        if (ds->dep_distance[dep] > far) r->fact_far_loss_sum += loss, r->n_fact_far++, r->fact_far_right += right;
         int k = distance_bucket(d);
         r->bucket_n[k]++, r->bucket_right[k] += right;
-        if (depth_at[at] >= 0) r->depth_n[depth_at[at]]++, r->depth_right[depth_at[at]] += right;
+        if (depth >= 0) r->depth_n[depth]++, r->depth_right[depth] += right;
       }
   }
-  free(dist_at), free(fact_at), free(depth_at), free(inputs), free(targets), free(row_loss), free(logits);
+  free(dep_at), free(inputs), free(targets), free(row_loss), free(logits);
 }
 
 static void model_logits(void *ctx, float *logits, const int32_t *inputs, int B, int T, long first_seq) {
