@@ -19,7 +19,30 @@ TIMED   := scripts/pipeline/timed.sh $(R)/timings.log
 META    := HB=$(HYBENCH) scripts/write-meta.sh
 
 # ---- profiles ---------------------------------------------------------------
-# Regime: DESIGN.md section 8, calibrated by bench/calibrate.sh (REPRODUCE.md).
+# Regime: DESIGN.md section 8, calibrated by PROFILE=calibration (REPRODUCE.md).
+# Defaults a profile may change: far and near split by the nearest earlier copy
+# of an answer's value (the fact, or an earlier answer of the same fact): far
+# answers have no copy within the largest window compared (issue 14); the
+# fact's distance is kept beside it (metrics far_acc_fact, longppl_fact).
+# Checkpoints (train --ckpt-every): 4 per decade from 1% of the budget, then
+# every EVAL_EVERY tokens. The curves' identifying columns and metrics.
+DISTANCE     := nearest
+CKPT_OPTS     = --ckpt-every $(EVAL_EVERY)
+CURVE_IDS    := model seed
+CURVE_METRICS := short_loss longppl far_acc answer_acc longppl_fact far_acc_fact
+CAL_MASKS    :=
+# A profile sets the lists it uses; the others stay empty.
+E1_MODELS := $(empty)
+E4_MODELS := $(empty)
+E5_MODELS := $(empty)
+ONE_SEED_MODELS := $(empty)
+EXTRA_SEED_MODELS := $(empty)
+EXTRA_SEEDS := $(empty)
+ALLTOK_MODELS := $(empty)
+ALLTOK_SEEDS := $(empty)
+E2_HYBRIDS := $(empty)
+E2_WIDTHS := $(empty)
+E2_MULTS := $(empty)
 ifeq ($(PROFILE),quick)
 # Seeds: check-results must tell a 30% later emergence from another machine's
 # noise (issue 13). The band on a mean over n seeds is 2.5 x sd x sqrt(2 / n);
@@ -36,8 +59,6 @@ E1_MODELS  := ff sf_w8 sf_w64 lf mf gf
 E4_MODELS  := sf_w8 sf_w64
 E5_MODELS  := sf_w8 sf_w8_nope
 ONE_SEED_MODELS := lf mf gf
-ALLTOK_MODELS :=
-ALLTOK_SEEDS :=
 # E2 in quick: a smoke-sized grid of one hybrid (the pipeline end to end; its
 # budgets end before retrieval emerges, so the fit says little about C1).
 E2_HYBRIDS := ff
@@ -54,7 +75,6 @@ LOSS_MASK  := text+answers
 E1_MODELS  := ff sf_w8 sf_w32 sf_w64 lf mf gf
 E4_MODELS  := sf_w8 sf_w32 sf_w64
 E5_MODELS  := sf_w8 sf_w8_nope sf_w64
-ONE_SEED_MODELS :=
 EXTRA_SEED_MODELS := sf_w8 sf_w32 sf_w64 sf_w8_nope
 EXTRA_SEEDS := 4 5
 # The C3 window cells again under the all-token loss (the paper's), reported
@@ -78,25 +98,29 @@ LOSS_MASK  := text+answers
 E1_MODELS  := ff sf_w8 sf_w32 sf_w64
 E4_MODELS  := sf_w8 sf_w32 sf_w64
 E5_MODELS  := ff sf_w8 sf_w32 sf_w64
-ONE_SEED_MODELS :=
-EXTRA_SEED_MODELS :=
-EXTRA_SEEDS :=
-ALLTOK_MODELS :=
-ALLTOK_SEEDS :=
-E2_HYBRIDS :=
-E2_WIDTHS  :=
-E2_MULTS   :=
+else ifeq ($(PROFILE),calibration)
+# The regime calibration (issue 6, DESIGN.md section 8; REPRODUCE.md): the
+# window models under each loss mask, ff and the NoPE hybrid under the first
+# mask only; 5 seeds of 6M tokens; far by the fact's own distance and train's
+# default checkpoints, as when the committed reference was made. Its runs are
+# RUNS/MASK/MODEL/sSEED. make reproduce-calibration (55 runs, ~1 h on 2 cores).
+SEEDS      := 1 2 3 4 5
+TOKENS     := 6M
+EVAL_EVERY := 125k
+LOSS_MASK  := text+answers
+CAL_MASKS  := text+answers answers all
+CAL_MODELS := sf_w8 sf_w32 sf_w64
+CAL_EXTRA_MODELS := ff sf_w8_nope
+DISTANCE   := evidence
+CKPT_OPTS   =
+CURVE_IDS  := mask=loss_mask model seed
+CURVE_METRICS := far_acc short_loss
 else
-$(error PROFILE must be quick, full or long, not '$(PROFILE)')
+$(error PROFILE must be quick, full, long or calibration, not '$(PROFILE)')
 endif
 T          := 128
 BATCH      := 32
 FAR        := 64
-# Far and near split by the nearest earlier copy of an answer's value (the fact,
-# or an earlier answer of the same fact): far answers have no copy within the
-# largest window compared (issue 14); the fact's distance is kept beside it
-# (metrics far_acc_fact, longppl_fact).
-DISTANCE   := nearest
 CONSTRAINT_R := 1,2,4,8,16,32,64,128
 
 # Every (model, seed) run of the profile; models in ONE_SEED_MODELS get seed 1
@@ -109,6 +133,10 @@ runs_of  = $(foreach m,$(1),$(foreach s,$(call seeds_of,$(m)),$(RUNS)/$(m)/s$(s)
 ALL_MODELS := $(sort $(E1_MODELS) $(E4_MODELS) $(E5_MODELS))
 ALL_RUNS   := $(call runs_of,$(ALL_MODELS))
 ALLTOK_RUNS := $(foreach m,$(ALLTOK_MODELS),$(foreach s,$(ALLTOK_SEEDS),$(RUNS)/alltok/$(m)/s$(s)))
+# Calibration: seed-major, so that a partial sweep already compares every
+# window under every mask.
+CAL_RUNS := $(foreach s,$(SEEDS),$(foreach k,$(CAL_MASKS),$(foreach m,$(CAL_MODELS),$(RUNS)/$(k)/$(m)/s$(s))) \
+              $(foreach m,$(CAL_EXTRA_MODELS),$(RUNS)/$(firstword $(CAL_MASKS))/$(m)/s$(s)))
 
 # ---- data -------------------------------------------------------------------
 # name: spec, split, seed
@@ -129,30 +157,25 @@ $(DATA)/%.tok: $(HYBENCH) $$(word 1,$$(spec_$$*))
 	$(HYBENCH) gen-data --spec $(word 1,$(spec_$*)) --split $(word 2,$(spec_$*)) --seed $(word 3,$(spec_$*)) --out $@
 
 # ---- training runs ----------------------------------------------------------
-# results/runs/PROFILE/MODEL/sSEED/done; one thread per run, so make -j2 runs two.
-run_model = $(word 1,$(subst /, ,$(1)))
-run_seed  = $(patsubst s%,%,$(word 2,$(subst /, ,$(1))))
+# results/runs/PROFILE/[MASKDIR/]MODEL/sSEED/done; one thread per run, so make
+# -j2 runs two. MASKDIR names the loss mask when a run's differs from
+# LOSS_MASK (alltok: all; calibration: the mask itself).
+run_parts = $(subst /, ,$(1))
+run_model = $(word $(words $(call run_parts,$(1))),x $(call run_parts,$(1)))
+run_seed  = $(patsubst s%,%,$(lastword $(call run_parts,$(1))))
+run_mask  = $(if $(filter 3,$(words $(call run_parts,$(1)))),$(patsubst alltok,all,$(firstword $(call run_parts,$(1)))),$(LOSS_MASK))
 
 TRAIN_OPTS = --data $(DATA)/train.tok --seq-len $(T) --batch $(BATCH) --lr 3e-3 --warmup 50 --threads 1 \
   --eval-set $(DATA)/val.tok --eval-far $(FAR) --eval-distance $(DISTANCE) --quiet
 
-# Checkpoints: 4 per decade from 1% of the budget, then every EVAL_EVERY tokens.
-CKPT_AT := $(shell scripts/pipeline/ckpt-schedule.sh $(TOKENS) $(EVAL_EVERY))
-
 $(RUNS)/%/done: $(HYBENCH) models/$$(call run_model,$$*).conf $(DATA)/train.tok $(DATA)/val.tok
 	$(TIMED) run/$* $(HYBENCH) train --model models/$(call run_model,$*).conf --tokens $(TOKENS) --seed $(call run_seed,$*) \
-	  --eval-every $(EVAL_EVERY) --ckpt-at $(CKPT_AT) $(TRAIN_OPTS) --loss-mask $(LOSS_MASK) --out $(RUNS)/$* \
+	  --eval-every $(EVAL_EVERY) $(CKPT_OPTS) $(TRAIN_OPTS) --loss-mask $(call run_mask,$*) --out $(RUNS)/$* \
 	  $(if $(wildcard $(RUNS)/$*/run.conf),--resume)
 
-# The same under the all-token loss: results/runs/PROFILE/alltok/MODEL/sSEED/done.
-$(RUNS)/alltok/%/done: $(HYBENCH) models/$$(call run_model,$$*).conf $(DATA)/train.tok $(DATA)/val.tok
-	$(TIMED) run/alltok/$* $(HYBENCH) train --model models/$(call run_model,$*).conf --tokens $(TOKENS) --seed $(call run_seed,$*) \
-	  --eval-every $(EVAL_EVERY) --ckpt-at $(CKPT_AT) $(TRAIN_OPTS) --loss-mask all --out $(RUNS)/alltok/$* \
-	  $(if $(wildcard $(RUNS)/alltok/$*/run.conf),--resume)
-
 # ---- E2 scaling grid: results/runs/PROFILE/e2/HYBRID_dWIDTH/xMULT/done ------
-# One run per (hybrid, width, multiplier), seed 1, D = MULT x N tokens with its
-# own full LR schedule; evaluated at its checkpoints. The grid's model configs
+# One run per (hybrid, width, multiplier), seed 1, D = MULT x N tokens (train
+# --tokens-per-param) with its own full LR schedule; evaluated at its checkpoints. The grid's model configs
 # are derived from models/HYBRID.conf (scripts/pipeline/scale-model.sh).
 E2_CONF  := results/models
 E2_SIZES := $(addprefix d,$(E2_WIDTHS))
@@ -165,9 +188,65 @@ $(E2_CONF)/%.conf: scripts/pipeline/scale-model.sh models/$$(call e2_base,$$*).c
 	@mkdir -p $(E2_CONF)
 	scripts/pipeline/scale-model.sh models/$(call e2_base,$*).conf $(call e2_width,$*) $@
 
-$(RUNS)/e2/%/done: $(HYBENCH) $(E2_CONF)/$$(call run_model,$$*).conf $(DATA)/train.tok $(DATA)/val.tok scripts/pipeline/scaling-run.sh
-	$(TIMED) run/e2/$* scripts/pipeline/scaling-run.sh $(HYBENCH) $(E2_CONF)/$(call run_model,$*).conf $(patsubst x%,%,$(call run_seed,$*)) \
-	  $(RUNS)/e2/$* --seed 1 $(TRAIN_OPTS) --loss-mask $(LOSS_MASK) $(if $(wildcard $(RUNS)/e2/$*/run.conf),--resume)
+$(RUNS)/e2/%/done: $(HYBENCH) $(E2_CONF)/$$(call run_model,$$*).conf $(DATA)/train.tok $(DATA)/val.tok
+	$(TIMED) run/e2/$* $(HYBENCH) train --model $(E2_CONF)/$(call run_model,$*).conf \
+	  --tokens-per-param $(patsubst x%,%,$(call run_seed,$*)) --seed 1 $(TRAIN_OPTS) --loss-mask $(LOSS_MASK) --out $(RUNS)/e2/$* \
+	  $(if $(wildcard $(RUNS)/e2/$*/run.conf),--resume)
+
+# ---- per-run analyses: RUN/analysis/NAME.tsv -------------------------------
+# One file per (run, analysis), so make skips, resumes and parallelises them
+# run by run; RUN is any run directory of the profile (MODEL/sSEED,
+# alltok/MODEL/sSEED, e2/HYBRID_dWIDTH/xMULT). A table is the merge of its
+# runs' files (merge_table below). A new analysis over runs is one pattern
+# rule here and one merge_table line.
+AN_DEPS = $(RUNS)/%/done $(HYBENCH)
+
+# evals.tsv of the run, wide: model seed tokens METRIC... (e1_curves).
+$(RUNS)/%/analysis/curves.tsv: $(AN_DEPS) scripts/pipeline/collect-evals.sh scripts/pipeline/lib.sh
+	@mkdir -p $(@D)
+	$(TIMED) an/curves/$* scripts/pipeline/collect-evals.sh $(HYBENCH) $(RUNS)/$* $@ "$(CURVE_IDS)" $(CURVE_METRICS)
+
+# The receptive-field constraint (claim C2): F layers, and E layers when the model has some.
+$(RUNS)/%/analysis/constraint.tsv: $(AN_DEPS) $(DATA)/val.tok scripts/pipeline/constraint.sh scripts/pipeline/lib.sh
+	@mkdir -p $(@D)
+	$(TIMED) an/constraint/$* scripts/pipeline/constraint.sh $(HYBENCH) $(RUNS)/$* $(DATA)/val.tok $(CONSTRAINT_R) $(FAR) $(DISTANCE) $@
+
+# The rank-1..4 heads of the full layer followed over every checkpoint, scored
+# on the NIAH needles beyond the largest window (heads_far) or on all of them.
+$(RUNS)/%/analysis/heads_far.tsv: $(AN_DEPS) $(DATA)/niah.tok
+	@mkdir -p $(@D)
+	$(TIMED) an/heads_far/$* $(HYBENCH) trace run --run $(RUNS)/$* --niah $(DATA)/niah.tok --min-distance $(FAR) --out $@ > /dev/null
+$(RUNS)/%/analysis/heads_all.tsv: $(AN_DEPS) $(DATA)/niah.tok
+	@mkdir -p $(@D)
+	$(TIMED) an/heads_all/$* $(HYBENCH) trace run --run $(RUNS)/$* --niah $(DATA)/niah.tok --min-distance 0 --out $@ > /dev/null
+
+# Sets of several lengths (claim C4); far = 64 at length T, T beyond it.
+LENGTH_SETS := $(DATA)/val.tok:64 $(DATA)/val2t.tok:$(T) $(DATA)/val4t.tok:$(T) \
+               $(DATA)/niah.tok:64 $(DATA)/niah2t.tok:$(T) $(DATA)/niah4t.tok:$(T)
+$(RUNS)/%/analysis/lengths.tsv: $(AN_DEPS) $(foreach s,$(LENGTH_SETS),$(firstword $(subst :, ,$(s)))) scripts/pipeline/lengths.sh
+	@mkdir -p $(@D)
+	$(TIMED) an/lengths/$* scripts/pipeline/lengths.sh $(HYBENCH) $(RUNS)/$* $(DISTANCE) $@ $(LENGTH_SETS)
+
+$(RUNS)/%/analysis/grad_influence.tsv: $(AN_DEPS) $(DATA)/val.tok
+	@mkdir -p $(@D)
+	$(TIMED) an/grad_influence/$* $(HYBENCH) trace grad-influence --run $(RUNS)/$* --data $(DATA)/val.tok --out $@ > /dev/null
+
+# Linear probes after each layer: on the needles beyond the largest window, and on every needle.
+$(RUNS)/%/analysis/probe_far.tsv: $(AN_DEPS) $(DATA)/niah.tok
+	@mkdir -p $(@D)
+	$(TIMED) an/probe_far/$* $(HYBENCH) probe --run $(RUNS)/$* --set $(DATA)/niah.tok --min-distance $(FAR) --out $@ > /dev/null
+$(RUNS)/%/analysis/probe_all.tsv: $(AN_DEPS) $(DATA)/niah.tok
+	@mkdir -p $(@D)
+	$(TIMED) an/probe_all/$* $(HYBENCH) probe --run $(RUNS)/$* --set $(DATA)/niah.tok --out $@ > /dev/null
+
+# One E2 point per grid run: its final evaluation, with the parameter count.
+$(RUNS)/%/analysis/scaling_point.tsv: $(AN_DEPS) scripts/pipeline/scaling-point.sh scripts/pipeline/lib.sh
+	@mkdir -p $(@D)
+	$(TIMED) an/scaling_point/$* scripts/pipeline/scaling-point.sh $(HYBENCH) $(RUNS)/$* $@
+
+.PRECIOUS: $(RUNS)/%/analysis/curves.tsv $(RUNS)/%/analysis/constraint.tsv $(RUNS)/%/analysis/heads_far.tsv \
+  $(RUNS)/%/analysis/heads_all.tsv $(RUNS)/%/analysis/lengths.tsv $(RUNS)/%/analysis/grad_influence.tsv \
+  $(RUNS)/%/analysis/probe_far.tsv $(RUNS)/%/analysis/probe_all.tsv $(RUNS)/%/analysis/scaling_point.tsv
 
 # ---- tables -----------------------------------------------------------------
 # $(call rows_where,COLUMN,VALUE,IN,OUT): the header and the rows of the TSV IN
@@ -175,16 +254,25 @@ $(RUNS)/e2/%/done: $(HYBENCH) $(E2_CONF)/$$(call run_model,$$*).conf $(DATA)/tra
 rows_where = awk -F'\t' -v col='$(1)' -v val='$(2)' 'NR == 1 { for (i = 1; i <= NF; i++) c[$$i] = i; \
   if (!(col in c)) { print FILENAME ": no column " col > "/dev/stderr"; exit 2 } print; next } $$c[col] == val' $(3) > $(4)
 
+# $(call merge_table,TABLE,ANALYSIS,RUN_DIRS): results/PROFILE/TABLE.tsv, the
+# rows of RUN/analysis/ANALYSIS.tsv of every run in RUN_DIRS, in that order.
+define merge_table
+$(R)/$(1).tsv: $(addsuffix /analysis/$(2).tsv,$(3)) scripts/pipeline/concat-tsv.sh | $(R)
+	$$(TIMED) $$(@F) scripts/pipeline/concat-tsv.sh $$@ $(addsuffix /analysis/$(2).tsv,$(3))
+	$$(META) $$@
+endef
+
+ifneq ($(PROFILE),calibration)
 TABLES := $(R)/e1_curves.tsv $(R)/e1_emergence.tsv $(R)/e1_final.tsv $(R)/e3_constraint.tsv \
           $(R)/e4_laziness.tsv $(R)/e4_laziness_all_needles.tsv $(R)/e4_emergence.tsv $(R)/e5_nope.tsv \
           $(R)/mech_gradient.tsv $(R)/mech_probe.tsv $(R)/mech_probe_all_needles.tsv \
           $(if $(E2_HYBRIDS),$(R)/e2_points.tsv $(R)/e2_scaling.tsv $(foreach h,$(E2_HYBRIDS),$(R)/e2_step_$(h).tsv)) \
           $(if $(ALLTOK_MODELS),$(R)/e1_curves_alltok.tsv $(R)/e1_emergence_alltok.tsv \
             $(R)/e4_laziness_alltok.tsv $(R)/e4_emergence_alltok.tsv)
+endif
 
 # The emergence tables of one set of runs, $(1) the tables' suffix ("" or
-# _alltok), $(2) the runs' root, $(3) "model:seed seed ... model:..." and $(4)
-# their run directories (E1), $(5) the run directories traced for E4.
+# _alltok), $(2) the run directories of E1, $(3) those traced for E4.
 #
 # e1_curves: every evaluation of every run. e1_emergence: the emergence point
 # of far retrieval per run (logistic fit) and the first crossing of 0.9. A rise
@@ -201,20 +289,13 @@ TABLES := $(R)/e1_curves.tsv $(R)/e1_emergence.tsv $(R)/e1_final.tsv $(R)/e3_con
 # relay score is in e4_laziness and the figure; its uniform baseline grows with
 # the window (0.37 at w = 64), so a fixed threshold on it would favour large windows.
 define emergence_tables
-$(R)/e1_curves$(1).tsv: $$(addsuffix /done,$(4)) scripts/collect-evals.sh scripts/pipeline/manifest.sh | $(R)
-	scripts/pipeline/manifest.sh $(2) "$(3)" > $$@.manifest
-	$$(TIMED) $$(@F) scripts/collect-evals.sh $$@.manifest $$@ short_loss longppl far_acc answer_acc longppl_fact far_acc_fact
-	$$(META) $$@
-	rm -f $$@.manifest
+$(call merge_table,e1_curves$(1),curves,$(2))
+$(call merge_table,e4_laziness$(1),heads_far,$(3))
 
 $(R)/e1_emergence$(1).tsv: $(R)/e1_curves$(1).tsv $(HYBENCH) | $(R)
 	$$(TIMED) $$(@F) $(HYBENCH) fit emergence --in $$< --y far_acc --group model,seed --seed-col seed --threshold 0.9 --min-rise 0.3 \
 	  --out $$@ --summary-out $(R)/e1_emergence$(1)_summary.tsv > /dev/null
 	$$(META) $$@ && $$(META) $(R)/e1_emergence$(1)_summary.tsv
-
-$(R)/e4_laziness$(1).tsv: $$(addsuffix /done,$(5)) $(DATA)/niah.tok scripts/pipeline/trace-runs.sh | $(R)
-	$$(TIMED) $$(@F) scripts/pipeline/trace-runs.sh $(HYBENCH) $(DATA)/niah.tok $(FAR) $$@ $(5)
-	$$(META) $$@
 
 $(R)/e4_emergence$(1).tsv: $(R)/e4_laziness$(1).tsv $(HYBENCH) | $(R)
 	$$(call rows_where,rank,1,$$<,$$@.rank1.tsv)
@@ -224,50 +305,26 @@ $(R)/e4_emergence$(1).tsv: $(R)/e4_laziness$(1).tsv $(HYBENCH) | $(R)
 	$$(META) $$@ && $$(META) $(R)/e4_emergence$(1)_summary.tsv
 endef
 
-$(eval $(call emergence_tables,,$(RUNS),$(foreach m,$(E1_MODELS),$(m):$(call seeds_of,$(m))),$(call runs_of,$(E1_MODELS)),$(call runs_of,$(E4_MODELS))))
-$(eval $(call emergence_tables,_alltok,$(RUNS)/alltok,$(foreach m,$(ALLTOK_MODELS),$(m):$(ALLTOK_SEEDS)),$(ALLTOK_RUNS),$(ALLTOK_RUNS)))
+$(eval $(call emergence_tables,,$(call runs_of,$(E1_MODELS)),$(call runs_of,$(E4_MODELS))))
+$(eval $(call emergence_tables,_alltok,$(ALLTOK_RUNS),$(ALLTOK_RUNS)))
 
+# The mechanism analyses run on seed 1 of every E1 model.
+SEED1_RUNS := $(foreach m,$(E1_MODELS),$(RUNS)/$(m)/s1)
 # The same heads scored on every needle (near ones too), with n_samples, for comparison.
-$(R)/e4_laziness_all_needles.tsv: $(addsuffix /done,$(call runs_of,$(E4_MODELS))) $(DATA)/niah.tok scripts/pipeline/trace-runs.sh | $(R)
-	$(TIMED) $(@F) scripts/pipeline/trace-runs.sh $(HYBENCH) $(DATA)/niah.tok 0 $@ $(call runs_of,$(E4_MODELS))
-	$(META) $@
+$(eval $(call merge_table,e4_laziness_all_needles,heads_all,$(call runs_of,$(E4_MODELS))))
+$(eval $(call merge_table,e3_constraint,constraint,$(SEED1_RUNS)))
+$(eval $(call merge_table,e5_nope,lengths,$(call runs_of,$(E5_MODELS))))
+$(eval $(call merge_table,mech_gradient,grad_influence,$(SEED1_RUNS)))
+$(eval $(call merge_table,mech_probe,probe_far,$(SEED1_RUNS)))
+$(eval $(call merge_table,mech_probe_all_needles,probe_all,$(SEED1_RUNS)))
+$(eval $(call merge_table,e2_points,scaling_point,$(E2_RUNS)))
 
 $(R)/e1_final.tsv: $(R)/e1_curves.tsv scripts/pipeline/final-table.sh | $(R)
 	$(TIMED) $(@F) scripts/pipeline/final-table.sh $< ff $@
 	$(META) $@
 
-$(R)/e3_constraint.tsv: $(addsuffix /done,$(call runs_of,$(E1_MODELS))) $(DATA)/val.tok scripts/pipeline/constraint.sh | $(R)
-	$(TIMED) $(@F) scripts/pipeline/constraint.sh $(HYBENCH) $(DATA)/val.tok $(CONSTRAINT_R) $(FAR) $(DISTANCE) $@ \
-	  $(foreach m,$(E1_MODELS),$(RUNS)/$(m)/s1)
-	$(META) $@
-
-$(R)/e5_nope.tsv: $(addsuffix /done,$(call runs_of,$(E5_MODELS))) $(addprefix $(DATA)/,val.tok val2t.tok val4t.tok niah.tok niah2t.tok niah4t.tok) \
-    scripts/pipeline/lengths.sh | $(R)
-	$(TIMED) $(@F) scripts/pipeline/lengths.sh $(HYBENCH) $(T) $(DISTANCE) $@ "$(DATA)/val.tok $(DATA)/val2t.tok $(DATA)/val4t.tok $(DATA)/niah.tok $(DATA)/niah2t.tok $(DATA)/niah4t.tok" \
-	  $(call runs_of,$(E5_MODELS))
-	$(META) $@
-
-$(R)/mech_gradient.tsv: $(addsuffix /done,$(call runs_of,$(E1_MODELS))) $(DATA)/val.tok scripts/pipeline/per-run.sh | $(R)
-	$(TIMED) $(@F) scripts/pipeline/per-run.sh "$(HYBENCH) trace grad-influence --data $(DATA)/val.tok" $@ \
-	  $(foreach m,$(E1_MODELS),$(RUNS)/$(m)/s1)
-	$(META) $@
-
-# Linear probes after each layer: on the needles beyond the largest window
-# (mech_probe), and on every needle (mech_probe_all_needles).
-$(R)/mech_probe.tsv: $(addsuffix /done,$(call runs_of,$(E1_MODELS))) $(DATA)/niah.tok scripts/pipeline/per-run.sh | $(R)
-	$(TIMED) $(@F) scripts/pipeline/per-run.sh "$(HYBENCH) probe --set $(DATA)/niah.tok --min-distance $(FAR)" $@ $(foreach m,$(E1_MODELS),$(RUNS)/$(m)/s1)
-	$(META) $@
-
-$(R)/mech_probe_all_needles.tsv: $(addsuffix /done,$(call runs_of,$(E1_MODELS))) $(DATA)/niah.tok scripts/pipeline/per-run.sh | $(R)
-	$(TIMED) $(@F) scripts/pipeline/per-run.sh "$(HYBENCH) probe --set $(DATA)/niah.tok" $@ $(foreach m,$(E1_MODELS),$(RUNS)/$(m)/s1)
-	$(META) $@
-
-# E2: the points, the paper's no_constant fit of log(LongPPL) per hybrid with
-# the largest width held out (its report in e2_fit_HYBRID.txt), the summary.
-$(R)/e2_points.tsv: $(addsuffix /done,$(E2_RUNS)) scripts/pipeline/scaling-points.sh | $(R)
-	$(TIMED) $(@F) scripts/pipeline/scaling-points.sh $(HYBENCH) $@ $(E2_RUNS)
-	$(META) $@
-
+# E2: the points (above), the paper's no_constant fit of log(LongPPL) per hybrid
+# with the largest width held out (its report in e2_fit_HYBRID.txt), the summary.
 $(R)/e2_fit_%.tsv: $(R)/e2_points.tsv $(HYBENCH)
 	$(call rows_where,hybrid,$*,$<,$@.points.tsv)
 	$(TIMED) $(@F) $(HYBENCH) fit scaling --in $@.points.tsv --formula no_constant --longppl --validate --out $@ > $(R)/e2_fit_$*.txt
@@ -285,6 +342,34 @@ $(R)/e2_step_%.tsv: $(R)/e2_points.tsv $(HYBENCH)
 $(R)/e2_scaling.tsv: $(foreach h,$(E2_HYBRIDS),$(R)/e2_fit_$(h).tsv) scripts/pipeline/scaling-summary.sh
 	scripts/pipeline/scaling-summary.sh $@ $(filter %.tsv,$^)
 	$(META) $@
+
+# ---- the calibration (PROFILE=calibration) -----------------------------------
+# curves: every evaluation of every run (mask, model, seed); cross50/cross90:
+# the first crossing of 50% / 90% far accuracy per run (hybench fit emergence);
+# extrapolation: far accuracy at 2T; calibration: one row per run, and its
+# summary per (mask, model).
+$(RUNS)/%/analysis/extrapolation.tsv: $(AN_DEPS) $(DATA)/val2t.tok scripts/pipeline/extrapolation.sh scripts/pipeline/lib.sh
+	@mkdir -p $(@D)
+	$(TIMED) an/extrapolation/$* scripts/pipeline/extrapolation.sh $(HYBENCH) $(RUNS)/$* $(DATA)/val2t.tok $(T) $(DISTANCE) $@
+.PRECIOUS: $(RUNS)/%/analysis/extrapolation.tsv
+
+ifeq ($(PROFILE),calibration)
+$(eval $(call merge_table,curves,curves,$(CAL_RUNS)))
+$(eval $(call merge_table,extrapolation,extrapolation,$(CAL_RUNS)))
+
+$(R)/cross%.tsv: $(R)/curves.tsv $(HYBENCH) | $(R)
+	$(TIMED) $(@F) $(HYBENCH) fit emergence --in $< --y far_acc --x tokens --group mask,model,seed --seed-col seed \
+	  --threshold 0.$* --out $@ --summary-out $(R)/cross$*_summary.tsv > /dev/null
+	$(META) $@ && $(META) $(R)/cross$*_summary.tsv
+
+$(R)/calibration.tsv: $(R)/cross50.tsv $(R)/cross90.tsv $(R)/curves.tsv $(R)/extrapolation.tsv \
+    scripts/pipeline/calibration-table.sh scripts/pipeline/lib.sh
+	$(TIMED) $(@F) scripts/pipeline/calibration-table.sh $(HYBENCH) $@ $(R)/calibration_summary.tsv \
+	  $(R)/cross50.tsv $(R)/cross90.tsv $(R)/curves.tsv $(R)/extrapolation.tsv $(CAL_RUNS)
+	$(META) $@ && $(META) $(R)/calibration_summary.tsv
+
+TABLES := $(R)/curves.tsv $(R)/cross50.tsv $(R)/cross90.tsv $(R)/extrapolation.tsv $(R)/calibration.tsv
+endif
 
 $(R):
 	mkdir -p $@
@@ -319,8 +404,20 @@ $(FIGS)/scaling_%.png: plots/scaling.gp plots/lib/common.gp $(R)/e2_fit_%.tsv
 	@mkdir -p $(FIGS)
 	$(TIMED) $(@F) gnuplot -c plots/scaling.gp $(R)/e2_fit_$*.tsv $(FIGS)/scaling_$* $* "$(E2_SIZES)"
 
+# The calibration: one figure per loss mask (calibration_text_answers, ...).
+cal_mask = $(subst _,+,$(1))
+CAL_FIGS := $(foreach k,$(CAL_MASKS),$(FIGS)/calibration_$(subst +,_,$(k)).png)
+$(FIGS)/calibration_%.png: plots/calibration.gp plots/lib/common.gp plots/lib/curves.gp $(R)/curves.tsv
+	@mkdir -p $(FIGS)
+	$(TIMED) $(@F) gnuplot -c plots/calibration.gp $(R)/curves.tsv $(FIGS)/calibration_$* $(call cal_mask,$*) \
+	  "$(CAL_MODELS) $(if $(filter $(call cal_mask,$*),$(firstword $(CAL_MASKS))),$(CAL_EXTRA_MODELS))" "$(SEEDS)"
+
+ifeq ($(PROFILE),calibration)
+ALL_FIGS := $(CAL_FIGS)
+else
 ALL_FIGS := $(FIGURES:%=$(FIGS)/%.png) $(SCALING_FIGS)
-.PHONY: reproduce reproduce-quick reproduce-all reproduce-long tables figures fig-scaling $(addprefix fig-,$(FIGURES))
+endif
+.PHONY: reproduce reproduce-quick reproduce-all reproduce-long reproduce-calibration tables figures fig-scaling $(addprefix fig-,$(FIGURES))
 reproduce: $(TABLES) $(ALL_FIGS)
 	@echo "reproduce ($(PROFILE)): tables in $(R), figures in $(FIGS)"
 tables: $(TABLES)
@@ -337,6 +434,17 @@ reproduce-all:
 reproduce-long:
 	@scripts/install-deps.sh
 	@$(MAKE) --no-print-directory -j2 PROFILE=long reproduce
+reproduce-calibration:
+	@scripts/install-deps.sh
+	@$(MAKE) --no-print-directory -j2 PROFILE=calibration reproduce
+
+# The training runs of PROFILE, one `done` target per line. They are
+# independent of each other (each needs only bin/hybench, its model config and
+# the data), so a scheduler can build each as its own job (`make TARGET
+# PROFILE=...`) and then `make reproduce` builds the rest from the finished runs.
+.PHONY: print-runs
+print-runs:
+	@printf '%s\n' $(addsuffix /done,$(ALL_RUNS) $(ALLTOK_RUNS) $(E2_RUNS) $(CAL_RUNS))
 
 # Claims as inequalities with the measured numbers, and regression against
 # results/reference/PROFILE: bit-identical on the reference's machine class,

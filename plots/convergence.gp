@@ -4,7 +4,7 @@
 # loss, (b) LongPPL (log scale), (c) far retrieval accuracy. One colour per
 # model (the same in every figure), one line per seed.
 #   gnuplot -c plots/convergence.gp E1_CURVES.tsv OUT "MODELS" "SEEDS"
-# E1_CURVES.tsv: scripts/collect-evals.sh's table, columns model, seed,
+# E1_CURVES.tsv: the merged per-run tables of scripts/pipeline/collect-evals.sh, columns model, seed,
 #   tokens, short_loss (nats/token), longppl, far_acc; "nan" = not evaluated.
 # MODELS, SEEDS: space-separated values of the model and seed columns.
 # Writes OUT.png and OUT.svg.

@@ -2,7 +2,7 @@
 # (log scale) vs training tokens; bottom: far retrieval accuracy vs training
 # tokens. One colour per model, one line per seed.
 #   gnuplot -c plots/emergence.gp E1_CURVES.tsv OUT "MODELS" "SEEDS"
-# E1_CURVES.tsv: scripts/collect-evals.sh's table, columns model, seed,
+# E1_CURVES.tsv: the merged per-run tables of scripts/pipeline/collect-evals.sh, columns model, seed,
 #   tokens, short_loss, longppl, far_acc; "nan" = not evaluated.
 # MODELS, SEEDS: space-separated values of the model and seed columns.
 # Writes OUT.png and OUT.svg.

@@ -1,5 +1,6 @@
 /* `hybench eval`: the metrics of include/hybench/eval.h for one checkpoint. */
 #include <omp.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hybench/analysis.h"
@@ -24,10 +25,10 @@ static void write_lsd(FILE *fp, const char *prefix, Model *m, const Dataset *ds,
 }
 
 int cmd_eval(int argc, char **argv) {
-  const char *ckpt = NULL, *set = NULL, *out = NULL, *constrain = NULL, *evaluator = NULL, *distance = "evidence";
+  const char *ckpt = NULL, *run = NULL, *set = NULL, *out = NULL, *constrain = NULL, *evaluator = NULL, *distance = "evidence";
   long far = 64, batch = 32, threads = 1, lsd_context = 32;
   HbOpt opts[] = {
-      {"ckpt", HB_OPT_STR, &ckpt, "checkpoint (.safetensors)", 1},
+      ANALYSIS_CKPT_OPTIONS(ckpt, run),
       {"set", HB_OPT_STR, &set, "gen-data output to evaluate on", 1},
       {"far", HB_OPT_LONG, &far, "answers with evidence farther back than this are far (LongPPL, far_acc)", 0},
       {"distance", HB_OPT_STR, &distance, "which distance --far and the buckets use: evidence (the fact) or nearest (the nearest earlier copy of the value)", 0},
@@ -43,9 +44,11 @@ int cmd_eval(int argc, char **argv) {
       {0},
   };
   hb_parse_args("eval",
-                "eval --ckpt F.safetensors --set DATA [--far N] [--out F.tsv] [--constrain KINDS=r,...]\n\n"
+                "eval --ckpt F.safetensors | --run DIR --set DATA [--far N] [--out F.tsv] [--constrain KINDS=r,...]\n\n"
                 "Short loss, LongPPL and accuracy on far answers, accuracy per distance bucket and per\n"
-                "NIAH depth; one TSV row per metric: ckpt, set, metric, group, value, n.\n\n"
+                "NIAH depth; one TSV row per metric: run, model, seed, tokens (of the checkpoint; run '-'\n"
+                "and seed -1 outside a run directory), ckpt, set, seq_len (the set's), metric, group,\n"
+                "value, n.\n\n"
                 "With --constrain (the receptive-field constraint): rows run, model, seed, tokens, ckpt, set,\n"
                 "layers, r, metric, group, value, n. Attention layers get window r (t - r < j <= t);\n"
                 "recurrent layers a truncated context: the output at t is computed from their inputs at\n"
@@ -61,12 +64,16 @@ int cmd_eval(int argc, char **argv) {
   if (lsd_context < 1) hb_input_error("eval --lsd-context", "must be >= 1");
   if (evaluator && constrain) hb_input_error("eval --evaluator", "cannot be combined with --constrain");
   omp_set_num_threads((int)threads);
+  char *ck = analysis_ckpt_of(ckpt, run, "eval");
   if (constrain) {
-    constrain_eval(ckpt, set, distance, constrain, (int)far, (int)batch, out);
+    constrain_eval(ck, set, distance, constrain, (int)far, (int)batch, out);
+    free(ck);
     return 0;
   }
   Model m;
-  model_load(&m, ckpt);
+  CkptInfo info;
+  analysis_load_ckpt(&m, &info, ck);
+  free(ck);
   Dataset ds;
   dataset_load(&ds, set, m.cfg.vocab);
   dataset_split_by(&ds, distance, "eval --distance");
@@ -78,9 +85,11 @@ int cmd_eval(int argc, char **argv) {
     o = hb_out_open(out, "w");
     fp = o.fp;
   }
-  fprintf(fp, "ckpt\tset\t%s\n", EVAL_HEADER_TAIL);
-  char prefix[2100];
-  snprintf(prefix, sizeof prefix, "%s\t%s\t", ckpt, set);
+  for (int c = 0; c < ANALYSIS_N_ID_COLS; c++) fprintf(fp, "%s\t", ANALYSIS_ID_COLS[c]);
+  fprintf(fp, "ckpt\tset\tseq_len\t%s\n", EVAL_HEADER_TAIL);
+  char prefix[4200];
+  snprintf(prefix, sizeof prefix, "%s\t%s\t%ld\t%ld\t%s\t%s\t%d\t", info.run, info.model, info.seed, info.tokens, info.ckpt,
+           set, ds.seq_len);
   eval_write_rows(fp, prefix, &r);
   if (evaluator) write_lsd(fp, prefix, &m, &ds, evaluator, (int)lsd_context, (int)batch);
   if (out) hb_out_commit(&o);

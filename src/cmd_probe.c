@@ -4,6 +4,7 @@
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hybench/analysis.h"
@@ -21,12 +22,12 @@ static void shuffle_long(long *a, long n, HbRng *rng) {
 }
 
 int cmd_probe(int argc, char **argv) {
-  const char *ckpt = NULL, *set = NULL, *out = NULL, *kind_name = "niah";
+  const char *ckpt = NULL, *run = NULL, *set = NULL, *out = NULL, *kind_name = "niah";
   double test_frac = 0.3, lambda = 1e-2;
   long seed = 1, max_iter = 1000, batch = 16, threads = 1, min_distance = 0;
   int allow = 0;
   HbOpt opts[] = {
-      {"ckpt", HB_OPT_STR, &ckpt, "checkpoint (.safetensors)", 1},
+      ANALYSIS_CKPT_OPTIONS(ckpt, run),
       {"set", HB_OPT_STR, &set, "gen-data output whose answers are probed (a NIAH set)", 1},
       {"out", HB_OPT_STR, &out, "TSV to write: one row per layer", 1},
       {"kind", HB_OPT_STR, &kind_name, "answers probed: niah or onehop", 0},
@@ -41,7 +42,7 @@ int cmd_probe(int argc, char **argv) {
       {0},
   };
   hb_parse_args("probe",
-                "probe --ckpt F --set S --out F.tsv [--test-frac 0.3] [--lambda 0.01] [--seed 1]\n\n"
+                "probe --ckpt F | --run DIR --set S --out F.tsv [--test-frac 0.3] [--lambda 0.01] [--seed 1]\n\n"
                 "Per layer, a multinomial logistic regression (L2-regularised, GSL BFGS2) on the residual\n"
                 "stream at each answer's query token predicting the needle's class (the answer's value);\n"
                 "layer l < L is the input of layer l (0: the embedding), l = L the last layer's output.\n"
@@ -62,7 +63,9 @@ int cmd_probe(int argc, char **argv) {
   omp_set_num_threads((int)threads);
   Model m;
   CkptInfo info;
-  analysis_load_ckpt(&m, &info, ckpt);
+  char *ck = analysis_ckpt_of(ckpt, run, "probe");
+  analysis_load_ckpt(&m, &info, ck);
+  free(ck);
   Dataset ds;
   dataset_load(&ds, set, m.cfg.vocab);
   analysis_check_length(&info, ds.seq_len, set, allow);
@@ -102,7 +105,7 @@ int cmd_probe(int argc, char **argv) {
                           "iters_shuffled", "status_shuffled"};
   HbTsvWriter w;
   hb_tsv_writer_open(&w, out, header, (int)(sizeof header / sizeof header[0]));
-  printf("probe: %s (%s) on %s: %ld samples (%ld test), %d classes; chance %.3f, majority %.3f\n", ckpt,
+  printf("probe: %s (%s) on %s: %ld samples (%ld test), %d classes; chance %.3f, majority %.3f\n", info.ckpt,
          m.cfg.pattern, set, n, n_test, K, 1.0 / K, majority);
   for (int l = 0; l <= L; l++) {
     ProbeResult real, control;

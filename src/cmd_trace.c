@@ -3,11 +3,13 @@
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hybench/analysis.h"
 #include "hybench/cli.h"
 #include "hybench/common.h"
+#include "hybench/rundir.h"
 #include "hybench/tsv.h"
 
 /* Options shared by heads and run. */
@@ -76,17 +78,17 @@ static void print_head(FILE *fp, const HeadStats *hs, int at, int rank) {
       {"min-distance", HB_OPT_LONG, &(o).min_distance, "score only the needles farther back than this many tokens (0: all)", 0}
 
 static int trace_heads(int argc, char **argv) {
-  const char *ckpt = NULL;
+  const char *ckpt = NULL, *run = NULL;
   HeadOpts o = {NULL, NULL, "needle", "F", 4, 16, 16, 1, 0, 0};
   HbOpt opts[] = {
-      {"ckpt", HB_OPT_STR, &ckpt, "checkpoint (.safetensors)", 1},
+      ANALYSIS_CKPT_OPTIONS(ckpt, run),
       {"niah", HB_OPT_STR, &o.niah, "NIAH set (gen-data output of a spec with niah = on)", 1},
       {"out", HB_OPT_STR, &o.out, "TSV to write: every (layer, head) of the attention layers", 1},
       HEAD_OPTIONS(o, "heads marked top (and printed)"),
       {0},
   };
   hb_parse_args("trace heads",
-                "trace heads --ckpt F --niah SET --out F.tsv [--top-k 4] [--rank-by needle|relay]\n\n"
+                "trace heads --ckpt F | --run DIR --niah SET --out F.tsv [--top-k 4] [--rank-by needle|relay]\n\n"
                 "Retrieval score of every attention head: the attention mass from the query token onto the\n"
                 "needle, averaged over the NIAH samples (score_needle), and onto the needle plus the reach\n"
                 "positions after it that the efficient layers below can relay it to (score_relay: w - 1 per\n"
@@ -100,7 +102,9 @@ static int trace_heads(int argc, char **argv) {
   check_head_opts("trace heads", &o);
   Model m;
   CkptInfo info;
-  analysis_load_ckpt(&m, &info, ckpt);
+  char *ck = analysis_ckpt_of(ckpt, run, "trace heads");
+  analysis_load_ckpt(&m, &info, ck);
+  free(ck);
   HeadStats hs;
   measure_heads(&hs, &m, &info, &o);
   int *order = hb_malloc((size_t)hs.L * hs.H * sizeof(int)), *rank_of = hb_malloc((size_t)hs.L * hs.H * sizeof(int));
@@ -137,7 +141,7 @@ static int trace_heads(int argc, char **argv) {
     }
   }
   hb_tsv_writer_commit(&w);
-  printf("trace heads: %s (%s), %ld NIAH samples; top %ld of the %d heads of its %s layers by score_%s:\n", ckpt,
+  printf("trace heads: %s (%s), %ld NIAH samples; top %ld of the %d heads of its %s layers by score_%s:\n", info.ckpt,
          m.cfg.pattern, hs.n_samples, o.top_k < n_heads ? o.top_k : n_heads, n_heads, o.rank_kinds, o.rank_by);
   for (int r = 0; r < n_heads && r < o.top_k; r++) print_head(stdout, &hs, order[r], r + 1);
   free(order), free(rank_of);
@@ -169,7 +173,7 @@ static int trace_run(int argc, char **argv) {
                 opts, argc, argv);
   check_head_opts("trace run", &o);
   char **paths;
-  int n_ckpt = analysis_run_checkpoints(&paths, run);
+  int n_ckpt = hb_run_checkpoints(&paths, NULL, run);
   Model final;
   CkptInfo final_info;
   analysis_load_ckpt(&final, &final_info, paths[n_ckpt - 1]);
@@ -218,7 +222,7 @@ static int trace_run(int argc, char **argv) {
   hb_tsv_writer_commit(&w);
   free(order);
   model_free(&final);
-  analysis_free_paths(paths, n_ckpt);
+  hb_run_free_paths(paths, NULL, n_ckpt);
   return 0;
 }
 
@@ -253,11 +257,11 @@ static int32_t *influence_inputs(long *n, int *T, const char *path, long seq_len
 }
 
 static int trace_grad_influence(int argc, char **argv) {
-  const char *ckpt = NULL, *data = NULL, *out = NULL;
+  const char *ckpt = NULL, *run = NULL, *data = NULL, *out = NULL;
   long last = 20, samples = 64, batch = 8, seq_len = 0, threads = 1;
   int allow = 0;
   HbOpt opts[] = {
-      {"ckpt", HB_OPT_STR, &ckpt, "checkpoint (.safetensors)", 1},
+      ANALYSIS_CKPT_OPTIONS(ckpt, run),
       {"data", HB_OPT_STR, &data, "gen-data output, or a plain token file (with --seq-len)", 1},
       {"out", HB_OPT_STR, &out, "TSV to write: one row per distance", 1},
       {"last", HB_OPT_LONG, &last, "the output is the mean over the last N positions of the summed logits", 0},
@@ -269,7 +273,7 @@ static int trace_grad_influence(int argc, char **argv) {
       {0},
   };
   hb_parse_args("trace grad-influence",
-                "trace grad-influence --ckpt F --data D --out F.tsv [--last 20] [--samples 64]\n\n"
+                "trace grad-influence --ckpt F | --run DIR --data D --out F.tsv [--last 20] [--samples 64]\n\n"
                 "|| d(mean over the last N positions of the logits summed over the vocabulary) / d(input\n"
                 "embedding at position i) ||_2, averaged over the sequences, by distance = T - 1 - i from the\n"
                 "last token. Columns: run model seed tokens distance influence influence_rel (influence / its\n"
@@ -280,7 +284,9 @@ static int trace_grad_influence(int argc, char **argv) {
   omp_set_num_threads((int)threads);
   Model m;
   CkptInfo info;
-  analysis_load_ckpt(&m, &info, ckpt);
+  char *ck = analysis_ckpt_of(ckpt, run, "trace grad-influence");
+  analysis_load_ckpt(&m, &info, ck);
+  free(ck);
   long n;
   int T;
   int32_t *tokens = influence_inputs(&n, &T, data, seq_len, samples, m.cfg.vocab);

@@ -5,13 +5,16 @@
 #include "hybench/cli.h"
 #include "hybench/common.h"
 #include "hybench/dataset.h"
+#include "hybench/model.h"
 #include "hybench/train.h"
 
 static const char USAGE[] =
     "train --model M.conf --data FILE.tok --tokens N --out DIR [options]\n\n"
-    "Trains a model on random windows of a token file. Writes DIR/run.conf, DIR/metrics.tsv,\n"
-    "checkpoints at --ckpt-at token counts (default: 4 per decade from 1% of the budget) and\n"
-    "DIR/done at the end. SIGINT/SIGTERM write a checkpoint and exit 128+signal; --resume\n"
+    "   or: train --model M.conf --data FILE.tok --tokens-per-param X --out DIR [options]\n\n"
+    "Trains a model on random windows of a token file. Writes the run directory of\n"
+    "include/hybench/rundir.h: DIR/run.conf, DIR/metrics.tsv, checkpoints at --ckpt-at token\n"
+    "counts (default: 4 per decade from 1% of the budget; --ckpt-every E: those below 10% of\n"
+    "the budget exactly, then every E tokens) and DIR/done at the end. SIGINT/SIGTERM write a checkpoint and exit 128+signal; --resume\n"
     "continues from the latest checkpoint, bit for bit with the same thread count.";
 
 /* A defect injected on purpose, for tests only (tests/repro/mutation.sh):
@@ -32,7 +35,7 @@ int cmd_train(int argc, char **argv) {
   TrainConfig tc;
   memset(&tc, 0, sizeof tc);
   const char *model = NULL, *data = NULL, *out = NULL, *ckpt_at = NULL;
-  long seq_len = 128, batch = 32, tokens = 0, seed = 1, threads = 1, warmup = 50, log_every = 10;
+  long seq_len = 128, batch = 32, tokens = 0, tokens_per_param = 0, ckpt_every = 0, seed = 1, threads = 1, warmup = 50, log_every = 10;
   double lr = 3e-3, lr_min = -1, wd = 0.0, clip = 1.0, beta1 = 0.9, beta2 = 0.95;
   int resume = 0, quiet = 0;
   const char *loss_mask = NULL, *eval_set = NULL, *eval_distance = "evidence";
@@ -40,7 +43,9 @@ int cmd_train(int argc, char **argv) {
   HbOpt opts[] = {
       {"model", HB_OPT_STR, &model, "model config file (models/*.conf)", 1},
       {"data", HB_OPT_STR, &data, "training token file (.tok)", 1},
-      {"tokens", HB_OPT_COUNT, &tokens, "training budget in tokens (e.g. 2M)", 1},
+      {"tokens", HB_OPT_COUNT, &tokens, "training budget in tokens (e.g. 2M)", 0},
+      {"tokens-per-param", HB_OPT_LONG, &tokens_per_param,
+       "the budget as X tokens per parameter of the model (D = X N, a scaling-grid point)", 0},
       {"out", HB_OPT_STR, &out, "run directory", 1},
       {"seq-len", HB_OPT_LONG, &seq_len, "context length T", 0},
       {"batch", HB_OPT_LONG, &batch, "sequences per step B", 0},
@@ -54,6 +59,8 @@ int cmd_train(int argc, char **argv) {
       {"seed", HB_OPT_LONG, &seed, "seed of initialisation and data sampling", 0},
       {"threads", HB_OPT_LONG, &threads, "OpenMP threads", 0},
       {"ckpt-at", HB_OPT_STR, &ckpt_at, "comma-separated token counts for checkpoints", 0},
+      {"ckpt-every", HB_OPT_COUNT, &ckpt_every,
+       "the pipeline's schedule: 4 per decade from 1% of the budget, then every E tokens", 0},
       {"log-every", HB_OPT_LONG, &log_every, "steps between metrics.tsv rows", 0},
       {"loss-mask", HB_OPT_STR, &loss_mask, "all | text+answers | answers (default: text+answers for datasets, all otherwise)", 0},
       {"eval-set", HB_OPT_STR, &eval_set, "gen-data output evaluated during training into DIR/evals.tsv", 0},
@@ -67,7 +74,15 @@ int cmd_train(int argc, char **argv) {
   hb_parse_args("train", USAGE, opts, argc, argv);
   if (seq_len < 1 || seq_len > 1 << 20) hb_input_error("train --seq-len", "%ld is outside 1..2^20", seq_len);
   if (batch < 1 || batch > 1 << 16) hb_input_error("train --batch", "%ld is outside 1..65536", batch);
-  if (tokens < 1) hb_input_error("train --tokens", "must be positive");
+  if ((tokens > 0) == (tokens_per_param > 0))
+    hb_input_error("train --tokens", "give exactly one of --tokens and --tokens-per-param, positive");
+  if (tokens_per_param > 0) {
+    ModelConfig cfg;
+    config_load(&cfg, model);
+    tokens = tokens_per_param * (long)model_param_count(&cfg);
+  }
+  if (ckpt_at && ckpt_every) hb_input_error("train --ckpt-every", "cannot be combined with --ckpt-at");
+  if (ckpt_every < 0) hb_input_error("train --ckpt-every", "must be positive");
   if (threads < 1 || threads > 1024) hb_input_error("train --threads", "%ld is outside 1..1024", threads);
   if (!(lr > 0)) hb_input_error("train --lr", "must be positive");
   if (warmup < 0) hb_input_error("train --warmup", "must be >= 0");
@@ -94,6 +109,7 @@ int cmd_train(int argc, char **argv) {
     hb_input_error("train --eval-distance", "'%s' is not evidence or nearest", eval_distance);
   tc.eval_distance = eval_distance;
   if (ckpt_at) train_parse_checkpoints(&tc, ckpt_at);
+  else if (ckpt_every) train_schedule_checkpoints(&tc, ckpt_every);
   else train_default_checkpoints(&tc);
   return train_run(&tc);
 }

@@ -64,6 +64,7 @@ static void parse_value(char *copy, void *dst, const KvKey *spec, const char *va
     copy_text(copy, field, spec, value, where);
     break;
   case KV_STRING: copy_text(copy, field, spec, value, where); break;
+  case KV_TEXT: *(char **)field = hb_strdup(value); break;
   }
 }
 

@@ -20,6 +20,7 @@ static const Command commands[] = {
     {"tokens", cmd_tokens, "convert between token files and raw bytes / .npy"},
     {"bench", cmd_bench, "throughput benchmarks (bench step)"},
     {"fit", cmd_fit, "GSL fits: scaling laws and emergence points"},
+    {"run", cmd_run, "a run directory of train as a TSV row (run info): model, seed, final checkpoint, ..."},
     {"trace", cmd_trace, "retrieval heads, their entropy and Q/K drift over a run; gradient influence"},
     {"probe", cmd_probe, "layer-wise logistic-regression probes of the needle's class"},
     {"check", cmd_check, "the paper's claims over result tables; regression against a reference"},

@@ -110,6 +110,16 @@ ParamView model_view(const Model *m, float *arena) {
   return v;
 }
 
+size_t model_param_count(const ModelConfig *cfg) {
+  Model *m = hb_calloc(1, sizeof *m); /* the parameter table only: no arenas, no oneDNN */
+  m->cfg = *cfg;
+  for (int i = 0; i < cfg->n_layers; i++) m->mixer[i] = mixer_ops(cfg->pattern[i]);
+  build_param_table(m);
+  size_t n = m->n_floats;
+  free(m);
+  return n;
+}
+
 void model_create(Model *m, const ModelConfig *cfg) {
   memset(m, 0, sizeof *m);
   m->cfg = *cfg;

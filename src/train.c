@@ -13,6 +13,7 @@
 #include "hybench/eval.h"
 #include "hybench/model.h"
 #include "hybench/rng.h"
+#include "hybench/rundir.h"
 #include "hybench/tensorio.h"
 
 const char *loss_mask_name(LossMask m) {
@@ -32,6 +33,11 @@ static long steps_for(const TrainConfig *tc, long tokens) {
   return (tokens + per_step - 1) / per_step;
 }
 
+static int compare_long(const void *a, const void *b) {
+  long x = *(const long *)a, y = *(const long *)b;
+  return (x > y) - (x < y);
+}
+
 void train_default_checkpoints(TrainConfig *tc) {
   tc->n_ckpt = 0;
   long per_step = (long)tc->seq_len * tc->batch;
@@ -44,9 +50,20 @@ void train_default_checkpoints(TrainConfig *tc) {
   }
 }
 
-static int compare_long(const void *a, const void *b) {
-  long x = *(const long *)a, y = *(const long *)b;
-  return (x > y) - (x < y);
+static void add_checkpoint(TrainConfig *tc, long tokens, const char *option) {
+  if (tc->n_ckpt == HB_MAX_CKPTS) hb_input_error(option, "more than %d checkpoints", HB_MAX_CKPTS);
+  tc->ckpt_at[tc->n_ckpt++] = tokens;
+}
+
+void train_schedule_checkpoints(TrainConfig *tc, long every) {
+  tc->n_ckpt = 0;
+  for (int k = 8; k >= 1; k--) {
+    long at = (long)(tc->tokens * pow(10.0, -k / 4.0));
+    if (at >= 1) add_checkpoint(tc, at, "train --ckpt-every");
+  }
+  for (long t = every; t < tc->tokens; t += every) add_checkpoint(tc, t, "train --ckpt-every");
+  add_checkpoint(tc, tc->tokens, "train --ckpt-every");
+  qsort(tc->ckpt_at, (size_t)tc->n_ckpt, sizeof(long), compare_long);
 }
 
 void train_parse_checkpoints(TrainConfig *tc, const char *list) {
@@ -55,41 +72,11 @@ void train_parse_checkpoints(TrainConfig *tc, const char *list) {
   for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
     long v;
     if (!hb_parse_count(tok, &v) || v <= 0) hb_input_error("train --ckpt-at", "'%s' is not a positive token count", tok);
-    if (tc->n_ckpt == HB_MAX_CKPTS) hb_input_error("train --ckpt-at", "more than %d checkpoints", HB_MAX_CKPTS);
-    tc->ckpt_at[tc->n_ckpt++] = v;
+    add_checkpoint(tc, v, "train --ckpt-at");
   }
   free(copy);
   if (tc->n_ckpt == 0) hb_input_error("train --ckpt-at", "empty list");
   qsort(tc->ckpt_at, (size_t)tc->n_ckpt, sizeof(long), compare_long);
-}
-
-/* ---------- run.conf ---------- */
-
-static char *run_conf_text(const TrainConfig *tc, const ModelConfig *cfg) {
-  char *model_text = config_to_text(cfg);
-  size_t cap = 4096 + strlen(model_text) * 2 + (size_t)tc->n_ckpt * 24;
-  char *s = hb_malloc(cap);
-  const OptimConfig *o = &tc->optim;
-  int n = snprintf(s, cap,
-                   "# hybench run: everything that defines this run (resume refuses a different one)\n"
-                   "model_file = %s\ndata = %s\nseq_len = %d\nbatch = %d\ntokens = %ld\nseed = %llu\n"
-                   "threads = %d\nlr = %.9g\nlr_min = %.9g\nwarmup_steps = %ld\ntotal_steps = %ld\n"
-                   "beta1 = %.9g\nbeta2 = %.9g\neps = %.9g\nweight_decay = %.9g\nclip = %.9g\nlog_every = %ld\n"
-                   "loss_mask = %s\neval_set = %s\neval_every = %ld\neval_far = %d\n"
-                   "ckpt_at =",
-                   tc->model_path, tc->data_path, tc->seq_len, tc->batch, tc->tokens, (unsigned long long)tc->seed,
-                   tc->threads, o->lr, o->lr_min, o->warmup_steps, o->total_steps, o->beta1, o->beta2, o->eps,
-                   o->weight_decay, o->clip, tc->log_every, loss_mask_name(tc->loss_mask),
-                   tc->eval_set ? tc->eval_set : "none", tc->eval_every, tc->eval_far);
-  for (int i = 0; i < tc->n_ckpt; i++) n += snprintf(s + n, cap - (size_t)n, "%s%ld", i ? "," : " ", tc->ckpt_at[i]);
-  if (tc->eval_distance && strcmp(tc->eval_distance, "evidence") != 0)
-    n += snprintf(s + n, cap - (size_t)n, "\neval_distance = %s", tc->eval_distance);
-  n += snprintf(s + n, cap - (size_t)n, "\n# model config\n");
-  for (char *line = strtok(model_text, "\n"); line; line = strtok(NULL, "\n"))
-    n += snprintf(s + n, cap - (size_t)n, "model.%s\n", line);
-  HB_ASSERT((size_t)n < cap, "run.conf fits its buffer");
-  free(model_text);
-  return s;
 }
 
 static void write_text_atomic(const char *path, const char *text) {
@@ -107,14 +94,10 @@ typedef struct {
   double elapsed; /* seconds of training before this process */
 } RunState;
 
-static void ckpt_paths(const TrainConfig *tc, long tokens, char *weights, char *optim, size_t n) {
-  snprintf(weights, n, "%s/checkpoints/tok%012ld.safetensors", tc->out_dir, tokens);
-  snprintf(optim, n, "%s/checkpoints/tok%012ld.optim.safetensors", tc->out_dir, tokens);
-}
-
 static void save_checkpoint(const TrainConfig *tc, RunState *rs, long tokens) {
-  char wpath[1024], opath[1024];
-  ckpt_paths(tc, tokens, wpath, opath, sizeof wpath);
+  char wpath[1100], opath[1100];
+  hb_run_ckpt_path(wpath, sizeof wpath, tc->out_dir, tokens);
+  hb_run_optim_path(opath, sizeof opath, tc->out_dir, tokens);
   const Model *m = &rs->model;
   int n = m->n_params;
   HbStTensor *ts = hb_calloc(2 * (size_t)n, sizeof *ts);
@@ -152,8 +135,9 @@ static const char *require_meta(const HbSafetensors *st, const char *key) {
 }
 
 static void load_checkpoint(const TrainConfig *tc, RunState *rs, long tokens) {
-  char wpath[1024], opath[1024];
-  ckpt_paths(tc, tokens, wpath, opath, sizeof wpath);
+  char wpath[1100], opath[1100];
+  hb_run_ckpt_path(wpath, sizeof wpath, tc->out_dir, tokens);
+  hb_run_optim_path(opath, sizeof opath, tc->out_dir, tokens);
   Model loaded;
   model_load(&loaded, wpath);
   char *a = config_to_text(&loaded.cfg);
@@ -178,26 +162,6 @@ static void load_checkpoint(const TrainConfig *tc, RunState *rs, long tokens) {
   for (int i = 0; i < 4; i++) rs->data_rng.s[i] = s[i];
   if (!hb_parse_double(require_meta(&st, "elapsed_s"), &rs->elapsed)) hb_input_error(where, "elapsed_s: not a number");
   hb_st_free(&st);
-}
-
-/* The largest checkpoint token count with both files present; 0 when none. */
-static long latest_checkpoint(const TrainConfig *tc) {
-  char dir[1024];
-  snprintf(dir, sizeof dir, "%s/checkpoints", tc->out_dir);
-  DIR *d = opendir(dir);
-  if (!d) return 0;
-  long best = 0;
-  struct dirent *e;
-  while ((e = readdir(d))) {
-    long tokens;
-    char tail[64];
-    if (sscanf(e->d_name, "tok%ld.%63s", &tokens, tail) != 2 || strcmp(tail, "optim.safetensors") != 0) continue;
-    char wpath[1024], opath[1024];
-    ckpt_paths(tc, tokens, wpath, opath, sizeof wpath);
-    if (hb_file_exists(wpath) && tokens > best) best = tokens;
-  }
-  closedir(d);
-  return best;
 }
 
 /* ---------- metrics ---------- */
@@ -344,7 +308,7 @@ int train_run(const TrainConfig *tc) {
   rng_seed(&rs.data_rng, tc->seed, 2);
   rs.elapsed = 0;
 
-  char *conf = run_conf_text(tc, &cfg);
+  char *conf = hb_run_conf_text(tc, &cfg);
   snprintf(path, sizeof path, "%s/run.conf", tc->out_dir);
   char metrics_path[1024];
   snprintf(metrics_path, sizeof metrics_path, "%s/metrics.tsv", tc->out_dir);
@@ -354,7 +318,7 @@ int train_run(const TrainConfig *tc) {
     if (strcmp(old, conf) != 0)
       hb_input_error(path, "differs from this command's settings; resume needs the same run (or a new --out)");
     free(old);
-    start_tokens = latest_checkpoint(tc);
+    start_tokens = hb_run_latest_resumable(tc->out_dir);
     if (start_tokens > 0) load_checkpoint(tc, &rs, start_tokens);
   } else if (hb_file_exists(path) && !tc->resume) {
     hb_input_error(tc->out_dir, "already holds a run (run.conf); pass --resume to continue it or choose a new --out");
@@ -437,10 +401,7 @@ int train_run(const TrainConfig *tc) {
     dataset_free(&eval_set);
   }
   if (exit_code == 0) {
-    snprintf(path, sizeof path, "%s/done", tc->out_dir);
-    char done[128];
-    snprintf(done, sizeof done, "steps = %ld\ntokens = %ld\n", rs.opt.step, rs.opt.step * per_step);
-    write_text_atomic(path, done);
+    hb_run_write_done(tc->out_dir, rs.opt.step, rs.opt.step * per_step);
   }
   free(inputs), free(targets);
   optim_free(&rs.opt);

@@ -30,16 +30,17 @@ typedef struct {
  * directory must hold the run's model (run.conf's model.* lines): otherwise an
  * input error, "checkpoint of another model". */
 void analysis_load_ckpt(Model *m, CkptInfo *info, const char *path);
+/* The checkpoint an analysis command reads: --ckpt F, or the final one of
+ * --run DIR; an input error naming `command` unless exactly one is given.
+ * Caller frees. ANALYSIS_CKPT_OPTIONS are the two option rows. */
+char *analysis_ckpt_of(const char *ckpt, const char *run, const char *command);
+#define ANALYSIS_CKPT_OPTIONS(ckpt, run)                                                                  \
+  {"ckpt", HB_OPT_STR, &(ckpt), "checkpoint (.safetensors)", 0},                                       \
+  {"run", HB_OPT_STR, &(run), "run directory of hybench train: its final checkpoint (instead of --ckpt)", 0}
 /* The NIAH (or probe) set's length against the training length: an input
  * error naming the set when T > train_len unless allow_extrapolation; a note
  * on stderr when the training length is unknown (a checkpoint outside a run). */
 void analysis_check_length(const CkptInfo *info, int T, const char *set_path, int allow_extrapolation);
-/* The weight files RUN/checkpoints/tokN.safetensors in ascending N. Input
- * error when RUN has no run.conf or no checkpoint. Caller frees with
- * analysis_free_paths. */
-int analysis_run_checkpoints(char ***paths, const char *run_dir);
-void analysis_free_paths(char **paths, int n);
-
 #define ANALYSIS_N_ID_COLS 4
 extern const char *const ANALYSIS_ID_COLS[ANALYSIS_N_ID_COLS]; /* run, model, seed, tokens */
 void analysis_put_ids(HbTsvWriter *w, const CkptInfo *info);

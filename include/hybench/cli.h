@@ -23,8 +23,7 @@ typedef struct {
 /* Parses argv[1..] (argv[0] is the subcommand name) into opts; the table ends
  * with a {0} entry. --help prints `usage` and the table, then exits 0. An
  * unknown option, a missing or malformed value or a missing required option is
- * an input error (exit 2) naming the option. Options may repeat only when
- * their kind is HB_OPT_STR and the caller reads them with hb_opt_all(). */
+ * an input error (exit 2) naming the option. */
 void hb_parse_args(const char *command, const char *usage, HbOpt *opts, int argc, char **argv);
 /* Whether option `name` was given on the command line in the last parse. */
 int hb_opt_given(const HbOpt *opts, const char *name);
@@ -42,5 +41,6 @@ int cmd_tokens(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 #endif

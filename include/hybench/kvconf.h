@@ -15,6 +15,7 @@ typedef enum {
   KV_DOUBLE, /* double, finite */
   KV_NAME,   /* char[KV_NAME_LEN]: letters, digits, - _ . */
   KV_STRING, /* char[KV_NAME_LEN]: any text without '#' */
+  KV_TEXT,   /* char *: any text without '#', of any length; a heap copy the caller frees */
 } KvType;
 
 #define KV_NAME_LEN 64

@@ -97,6 +97,8 @@ typedef struct {
 } Model;
 
 /* Builds the parameter table and arenas (weights zero; see model_init_params). */
+/* N, the number of parameters (floats) of a model of this config, without building it. */
+size_t model_param_count(const ModelConfig *cfg);
 void model_create(Model *m, const ModelConfig *cfg);
 void model_free(Model *m);
 /* Matrices ~ N(0, init_std^2) from stream 1 of `seed`, RMSNorm gains = 1. */

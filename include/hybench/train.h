@@ -1,12 +1,5 @@
 /* Training runs: a run directory holds everything that defines and records
- * one run (DESIGN.md section 2):
- *   DIR/run.conf                 the run's settings and the model config
- *   DIR/metrics.tsv              step, tokens, loss, lr, grad_norm, tokens_per_s, elapsed_s
- *   DIR/checkpoints/tokN.safetensors        weights at N training tokens
- *   DIR/checkpoints/tokN.optim.safetensors  Adam moments, step, RNG states
- *   DIR/done                     written last: the run finished
- *   DIR/evals.tsv                with --eval-set: step, tokens, set, metric, group,
- *                                value, n (metrics of include/hybench/eval.h)
+ * one run (its format: include/hybench/rundir.h, DESIGN.md section 2).
  * A run resumed from its latest checkpoint continues bit for bit as if it had
  * never stopped (same thread count).
  *
@@ -57,6 +50,12 @@ typedef struct {
 /* Fills ckpt_at with the default schedule: 4 per decade of tokens from 1% of
  * the budget, plus the end. */
 void train_default_checkpoints(TrainConfig *tc);
+/* The pipeline's schedule (--ckpt-every): 4 per decade from 1% of the budget
+ * (exact token counts, for the log-scale start of every curve), every `every`
+ * tokens (the evaluation interval, so checkpoints add no evaluation rows of
+ * their own), and the budget. The dense start puts several checkpoints on the
+ * rise of a retrieval head's score, which a logistic fit needs. */
+void train_schedule_checkpoints(TrainConfig *tc, long every);
 /* Parses "1M,2M,5e6" into ckpt_at; input error naming --ckpt-at. */
 void train_parse_checkpoints(TrainConfig *tc, const char *list);
 /* Runs (or resumes) a training run. Returns the exit code: 0 finished,

@@ -60,6 +60,10 @@ $HB probe --ckpt "$final" --set "$work/niah.tok" --out "$work/probe.tsv" | tee "
 awk -F'\t' 'NR > 1 && $5 == 2 {exit !($6 >= 0.8 && $8 <= 0.5)}' "$work/probe.tsv" ||
   die "probe: the final layer should predict the needle's class (>= 0.8) and the shuffled control should not"
 
+$HB probe --run "$work/run" --set "$work/niah.tok" --out "$work/probe_run.tsv" > /dev/null
+cmp -s "$work/probe.tsv" "$work/probe_run.tsv" || die "probe --run DIR differs from probe --ckpt <its final checkpoint>"
+echo "  probe --run DIR = probe --ckpt <its final checkpoint>"
+
 echo "grad-influence"
 $HB trace grad-influence --ckpt "$final" --data "$work/niah.tok" --samples 16 --out "$work/infl.tsv"
 [ "$(tail -n +2 "$work/infl.tsv" | wc -l)" -eq 32 ] || die "infl.tsv: want one row per distance 0..31"
@@ -70,7 +74,7 @@ $HB eval --ckpt "$final" --set "$work/niah.tok" --far 4 --out "$work/plain.tsv"
 $HB eval --ckpt "$final" --set "$work/niah.tok" --far 4 --constrain F=1,32 --out "$work/constrained.tsv" 2>/dev/null
 head -1 "$work/constrained.tsv" | grep -q "^run	model	seed	tokens	ckpt	set	layers	r	metric	group	value	n$" ||
   die "constrained.tsv header"
-plain=$(awk -F'\t' '$3 == "answer_acc" {print $5}' "$work/plain.tsv")
+plain=$(awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next } $c["metric"] == "answer_acc" {print $c["value"]}' "$work/plain.tsv")
 wide=$(awk -F'\t' '$8 == 32 && $9 == "answer_acc" {print $11}' "$work/constrained.tsv")
 narrow=$(awk -F'\t' '$8 == 1 && $9 == "answer_acc" {print $11}' "$work/constrained.tsv")
 [ "$plain" = "$wide" ] || die "F=32 (= T) gives answer_acc $wide, plain eval $plain"

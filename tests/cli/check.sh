@@ -126,7 +126,7 @@ for m in $models; do
 done
 
 # The calibration's claims evaluate on its committed tables (REPRODUCE.md, headline table).
-if "$HB" check --fresh results/calibration --claims results/claims.tsv --profile calibration --out "$work/cal.tsv" > "$work/cal.txt" \
+if "$HB" check --fresh results/reference/calibration --claims results/claims.tsv --profile calibration --out "$work/cal.tsv" > "$work/cal.txt" \
    && grep -q "^CAL-C3-emergence-all .*Mann-Whitney" "$work/cal.txt"; then pass "calibration claims: $(grep -c '^CAL-' "$work/cal.txt") evaluated"
 else cat "$work/cal.txt"; fail "calibration claims"; fi
 

@@ -60,7 +60,7 @@ check_profile() { # DIR PROFILE
 
 check_profile results/reference/quick quick
 check_profile results/reference/full full
-check_profile results/calibration calibration
+check_profile results/reference/calibration calibration
 # The long profile (make reproduce-long) is not part of make test's budget; its
 # claims are checked here once its reference is committed.
 if [ -d results/reference/long ]; then check_profile results/reference/long long

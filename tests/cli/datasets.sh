@@ -53,26 +53,39 @@ rows=$(awk -F'\t' '$4 == "far_acc"' "$work/run/evals.tsv" | wc -l)
 [ "$rows" -ge 3 ] || { echo "expected evaluations at 0, 10k, 20k tokens; got $rows far_acc rows"; exit 1; }
 ck=$(ls "$work"/run/checkpoints/tok*[0-9].safetensors | sort | tail -1)
 $HB eval --ckpt "$ck" --set "$work/val.tok" --far 8 --out "$work/eval.tsv"
-head -1 "$work/eval.tsv" | grep -q "^ckpt	set	metric	group	value	n$"
+head -1 "$work/eval.tsv" | grep -q "^run	model	seed	tokens	ckpt	set	seq_len	metric	group	value	n$" ||
+  { echo "eval.tsv header: $(head -1 "$work/eval.tsv")"; exit 1; }
+# column NAME [WHERE]: the cells of column NAME of a TSV on stdin (rows where the awk condition WHERE holds).
+column() { awk -F'\t' -v col="$1" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next } '"${2:-1}"' { print $c[col] }'; }
+[ "$(column run < "$work/eval.tsv" | sort -u)" = "$work/run" ] && [ "$(column seq_len < "$work/eval.tsv" | sort -u)" = 64 ] \
+  && pass "eval: rows name the run ($(column model < "$work/eval.tsv" | sort -u), seed $(column seed < "$work/eval.tsv" | sort -u)) and the set's length" \
+  || fail "eval: run/seq_len columns: $(sed -n 2p "$work/eval.tsv")"
+$HB eval --run "$work/run" --set "$work/val.tok" --far 8 --out "$work/eval_run.tsv"
+cmp -s "$work/eval.tsv" "$work/eval_run.tsv" && pass "eval --run DIR = eval --ckpt <its final checkpoint>" || fail "eval --run differs from --ckpt final"
+expect_bad "eval: both --ckpt and --run" "exactly one of --ckpt F and --run DIR" "$work/both.tsv" -- \
+  $HB eval --ckpt "$ck" --run "$work/run" --set "$work/val.tok" --out "$work/both.tsv"
+expect_bad "eval: --run of a directory that holds no run" "run.conf: missing" "$work/norun.tsv" -- \
+  $HB eval --run "$work" --set "$work/val.tok" --out "$work/norun.tsv"
 for metric in short_loss longppl far_acc near_acc acc_dist; do
   grep -q "	$metric	" "$work/eval.tsv" || { echo "eval.tsv lacks $metric"; exit 1; }
 done
 # The last evaluation during training and the standalone eval agree.
 a=$(awk -F'\t' '$4 == "far_acc" {v = $6} END {print v}' "$work/run/evals.tsv")
-b=$(awk -F'\t' '$3 == "far_acc" {print $5}' "$work/eval.tsv")
+b=$(column value '$c["metric"] == "far_acc"' < "$work/eval.tsv")
 [ "$a" = "$b" ] || { echo "far_acc during training $a, standalone eval $b"; exit 1; }
 pass "end to end: far_acc $a (training and standalone agree)"
 # LSD LongPPL: with a short context as long as the sequence, short and full
 # context are the same, so no token can be a key.
 $HB eval --ckpt "$ck" --set "$work/val.tok" --evaluator "$ck" --lsd-context 64 --out "$work/lsd.tsv"
-frac=$(awk -F'\t' '$3 == "lsd_key_fraction" {print $5}' "$work/lsd.tsv")
+frac=$(column value '$c["metric"] == "lsd_key_fraction"' < "$work/lsd.tsv")
 [ "$frac" = "0" ] && pass "LSD: K = T finds no key tokens" || fail "LSD: K = T gives key fraction '$frac'"
 $HB eval --ckpt "$ck" --set "$work/val.tok" --evaluator "$ck" --lsd-context 4 --out "$work/lsd4.tsv"
 grep -q "	lsd_longppl	4	" "$work/lsd4.tsv" && pass "LSD: rows for K = 4" || fail "LSD: no lsd_longppl row for K = 4"
 # Nearest copy (issue 14): far by the nearest copy is a subset of far by the
 # fact's distance; a bad --distance is one line, exit 2, no output file.
-n_ev=$($HB eval --ckpt "$ck" --set "$work/val.tok" --far 8 | awk -F'\t' '$3 == "far_acc" && $4 == -1 {print $6}')
-n_near=$($HB eval --ckpt "$ck" --set "$work/val.tok" --far 8 --distance nearest | awk -F'\t' '$3 == "far_acc" && $4 == -1 {print $6}')
+far_n='$c["metric"] == "far_acc" && $c["group"] == -1'
+n_ev=$($HB eval --ckpt "$ck" --set "$work/val.tok" --far 8 | column n "$far_n")
+n_near=$($HB eval --ckpt "$ck" --set "$work/val.tok" --far 8 --distance nearest | column n "$far_n")
 if [ -n "$n_ev" ] && [ -n "$n_near" ] && [ "$n_near" -le "$n_ev" ]; then pass "eval --distance nearest: $n_near far answers of $n_ev by evidence"
 else fail "eval --distance nearest: '$n_near' far answers vs '$n_ev' by evidence"; fi
 expect_bad "eval: unknown --distance" "eval --distance: 'closest' is not evidence or nearest" "$work/dist.tsv" -- \
