@@ -33,15 +33,17 @@ class HybenchModel(torch.nn.Module):
     """The model of one config (a reference.Config), every parameter zero until loaded.
 
     Attributes kept for save_checkpoint: .config; .metadata, the checkpoint's __metadata__
-    (config text, format, training tokens and step; a new model gets {"config": ...});
+    (config text, format, training tokens and step; a new model gets config and format);
     .tensor_order, the order of the tensors in the file (the engine's order after load_model)."""
+
+    FORMAT = "hybench-1"  # __metadata__["format"] of the engine's checkpoints (src/model.c)
 
     def __init__(self, config, dtype=torch.float32, metadata=None, tensor_order=None):
         super().__init__()
         self.config = config
         shapes = reference.param_shapes(config)
         if metadata is None:
-            metadata = {"config": "".join(f"{k} = {v}\n" for k, v in config.raw.items())}
+            metadata = {"config": "".join(f"{k} = {v}\n" for k, v in config.raw.items()), "format": self.FORMAT}
         self.metadata = OrderedDict(metadata)
         self.tensor_order = list(tensor_order) if tensor_order is not None else list(shapes)
         for name, shape in shapes.items():

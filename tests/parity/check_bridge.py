@@ -8,7 +8,8 @@ For each model config (tests/cli/python.sh passes the parity configs, tests/pari
      tokens (B 2, T 64) equal `hybench forward`'s within 1e-5 (relative error as in
      check_parity.py: max|a - b| / max|b|).
   2. save_checkpoint of the unchanged model writes the init file's own bytes, and `hybench
-     forward` on the saved file writes the same logits file.
+     forward` on the saved file writes the same logits file; so does it on the file saved from
+     a HybenchModel built from the config and given the same state_dict.
   3. an edited model (every matrix x 2, norm gains x (1 + 0.1 N(0, 1))) saved: `hybench
      forward` on it agrees with the model within 1e-5, and load_model gives back its weights.
 Then --train's config is trained by `hybench train` on a corpus written by hybench.write_tok:
@@ -106,6 +107,13 @@ def check_model(check, engine, conf, wd, seed):
     saved_npy = os.path.join(wd, f"{name}_saved.npy")
     engine.logits(saved, tokens_npy, saved_npy)
     check(same_bytes(init_npy, saved_npy), f"{name}: hybench forward on the saved file writes the same logits file")
+    fresh = hybench.HybenchModel(model.config)  # built from a config: its own tensor order and metadata
+    fresh.load_state_dict(model.state_dict())
+    fresh_ckpt, fresh_npy = os.path.join(wd, f"{name}_fresh.safetensors"), os.path.join(wd, f"{name}_fresh.npy")
+    hybench.save_checkpoint(fresh, fresh_ckpt)
+    engine.logits(fresh_ckpt, tokens_npy, fresh_npy)
+    check(same_bytes(init_npy, fresh_npy), f"{name}: a HybenchModel built from the config saves a file hybench "
+                                           "forward reads, same logits file")
 
     edit(model, seed)
     edited = os.path.join(wd, f"{name}_edited.safetensors")
