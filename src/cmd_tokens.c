@@ -1,5 +1,6 @@
-/* `hybench tokens`: token files from raw bytes, token files to the (B, T)
- * int32 .npy batches of the interop contract, and a summary of a token file.
+/* `hybench tokens`: token files from raw bytes or from integer .npy arrays,
+ * token files to the (B, T) int32 .npy batches of the interop contract, and a
+ * summary of a token file.
  * Every input is validated before an output is opened, so a failed command
  * leaves nothing behind. */
 #include <inttypes.h>
@@ -19,6 +20,15 @@ static void require_regular_file(const char *path) {
   if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) hb_input_error(path, "not a regular file");
 }
 
+/* --vocab becomes the u32 vocab field of the .tok header. */
+static void check_vocab_option(const char *command, long vocab) {
+  if (vocab < 1 || vocab > (long)UINT32_MAX) {
+    char where[128];
+    snprintf(where, sizeof where, "%s --vocab", command);
+    hb_input_error(where, "%ld is outside [1, %" PRIu32 "]", vocab, UINT32_MAX);
+  }
+}
+
 static int tokens_from_bytes(int argc, char **argv) {
   const char *in = NULL, *out = NULL;
   long vocab = 256;
@@ -30,8 +40,7 @@ static int tokens_from_bytes(int argc, char **argv) {
   };
   hb_parse_args("tokens from-bytes", "Converts raw bytes into a token file: byte b becomes id b.", opts, argc,
                 argv);
-  if (vocab < 1 || vocab > (long)UINT32_MAX)
-    hb_input_error("tokens from-bytes --vocab", "%ld is outside [1, %" PRIu32 "]", vocab, UINT32_MAX);
+  check_vocab_option("tokens from-bytes", vocab);
 
   size_t len;
   require_regular_file(in);
@@ -50,6 +59,49 @@ static int tokens_from_bytes(int argc, char **argv) {
   }
   hb_tokens_write(out, ids, len, (uint32_t)vocab);
   free(bytes);
+  free(ids);
+  return 0;
+}
+
+/* The values of an integer (B, T) .npy, row after row, as ids; each must lie
+ * in [0, vocab). *count gets B * T. */
+static uint32_t *ids_from_npy(uint64_t *count, const char *path, long vocab) {
+  int64_t rows, cols;
+  int64_t *values = hb_npy_read_int2d(path, &rows, &cols); /* (rows, cols); dtype and shape checked there */
+  const uint64_t n = (uint64_t)rows * (uint64_t)cols;     /* fits: the reader held n int64 values */
+  uint32_t *ids = hb_malloc((size_t)n * sizeof *ids);      /* (n) */
+  for (uint64_t i = 0; i < n; i++) {
+    if (values[i] < 0 || values[i] >= vocab) {
+      char where[512];
+      snprintf(where, sizeof where, "%s: element [%" PRIu64 ", %" PRIu64 "]", path, i / (uint64_t)cols,
+               i % (uint64_t)cols);
+      int64_t value = values[i];
+      free(values);
+      free(ids);
+      hb_input_error(where, "value %" PRId64 " is outside [0, --vocab %ld)", value, vocab);
+    }
+    ids[i] = (uint32_t)values[i];
+  }
+  free(values);
+  *count = n;
+  return ids;
+}
+
+static int tokens_from_npy(int argc, char **argv) {
+  const char *in = NULL, *out = NULL;
+  long vocab = 0;
+  HbOpt opts[] = {
+      {"in", HB_OPT_STR, &in, "input .npy: integer (B, T), e.g. int32 or int64, C order", 1},
+      {"out", HB_OPT_STR, &out, "output token file (.tok)", 1},
+      {"vocab", HB_OPT_LONG, &vocab, "vocab written to the header; every value must be in [0, vocab)", 1},
+      {0},
+  };
+  hb_parse_args("tokens from-npy", "Converts an integer .npy array into a token file, row after row.", opts,
+                argc, argv);
+  check_vocab_option("tokens from-npy", vocab);
+  uint64_t count;
+  uint32_t *ids = ids_from_npy(&count, in, vocab); /* (count) */
+  hb_tokens_write(out, ids, count, (uint32_t)vocab);
   free(ids);
   return 0;
 }
@@ -135,6 +187,7 @@ static const struct {
   const char *summary;
 } tokens_commands[] = {
     {"from-bytes", tokens_from_bytes, "--in FILE --out X.tok [--vocab V]: each byte becomes one id"},
+    {"from-npy", tokens_from_npy, "--in X.npy --out X.tok --vocab V: an integer (B, T) array, row after row"},
     {"to-npy", tokens_to_npy, "--in X.tok --seq-len T --batch B [--offset O] --out TOK.npy: int32 (B, T)"},
     {"info", tokens_info, "--in X.tok: count, vocab, min and max id"},
 };
@@ -150,7 +203,7 @@ static void tokens_usage(void) {
 /* argv[0] is "tokens", argv[1] the subcommand; each subcommand parses
  * argv[1..] so its own name is the parser's argv[0]. */
 int cmd_tokens(int argc, char **argv) {
-  if (argc < 2) hb_input_error("tokens", "missing subcommand (from-bytes, to-npy or info; see --help)");
+  if (argc < 2) hb_input_error("tokens", "missing subcommand (from-bytes, from-npy, to-npy or info; see --help)");
   const char *sub = argv[1];
   if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0) {
     tokens_usage();
@@ -158,5 +211,5 @@ int cmd_tokens(int argc, char **argv) {
   }
   for (size_t i = 0; i < N_TOKENS_COMMANDS; i++)
     if (strcmp(sub, tokens_commands[i].name) == 0) return tokens_commands[i].run(argc - 1, argv + 1);
-  hb_input_error("tokens", "unknown subcommand '%s' (from-bytes, to-npy or info; see --help)", sub);
+  hb_input_error("tokens", "unknown subcommand '%s' (from-bytes, from-npy, to-npy or info; see --help)", sub);
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `hybench tokens` end to end, run from the repo root (as `make test` does):
-# bytes -> .tok -> .npy with values checked in NumPy, then every kind of bad
-# input. A bad input must exit 2 with exactly one stderr line naming the file
+# bytes -> .tok -> .npy with values checked in NumPy, .npy -> .tok, then every
+# kind of bad input. A bad input must exit 2 with exactly one stderr line naming the file
 # (or option) and field, and leave neither the output nor a temporary file.
 # HYBENCH overrides the binary (default bin/hybench).
 set -euo pipefail
@@ -37,6 +37,18 @@ $(cat "$tmp/stderr")"
 
 # info_value FILE KEY: the value of "KEY = value" in `tokens info`.
 info_value() { "$HYBENCH" tokens info --in "$1" | awk -v k="$2" '$1 == k { print $3 }'; }
+
+# make_npy OUT DESCR SHAPE DATA: a version 1.0 .npy with the header NumPy
+# writes (padded so the data starts at a multiple of 64 bytes) and DATA as
+# printf escapes.
+make_npy() {
+  local header="{'descr': '$2', 'fortran_order': False, 'shape': $3, }"
+  local pad=$(((64 - (10 + ${#header} + 1) % 64) % 64)) len
+  len=$(printf '%02x' $((${#header} + pad + 1)))
+  { printf "\\x93NUMPY\\x01\\x00\\x${len}\\x00"
+    printf '%s%*s\n' "$header" "$pad" ''
+    printf "$4"; } >"$1"
+}
 
 expect_eq() {
   [ "$1" = "$2" ] || fail "$3: got '$1', expected '$2'"
@@ -77,8 +89,25 @@ EOF
 else
   echo "SKIPPED NumPy check: $PYTHON has no numpy"
 fi
+# from-npy: the to-npy batch back into a token file holds the same ids, in the
+# same bytes as from-bytes writes them; int64 and u32-wide files too.
+"$HYBENCH" tokens to-npy --in "$tmp/x.tok" --seq-len 3 --batch 4 --out "$tmp/x12.npy"
+"$HYBENCH" tokens from-npy --in "$tmp/x12.npy" --out "$tmp/back.tok" --vocab 256
+cmp -s "$tmp/x.tok" "$tmp/back.tok" || fail "to-npy then from-npy does not give back the token file"
+checks=$((checks + 1))
+"$HYBENCH" tokens from-npy --in "$tmp/x12.npy" --out "$tmp/back70k.tok" --vocab 70000
+cmp -s "$tmp/v.tok" "$tmp/back70k.tok" || fail "from-npy --vocab 70000 differs from from-bytes --vocab 70000"
+checks=$((checks + 1))
+make_npy "$tmp/i8.npy" '<i8' '(2, 2)' '\x05\0\0\0\0\0\0\0\x00\0\0\0\0\0\0\0\x06\0\0\0\0\0\0\0\x02\0\0\0\0\0\0\0'
+"$HYBENCH" tokens from-npy --in "$tmp/i8.npy" --out "$tmp/i8.tok" --vocab 7
+expect_eq "$(info_value "$tmp/i8.tok" count),$(info_value "$tmp/i8.tok" min_id),$(info_value "$tmp/i8.tok" max_id)" \
+  4,0,6 "from-npy of an int64 (2, 2) array: count, min, max"
+make_npy "$tmp/e.npy" '<i4' '(0, 3)' ''
+"$HYBENCH" tokens from-npy --in "$tmp/e.npy" --out "$tmp/e.tok" --vocab 1
+expect_eq "$(info_value "$tmp/e.tok" count)" 0 "from-npy of a (0, 3) array"
+
 help=$("$HYBENCH" tokens --help)
-for sub in from-bytes to-npy info; do
+for sub in from-bytes from-npy to-npy info; do
   grep -q "^  $sub " <<<"$help" || fail "tokens --help does not list $sub"
 done
 no_leftovers "$tmp/none"
@@ -105,6 +134,27 @@ expect_input_error "$tmp/o.npy" "missing.tok: cannot open" \
   "$HYBENCH" tokens to-npy --in "$tmp/missing.tok" --seq-len 4 --batch 1 --out "$tmp/o.npy"
 expect_input_error "$tmp/o.npy" "x.tok: count: 12 tokens, but --offset 10 + --batch 1 x --seq-len 4 needs 14" \
   "$HYBENCH" tokens to-npy --in "$tmp/x.tok" --seq-len 4 --batch 1 --offset 10 --out "$tmp/o.npy"
+
+# ---- bad .npy input to from-npy ----
+expect_input_error "$tmp/o.tok" "i8.npy: element [1, 0]: value 6 is outside [0, --vocab 6)" \
+  "$HYBENCH" tokens from-npy --in "$tmp/i8.npy" --out "$tmp/o.tok" --vocab 6
+# NAME|DESCR|SHAPE|DATA|what stderr says after "NAME.npy: "
+while IFS='|' read -r name descr shape data needle; do
+  make_npy "$tmp/$name.npy" "$descr" "$shape" "$data"
+  expect_input_error "$tmp/o.tok" "$name.npy: $needle" \
+    "$HYBENCH" tokens from-npy --in "$tmp/$name.npy" --out "$tmp/o.tok" --vocab 256
+done <<'EOF'
+neg|<i4|(1, 2)|\x01\0\0\0\xff\xff\xff\xff|element [0, 1]: value -1 is outside [0, --vocab 256)
+f4|<f4|(1, 1)|\0\0\x80\x3f|descr: '<f4' is not an integer type
+flat|<i4|(1,)|\x01\0\0\0|shape: 1 dimensions, expected 2
+short|<i4|(1, 2)|\x01\0\0\0|data: truncated
+EOF
+expect_input_error "$tmp/o.tok" "x.tok: magic: not a NumPy .npy file" \
+  "$HYBENCH" tokens from-npy --in "$tmp/x.tok" --out "$tmp/o.tok" --vocab 256
+expect_input_error "$tmp/o.tok" "tokens from-npy: missing required option --vocab" \
+  "$HYBENCH" tokens from-npy --in "$tmp/x12.npy" --out "$tmp/o.tok"
+expect_input_error "$tmp/o.tok" "tokens from-npy --vocab: 4294967296 is outside [1, 4294967295]" \
+  "$HYBENCH" tokens from-npy --in "$tmp/x12.npy" --out "$tmp/o.tok" --vocab 4294967296
 
 # ---- bad raw input and bad flags ----
 expect_input_error "$tmp/o.tok" "in.txt: byte 0: value 104 >= --vocab 100" \

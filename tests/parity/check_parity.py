@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""Checks the C engine against the independent PyTorch reference (hybench_ref.py) through the
-interop contract of DESIGN.md section 3.
+"""Checks the C engine against the independent PyTorch reference (python/hybench/reference.py)
+through the interop contract of DESIGN.md section 3.
 
     check_parity.py --hybench bin/hybench --model models/X.conf --seq-len 128 --batch 2 \
                     --seed 1 --workdir DIR [--scale-weights 1,auto] [--tol 1e-4]
@@ -46,8 +46,9 @@ from collections import OrderedDict
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import hybench_ref as ref  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
+from hybench import reference as ref  # noqa: E402
+from hybench.checkpoint import read_safetensors, write_safetensors  # noqa: E402
 
 ABS_FLOOR = 1e-6
 
@@ -117,7 +118,7 @@ def scaled_checkpoint(tensors, meta, scale, seed, out):
         else:
             b = a
         new[name] = np.asarray(b, dtype=np.float32)
-    ref.write_safetensors(out, new, meta)
+    write_safetensors(out, new, meta)
     return new
 
 
@@ -163,7 +164,7 @@ def check_scale(args, label, ckpt_path, cfg, params, tok, tok_path):
         eng_logits = None
         problems.append(f"cannot read {logits_path}: {e}")
     try:
-        eng_grads, _, gdt = ref.read_safetensors(grads_path, with_dtypes=True)
+        eng_grads, _, gdt = read_safetensors(grads_path, with_dtypes=True)
     except Exception as e:  # noqa: BLE001
         eng_grads, gdt = {}, {}
         problems.append(f"cannot read {grads_path}: {e}")
@@ -279,7 +280,7 @@ def main(argv=None):
         sys.stdout.write(err)
         return fail("engine init failed")
     try:
-        tensors, meta, dtypes = ref.read_safetensors(init_path, with_dtypes=True)
+        tensors, meta, dtypes = read_safetensors(init_path, with_dtypes=True)
     except Exception as e:  # noqa: BLE001
         return fail(f"cannot read the init checkpoint: {e}")
     if "config" not in meta:

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A stand-in engine for testing check_parity.py itself (used by selftest.py), NOT a model
 implementation under test: it implements `init` and `forward` of the interop contract with
-hybench_ref.py's code run in float32, so that
+python/hybench/reference.py's code run in float32, so that
 
   * the whole check_parity pipeline (files, names, shapes, table, exit status) runs without the
     C engine, and
@@ -22,8 +22,16 @@ from collections import OrderedDict
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import hybench_ref as ref  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
+from hybench import reference as ref  # noqa: E402
+from hybench.checkpoint import load_checkpoint, write_safetensors  # noqa: E402
+
+
+def load_tokens(path):
+    tok = np.load(path)
+    if tok.ndim != 2 or tok.dtype not in (np.int32, np.int64):
+        raise ValueError(f"{path}: expected an int32/int64 (B, T) array, got {tok.dtype} {tok.shape}")
+    return tok.astype(np.int64)
 
 
 def main():
@@ -47,20 +55,20 @@ def main():
         cfg = ref.Config(raw)
         text = "".join(f"{k} = {v}\n" for k, v in raw.items())
         params = ref.init_params(cfg, seed=a.seed, dtype=torch.float32)
-        ref.write_safetensors(a.out, OrderedDict((n, t.numpy()) for n, t in params.items()), {"config": text})
+        write_safetensors(a.out, OrderedDict((n, t.numpy()) for n, t in params.items()), {"config": text})
         return 0
 
-    cfg, params, meta = ref.load_checkpoint(a.ckpt)
+    cfg, params, meta, _ = load_checkpoint(a.ckpt)
     if mutate == "window+1":
         cfg.window += 1
     if mutate == "rope-off":
         cfg.rope_F = cfg.rope_S = False
-    logits, loss, grads = ref.forward_and_grads(cfg, params, ref.load_tokens(a.tokens), dtype=torch.float32)
+    logits, loss, grads = ref.forward_and_grads(cfg, params, load_tokens(a.tokens), dtype=torch.float32)
     np.save(a.out, logits.astype(np.float32))
     if a.grads:
         if mutate == "drop-grad":
             grads.pop("norm_f.weight")
-        ref.write_safetensors(a.grads, grads, meta)
+        write_safetensors(a.grads, grads, meta)
     if mutate != "no-loss":
         print(f"loss {loss:.9g}")
     return 0

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""Self-checks of the PyTorch reference (hybench_ref.py) and of check_parity.py, runnable
-without the C engine. Run by tests/parity/run.sh before the engine parity checks.
+"""Self-checks of the PyTorch reference (python/hybench/reference.py) and of check_parity.py,
+runnable without the C engine. Run by tests/parity/run.sh before the engine parity checks.
 
     /usr/bin/python3 tests/parity/selftest.py [-k substring] [--quick]
 
@@ -37,8 +37,9 @@ import numpy as np
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-import hybench_ref as ref  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
+from hybench import reference as ref  # noqa: E402
+from hybench.checkpoint import read_safetensors, write_safetensors  # noqa: E402
 
 torch.set_num_threads(1)
 TESTS = []
@@ -94,21 +95,21 @@ def safetensors_roundtrip():
         path = os.path.join(d, "h.safetensors")
         with open(path, "wb") as f:
             f.write(struct.pack("<Q", len(hdr)) + hdr + a.tobytes() + b.tobytes())
-        t, meta = ref.read_safetensors(path)
+        t, meta = read_safetensors(path)
         assert meta == {"config": "x = 1"}, meta
         assert np.array_equal(t["a"], a) and np.array_equal(t["b"], b)
         # writer -> reader, and the writer's header is plain JSON after an 8-byte LE length
         src = OrderedDict([("w", np.random.default_rng(0).standard_normal((3, 5)).astype(np.float32)),
                            ("i", np.array([[1, 2]], dtype=np.int64)), ("s", np.float32(3.0).reshape(()))])
         path2 = os.path.join(d, "w.safetensors")
-        ref.write_safetensors(path2, src, {"config": "a = b\nc = d\n"})
+        write_safetensors(path2, src, {"config": "a = b\nc = d\n"})
         raw = open(path2, "rb").read()
         (n,) = struct.unpack("<Q", raw[:8])
         import json
         h = json.loads(raw[8:8 + n])
         assert h["w"]["dtype"] == "F32" and h["w"]["shape"] == [3, 5] and h["i"]["dtype"] == "I64"
         assert (8 + n) % 8 == 0
-        t2, meta2 = ref.read_safetensors(path2)
+        t2, meta2 = read_safetensors(path2)
         assert meta2 == {"config": "a = b\nc = d\n"}
         for k in src:
             assert t2[k].dtype == src[k].dtype and np.array_equal(t2[k], src[k]), k

@@ -1,8 +1,9 @@
-#!/usr/bin/python3
 """Independent PyTorch reference for the hybrid-bench model (DESIGN.md section 3).
 
 Written from the specification only, not from the C engine, so that the two can check
-each other through the interop contract (`hybench forward`, see check_parity.py).
+each other through the interop contract (`hybench forward`, see tests/parity/check_parity.py).
+hybench.model wraps it in a torch.nn.Module; the parameters are a mapping name -> tensor
+under the checkpoint's tensor names.
 Plain and slow on purpose: float64 by default, explicit O(T^2) masks for attention,
 plain sequential loops for the recurrent mixers.
 
@@ -45,15 +46,9 @@ engine is a visible, discussable difference, not a hidden one):
   * Mamba-2 in_proj output order [z (d_inner), xBC (d_inner + 2N), dt (H)], xBC = [x, B, C],
     H = d_inner / mamba_head_dim, one group (B, C shared by all heads).
 
-Also: safetensors read/write with json + struct + numpy (no safetensors package), the model
-config parser, and a CLI implementing the interop contract with this reference:
-    hybench_ref.py forward --ckpt M.safetensors --tokens TOK.npy --out LOGITS.npy [--grads G.safetensors]
+Also: the model config parser and the checkpoint's tensor names and shapes (param_shapes).
 """
-import argparse
-import json
 import math
-import struct
-import sys
 from collections import OrderedDict
 
 import numpy as np
@@ -64,74 +59,6 @@ RMS_EPS = 1e-5
 L2_EPS = 1e-6
 ROPE_BASE = 10000.0
 CONV_K = 4
-
-# --------------------------------------------------------------------------------------------
-# safetensors (8-byte little-endian header length, JSON header, raw little-endian data)
-# --------------------------------------------------------------------------------------------
-
-_ST_DTYPES = {
-    "F64": np.dtype("<f8"), "F32": np.dtype("<f4"), "F16": np.dtype("<f2"),
-    "I64": np.dtype("<i8"), "I32": np.dtype("<i4"), "I16": np.dtype("<i2"), "I8": np.dtype("i1"),
-    "U8": np.dtype("u1"), "BOOL": np.dtype("?"),
-}
-_NP_TO_ST = {v: k for k, v in _ST_DTYPES.items()}
-
-
-def read_safetensors(path, with_dtypes=False):
-    """Returns (OrderedDict name -> np.ndarray in file order of offsets, metadata dict)
-    and, with with_dtypes, a third dict name -> safetensors dtype string. BF16 is widened to
-    float32."""
-    with open(path, "rb") as f:
-        raw = f.read()
-    if len(raw) < 8:
-        raise ValueError(f"{path}: too short for a safetensors file")
-    (n,) = struct.unpack("<Q", raw[:8])
-    if 8 + n > len(raw):
-        raise ValueError(f"{path}: header length {n} exceeds file size {len(raw)}")
-    header = json.loads(raw[8:8 + n].decode("utf-8"))
-    data = memoryview(raw)[8 + n:]
-    meta = header.pop("__metadata__", None) or {}
-    tensors, dtypes = OrderedDict(), {}
-    for name, info in sorted(header.items(), key=lambda kv: kv[1]["data_offsets"][0]):
-        dt, shape, (b, e) = info["dtype"], tuple(info["shape"]), info["data_offsets"]
-        if e > len(data) or b > e:
-            raise ValueError(f"{path}: tensor {name}: bad data_offsets {b}..{e}")
-        if dt == "BF16":
-            u16 = np.frombuffer(data[b:e], dtype="<u2").astype(np.uint32) << 16
-            arr = u16.view(np.float32).reshape(shape)
-        elif dt in _ST_DTYPES:
-            arr = np.frombuffer(data[b:e], dtype=_ST_DTYPES[dt]).reshape(shape)
-        else:
-            raise ValueError(f"{path}: tensor {name}: unsupported dtype {dt}")
-        if arr.nbytes != e - b:
-            raise ValueError(f"{path}: tensor {name}: {e - b} bytes for shape {shape} {dt}")
-        tensors[name] = arr.copy()
-        dtypes[name] = dt
-    return (tensors, meta, dtypes) if with_dtypes else (tensors, meta)
-
-
-def write_safetensors(path, tensors, metadata=None):
-    """tensors: mapping name -> np.ndarray (written in the given order, C-contiguous, LE)."""
-    header, chunks, off = {}, [], 0
-    if metadata:
-        header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
-    for name, arr in tensors.items():
-        a = np.asarray(arr, order="C")  # (np.ascontiguousarray would turn 0-d into 1-d)
-        dt = a.dtype.newbyteorder("<") if a.dtype.byteorder == ">" else a.dtype
-        if dt not in _NP_TO_ST:
-            raise ValueError(f"tensor {name}: unsupported dtype {a.dtype}")
-        b = a.astype(dt, copy=False).tobytes()
-        header[name] = {"dtype": _NP_TO_ST[dt], "shape": list(a.shape), "data_offsets": [off, off + len(b)]}
-        chunks.append(b)
-        off += len(b)
-    h = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    h += b" " * (-len(h) % 8)  # align the data to 8 bytes (allowed: trailing spaces)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for c in chunks:
-            f.write(c)
-
 
 # --------------------------------------------------------------------------------------------
 # model config
@@ -563,45 +490,3 @@ def forward_and_grads(cfg, params_np, tokens, dtype=torch.float64, stats=None):
     for n, t in p.items():
         grads[n] = (t.grad if t.grad is not None else torch.zeros_like(t)).detach().numpy()
     return logits.detach().numpy(), float(loss.detach()), grads
-
-
-def load_checkpoint(path):
-    """Returns (cfg, params OrderedDict name -> np.ndarray, metadata)."""
-    tensors, meta = read_safetensors(path)
-    if "config" not in meta:
-        raise ValueError(f"{path}: no __metadata__['config']")
-    cfg = parse_config(meta["config"])
-    problems = check_params(cfg, tensors)
-    if problems:
-        raise ValueError(f"{path}: " + "; ".join(problems))
-    return cfg, tensors, meta
-
-
-def load_tokens(path):
-    tok = np.load(path)
-    if tok.ndim != 2 or tok.dtype not in (np.int32, np.int64):
-        raise ValueError(f"{path}: expected an int32/int64 (B, T) array, got {tok.dtype} {tok.shape}")
-    return tok.astype(np.int64)
-
-
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    f = sub.add_parser("forward", help="interop contract forward with this reference (float64 inside)")
-    f.add_argument("--ckpt", required=True)
-    f.add_argument("--tokens", required=True)
-    f.add_argument("--out", required=True)
-    f.add_argument("--grads")
-    a = ap.parse_args(argv)
-    torch.set_num_threads(1)
-    cfg, params, meta = load_checkpoint(a.ckpt)
-    logits, loss, grads = forward_and_grads(cfg, params, load_tokens(a.tokens))
-    np.save(a.out, logits.astype(np.float32))
-    if a.grads:
-        write_safetensors(a.grads, OrderedDict((n, g.astype(np.float32)) for n, g in grads.items()), meta)
-    print(f"loss {loss:.9g}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
