@@ -130,7 +130,9 @@ _RUN_CKPT = re.compile(r"tok(\d+)\.safetensors")  # weights only: tokN.optim.saf
 
 def checkpoint_path(path_or_run_dir):
     """A file is returned as it is. A run directory of `hybench train` (it has run.conf) gives its
-    latest weights, RUN/checkpoints/tokN.safetensors with the largest N."""
+    latest weights, RUN/checkpoints/tokN.safetensors with the largest N: the rule of
+    hb_run_final_checkpoint (include/hybench/rundir.h, the format's owner), kept here so the
+    bridge needs no engine binary."""
     if not os.path.isdir(path_or_run_dir):
         return path_or_run_dir
     run = path_or_run_dir
