@@ -176,7 +176,7 @@ $(RUNS)/%/done: $(HYBENCH) models/$$(call run_model,$$*).conf $(DATA)/train.tok 
 # ---- E2 scaling grid: results/runs/PROFILE/e2/HYBRID_dWIDTH/xMULT/done ------
 # One run per (hybrid, width, multiplier), seed 1, D = MULT x N tokens (train
 # --tokens-per-param) with its own full LR schedule; evaluated at its checkpoints. The grid's model configs
-# are derived from models/HYBRID.conf (scripts/pipeline/scale-model.sh).
+# are derived from models/HYBRID.conf (hybench scale-model).
 E2_CONF  := results/models
 E2_SIZES := $(addprefix d,$(E2_WIDTHS))
 E2_RUNS  := $(foreach h,$(E2_HYBRIDS),$(foreach w,$(E2_WIDTHS),$(foreach x,$(E2_MULTS),$(RUNS)/e2/$(h)_d$(w)/x$(x))))
@@ -184,9 +184,9 @@ e2_width = $(lastword $(subst _d, ,$(1)))
 e2_base  = $(patsubst %_d$(call e2_width,$(1)),%,$(1))
 
 .PRECIOUS: $(E2_CONF)/%.conf
-$(E2_CONF)/%.conf: scripts/pipeline/scale-model.sh models/$$(call e2_base,$$*).conf
+$(E2_CONF)/%.conf: $(HYBENCH) models/$$(call e2_base,$$*).conf
 	@mkdir -p $(E2_CONF)
-	scripts/pipeline/scale-model.sh models/$(call e2_base,$*).conf $(call e2_width,$*) $@
+	$(HYBENCH) scale-model --model models/$(call e2_base,$*).conf --width $(call e2_width,$*) --out $@
 
 $(RUNS)/e2/%/done: $(HYBENCH) $(E2_CONF)/$$(call run_model,$$*).conf $(DATA)/train.tok $(DATA)/val.tok
 	$(TIMED) run/e2/$* $(HYBENCH) train --model $(E2_CONF)/$(call run_model,$*).conf \

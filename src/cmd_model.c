@@ -30,6 +30,31 @@ int cmd_init(int argc, char **argv) {
   return 0;
 }
 
+int cmd_scale_model(int argc, char **argv) {
+  const char *model = NULL, *out = NULL;
+  long width = 0;
+  HbOpt opts[] = {
+      {"model", HB_OPT_STR, &model, "base model config file", 1},
+      {"width", HB_OPT_LONG, &width, "d_model of the grid's model (a multiple of 16)", 1},
+      {"out", HB_OPT_STR, &out, "model config to write", 1},
+      {0},
+  };
+  hb_parse_args("scale-model",
+                "scale-model --model BASE.conf --width W --out OUT.conf\n\n"
+                "The E2 scaling grid's model of one size: BASE with d_model W, heads of 16 (W/16 of\n"
+                "them), SwiGLU hidden 3W and name BASE_dW; every other key stays the base's.",
+                opts, argc, argv);
+  ModelConfig cfg;
+  config_load(&cfg, model);
+  config_scale_width(&cfg, width > 1 << 20 ? -1 : (int)width, "scale-model --width");
+  char *text = config_to_text(&cfg);
+  HbOut o = hb_out_open(out, "w");
+  fprintf(o.fp, "# E2 scaling grid: %s at d_model %ld (hybench scale-model)\n%s", model, width, text);
+  hb_out_commit(&o);
+  free(text);
+  return 0;
+}
+
 /* Targets are the next tokens; the last position of each row has none. */
 static int32_t *next_token_targets(const int32_t *tokens, int64_t B, int64_t T) {
   int32_t *targets = hb_malloc((size_t)(B * T) * sizeof(int32_t));

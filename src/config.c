@@ -88,6 +88,19 @@ void config_parse(ModelConfig *cfg, const char *text, const char *origin) {
   validate(cfg, origin);
 }
 
+void config_scale_width(ModelConfig *cfg, int width, const char *origin) {
+  if (width < 16 || width % 16 != 0) hb_input_error(origin, "width: %d is not a positive multiple of 16 (heads of 16)", width);
+  char name[sizeof cfg->name];
+  int n = snprintf(name, sizeof name, "%s_d%d", cfg->name, width);
+  if (n < 0 || (size_t)n >= sizeof name) hb_input_error(origin, "name: '%s_d%d' is too long", cfg->name, width);
+  memcpy(cfg->name, name, sizeof name);
+  cfg->d_model = width;
+  cfg->head_dim = 16;
+  cfg->n_heads = width / 16;
+  cfg->mlp_hidden = 3 * width;
+  validate(cfg, origin);
+}
+
 void config_load(ModelConfig *cfg, const char *path) {
   char *text = hb_read_file(path, NULL);
   config_parse(cfg, text, path);

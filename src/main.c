@@ -14,6 +14,7 @@ typedef struct {
 static const Command commands[] = {
     {"gen-data", cmd_gendata, "generate a dataset split with planted long-range dependencies"},
     {"init", cmd_init, "write a randomly initialised checkpoint of a model config"},
+    {"scale-model", cmd_scale_model, "a model config of the E2 scaling grid: the base at another width"},
     {"train", cmd_train, "train a model on a token file; metrics, checkpoints, resume"},
     {"eval", cmd_eval, "short loss, LongPPL, retrieval and NIAH accuracy of a checkpoint on a dataset"},
     {"forward", cmd_forward, "logits (and gradients) of a checkpoint on a .npy batch (interop)"},

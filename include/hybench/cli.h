@@ -42,5 +42,6 @@ int cmd_trace(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_scale_model(int argc, char **argv);
 
 #endif

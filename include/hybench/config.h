@@ -33,6 +33,12 @@ void config_load(ModelConfig *cfg, const char *path);
 void config_parse(ModelConfig *cfg, const char *text, const char *origin);
 /* The resolved config as `key = value` lines (caller frees). */
 char *config_to_text(const ModelConfig *cfg);
+/* The E2 scaling grid's model of one size (DESIGN.md section 7): d_model =
+ * width, heads of 16 (width / 16 of them), SwiGLU hidden 3 x width (the
+ * regime's ratio) and name BASE_dWIDTH; everything else stays the base's, so
+ * one size axis is all that differs between the grid's models. Input error
+ * naming `origin` unless width is a positive multiple of 16. */
+void config_scale_width(ModelConfig *cfg, int width, const char *origin);
 /* Whether RoPE applies to layers of this kind. */
 int config_layer_rope(const ModelConfig *cfg, char kind);
 /* The number of keys an attention layer of this kind sees at context length T. */

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The E2 scaling grid's pipeline scripts (scripts/pipeline/), on tiny runs:
-# the grid's model configs differ from their base in the size keys only,
+# The E2 scaling grid's pipeline (hybench scale-model, train --tokens-per-param,
+# scripts/pipeline/), on tiny runs: the grid's model configs differ from their base in the size keys only,
 # a grid of 3 widths x 3 budgets trains with train --tokens-per-param (N as
 # `hybench run info` and `hybench init` count it), its points table has D =
 # token_multiplier x n and the final LongPPL, the fit and summary come out;
@@ -16,18 +16,20 @@ work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 [ -x "$HB" ] || { echo "no $HB (make bin/hybench)"; exit 1; }
 
 # ---- model configs of the grid ------------------------------------------------
-$P/scale-model.sh models/sf_w64.conf 32 "$work/sf_w64_d32.conf"
-differ=$({ diff <(grep -v '^#' models/sf_w64.conf) <(grep -v '^#' "$work/sf_w64_d32.conf") || true; } | grep '^>' | awk '{print $2}' | sort | tr '\n' ' ')
+"$HB" scale-model --model models/sf_w64.conf --width 32 --out "$work/sf_w64_d32.conf"
+"$HB" scale-model --model models/sf_w64.conf --width 64 --out "$work/sf_w64_d64.conf"
+differ=$({ diff <(grep -v '^#' "$work/sf_w64_d64.conf") <(grep -v '^#' "$work/sf_w64_d32.conf") || true; } | grep '^>' | awk '{print $2}' | sort | tr '\n' ' ')
 if [ "$differ" = "d_model mlp_hidden n_heads name " ] && grep -qx 'n_heads = 2' "$work/sf_w64_d32.conf" \
    && grep -qx 'mlp_hidden = 96' "$work/sf_w64_d32.conf" && grep -qx 'window = 64' "$work/sf_w64_d32.conf"; then
-  pass "scale-model.sh changes only name, d_model, n_heads, mlp_hidden"
-else fail "scale-model.sh changed: '$differ'"; fi
-$P/scale-model.sh models/sf_w64.conf 64 "$work/sf_w64_d64.conf"
-if diff <(grep -v '^#' models/sf_w64.conf | grep -v '^name') <(grep -v '^#' "$work/sf_w64_d64.conf" | grep -v '^name') >/dev/null; then
-  pass "scale-model.sh at the base width reproduces the base config"
-else fail "scale-model.sh at width 64 differs from models/sf_w64.conf"; fi
-expect_bad "width not a multiple of 16" "multiple of 16" "$work/bad.conf" -- $P/scale-model.sh models/ff.conf 24 "$work/bad.conf"
-expect_bad "missing base config" "no_such.conf" "$work/bad.conf" -- $P/scale-model.sh models/no_such.conf 32 "$work/bad.conf"
+  pass "scale-model changes only name, d_model, n_heads, mlp_hidden"
+else fail "scale-model changed: '$differ'"; fi
+# At the base width the grid's model is the base model: every key of the base file (but
+# its name) appears with the same value.
+missing=$(grep -v '^#' models/sf_w64.conf | grep -v '^name' | grep -vxFf "$work/sf_w64_d64.conf" || true)
+[ -z "$missing" ] && pass "scale-model at the base width keeps every key of the base config" \
+  || fail "scale-model at width 64 lacks: $missing"
+expect_bad "width not a multiple of 16" "multiple of 16" "$work/bad.conf" -- "$HB" scale-model --model models/ff.conf --width 24 --out "$work/bad.conf"
+expect_bad "missing base config" "no_such.conf" "$work/bad.conf" -- "$HB" scale-model --model models/no_such.conf --width 32 --out "$work/bad.conf"
 
 # ---- a tiny grid: 3 widths x 3 multipliers on a small Markov-filler dataset ----
 printf 'name = t\nhaystack = markov\nseq_len = 32\nn_train = 2000\nn_val = 64\nvocab = 280\n' > "$work/spec.conf"
@@ -42,7 +44,7 @@ grid_run() { # WIDTH MULT [train options]: one grid run, as reproduce.mk trains 
 }
 parts=()
 for w in 16 32 48; do
-  $P/scale-model.sh "$work/ff.conf" $w "$work/ff_d$w.conf"
+  "$HB" scale-model --model "$work/ff.conf" --width $w --out "$work/ff_d$w.conf"
   for x in 1 2 4; do
     grid_run $w $x > /dev/null
     $P/scaling-point.sh "$HB" "$work/runs/e2/ff_d$w/x$x" "$work/point_${w}_$x.tsv"
