@@ -97,28 +97,28 @@ static CellValue cell_value(const char *ref, const char *dir, const RefSite *sit
   }
   for (int r = 0; r < t.n_rows; r++) n_match += match[r];
   if (n_match == 0) ref_error(site, "'%s' matches no row of %s", ref, path);
-  double sum = 0, sum2 = 0, x;
+  double *values = hb_malloc((size_t)n_match * sizeof *values); /* (n_match) nan where no number */
   int last = -1, seeds_col = hb_tsv_col(&t, "n_seeds");
   for (int r = 0; r < t.n_rows; r++) {
     if (!match[r]) continue;
-    double seeds;
+    double seeds, x;
     if (seeds_col >= 0 && hb_tsv_parse_double(&t, r, seeds_col, &seeds)) v.seeds_total += (int)seeds;
     int number = hb_tsv_parse_double(&t, r, col, &x);
-    if (v.n_rows++ < MAX_SAMPLES) v.samples[v.n_samples++] = number ? x : NAN;
-    if (!number) continue;
-    sum += x;
-    sum2 += x * x;
-    v.n++;
-    last = r;
+    if (v.n_rows < MAX_SAMPLES) v.samples[v.n_samples++] = number ? x : NAN;
+    values[v.n_rows++] = number ? x : NAN;
+    if (number) last = r;
   }
-  if (v.n > 0) v.mean = sum / v.n;
+  HbSeedStats stats = hb_seed_stats(values, v.n_rows);
+  v.n = stats.n;
+  v.mean = stats.mean;
   if (v.n >= 2) {
-    v.sd = check_sd_from_sums(sum, sum2, v.n);
+    v.sd = stats.sd;
   } else if (v.n == 1) {
     int sd_col = check_companion_sd_col(&t, column);
     double sd;
     if (sd_col >= 0 && hb_tsv_parse_double(&t, last, sd_col, &sd) && sd > 0) v.sd = sd;
   }
+  free(values);
   free(match);
   hb_tsv_free(&t);
   return v;
