@@ -257,61 +257,62 @@ static void print_scaling_report(const ScalingReport *r, const HbScalingPoints *
 
 /* The scaling table: one row per set of points (fit, validation) and one per
  * point, written by write_scaling_tsv (the values are its loop's). */
-#define SCALING_COLUMNS(X, X_IF)                                                                               \
-  X("kind", str, kind_names[kind], "fit | validation (the row's set of points) | train_point | validation_point") \
-  X("model_size", str, point ? pts->model_size[i] : set_sizes, "the point's model size; on set rows the set's")  \
-  X("token_multiplier", str, point ? pts->token_multiplier[i] : "-", "the point's, as in the input; - on set rows") \
-  X("n", double, point ? pts->n_params[i] : NAN, "the point's parameters N; nan on set rows")                    \
-  X("d", double, point ? pts->tokens[i] : NAN, "the point's training tokens D; nan on set rows")                 \
-  X("formula", str, hb_scaling_formula_name(r->formula), "no_constant | default (every row repeats the fit)")    \
-  X("target", str, r->longppl ? "log_longppl" : "loss", "loss | log_longppl (--longppl)")                       \
-  X("epsilon", double, r->epsilon, "Huber threshold on log residuals")                                          \
-  X("objective", double, fit->best.objective, "the minimum (with a limit: the infimum)")                        \
-  X_IF(has_a, "a", double, rep[HB_SC_A], "formula default only: the constant a (0 with limit a->0)")            \
-  X("b", double, rep[HB_SC_B], "coefficient of N^-alpha in L = [a +] b N^-alpha + c D^-beta")                   \
-  X("c", double, rep[HB_SC_C], "coefficient of D^-beta")                                                        \
-  X("alpha", double, rep[HB_SC_ALPHA], "exponent of N")                                                         \
-  X("beta", double, rep[HB_SC_BETA], "exponent of D")                                                           \
-  X("at_bound", str, bound_text, "parameters on a bound, e.g. alpha:upper,beta:lower; or none")                 \
-  X("limit", str, fit->limit_term >= 0 ? limit_names[fit->limit_term] : "none",                                 \
-    "none, or a->0 / b->0 / c->0: no finite minimiser, the objective falls as that coefficient -> 0; "          \
-    "the other parameters are then the limit's, not estimates of a finite minimiser")                           \
-  X("r2", double, point ? NAN : q->r2, "R2 on the row's set, in loss units (log LongPPL with --longppl); nan on point rows") \
-  X("rmse", double, point ? NAN : q->rmse, "RMSE on the row's set; nan on point rows")                          \
-  X("mae", double, point ? NAN : q->mae, "MAE on the row's set; nan on point rows")                             \
-  X("n_points", long, point ? 1 : pts->n, "points in the row's set; 1 on point rows")                           \
-  X("actual", double, actual, "the point's loss (log LongPPL with --longppl); nan on set rows")                 \
-  X("predicted", double, predicted, "the fit's prediction at the point; nan on set rows")                       \
-  X("diff", double, actual - predicted, "actual - predicted")                                                   \
-  X_IF(r->longppl, "actual_ppl", double, exp(actual), "with --longppl: exp(actual)")                            \
-  X_IF(r->longppl, "predicted_ppl", double, exp(predicted), "with --longppl: exp(predicted)")                   \
-  X_IF(r->longppl, "diff_ppl", double, exp(actual) - exp(predicted), "with --longppl: actual_ppl - predicted_ppl") \
-  X("hess_eig_min", double, fit->n_eig ? fit->hess_eig[0] : NAN,                                                \
-    "smallest eigenvalue of the objective's Hessian over the internal parameters (log coefficients, exponents)") \
-  X("hess_eig_max", double, fit->n_eig ? fit->hess_eig[fit->n_eig - 1] : NAN, "largest eigenvalue of that Hessian") \
-  X("grad_norm", double, fit->best.grad_norm, "gradient norm over the free parameters")                         \
-  X("status", str, fit->best.converged ? "converged" : "not_converged", "converged | not_converged")            \
-  X("iterations", long, fit->best.iterations, "Newton iterations of the polish")                                \
-  X("starts", long, fit->starts, "BFGS2 starts over the formula and its limits")                                \
-  X("starts_converged", long, fit->starts_converged, "starts that converged")                                   \
-  X("starts_stalled", long, fit->starts_stalled, "starts that stalled (GSL_ENOPROG)")                           \
-  X("starts_capped", long, fit->starts_capped, "starts stopped by the iteration limit")                         \
-  X("starts_failed", long, fit->starts_failed, "starts with another status or a non-finite objective")          \
-  X("hess_status", str, gsl_status_name(fit->eig_status), "status of the GSL eigen solver")                      \
-  X_IF(has_a, "a_lo", double, r->bs->lo[HB_SC_A], "formula default only: 2.5% bootstrap percentile of a")       \
-  X_IF(has_a, "a_hi", double, r->bs->hi[HB_SC_A], "formula default only: 97.5% bootstrap percentile of a")      \
-  X("b_lo", double, r->bs->lo[HB_SC_B], "2.5% bootstrap percentile of b (nan without --bootstrap)")             \
-  X("b_hi", double, r->bs->hi[HB_SC_B], "97.5% bootstrap percentile of b")                                      \
-  X("c_lo", double, r->bs->lo[HB_SC_C], "2.5% bootstrap percentile of c")                                       \
-  X("c_hi", double, r->bs->hi[HB_SC_C], "97.5% bootstrap percentile of c")                                      \
-  X("alpha_lo", double, r->bs->lo[HB_SC_ALPHA], "2.5% bootstrap percentile of alpha")                           \
-  X("alpha_hi", double, r->bs->hi[HB_SC_ALPHA], "97.5% bootstrap percentile of alpha")                          \
-  X("beta_lo", double, r->bs->lo[HB_SC_BETA], "2.5% bootstrap percentile of beta")                              \
-  X("beta_hi", double, r->bs->hi[HB_SC_BETA], "97.5% bootstrap percentile of beta")                             \
-  X("bootstrap_k", long, r->bs->k, "resamples drawn (--bootstrap)")                                             \
-  X("bootstrap_ok", long, r->bs->n_ok, "resamples whose refit converged (they make the intervals)")             \
-  X("bootstrap_failed", long, r->bs->n_failed, "resamples whose refit did not converge")                        \
-  X("bootstrap_limit", long, r->bs->n_limit, "converged resamples in which a term vanished")                    \
+#define SCALING_COLUMNS(X, X_IF)                                                                                     \
+  X("kind", str, kind_names[kind], "fit | validation (the row's set of points) | train_point | validation_point")    \
+  X("model_size", str, point ? pts->model_size[i] : set_sizes, "the point's model size; on set rows the set's")      \
+  X("token_multiplier", str, point ? pts->token_multiplier[i] : "-", "the point's (as in the input); - on set rows") \
+  X("n", double, point ? pts->n_params[i] : NAN, "the point's parameters N; nan on set rows")                        \
+  X("d", double, point ? pts->tokens[i] : NAN, "the point's training tokens D; nan on set rows")                     \
+  X("formula", str, hb_scaling_formula_name(r->formula), "no_constant | default (every row repeats the fit)")        \
+  X("target", str, r->longppl ? "log_longppl" : "loss", "loss | log_longppl (--longppl)")                            \
+  X("epsilon", double, r->epsilon, "Huber threshold on log residuals")                                               \
+  X("objective", double, fit->best.objective, "the minimum (with a limit: the infimum)")                             \
+  X_IF(has_a, "a", double, rep[HB_SC_A], "formula default only: the constant a (0 with limit a->0)")                 \
+  X("b", double, rep[HB_SC_B], "coefficient of N^-alpha in L = [a +] b N^-alpha + c D^-beta")                        \
+  X("c", double, rep[HB_SC_C], "coefficient of D^-beta")                                                             \
+  X("alpha", double, rep[HB_SC_ALPHA], "exponent of N")                                                              \
+  X("beta", double, rep[HB_SC_BETA], "exponent of D")                                                                \
+  X("at_bound", str, bound_text, "parameters on a bound, e.g. alpha:upper,beta:lower; or none")                      \
+  X("limit", str, fit->limit_term >= 0 ? limit_names[fit->limit_term] : "none",                                      \
+    "none, or a->0 / b->0 / c->0: no finite minimiser, the objective falls as that coefficient -> 0; "               \
+    "the other parameters are then the limit's, not estimates of a finite minimiser")                                \
+  X("r2", double, point ? NAN : q->r2,                                                                               \
+    "R2 on the row's set, in loss units (log LongPPL with --longppl); nan on point rows")                            \
+  X("rmse", double, point ? NAN : q->rmse, "RMSE on the row's set; nan on point rows")                               \
+  X("mae", double, point ? NAN : q->mae, "MAE on the row's set; nan on point rows")                                  \
+  X("n_points", long, point ? 1 : pts->n, "points in the row's set; 1 on point rows")                                \
+  X("actual", double, actual, "the point's loss (log LongPPL with --longppl); nan on set rows")                      \
+  X("predicted", double, predicted, "the fit's prediction at the point; nan on set rows")                            \
+  X("diff", double, actual - predicted, "actual - predicted")                                                        \
+  X_IF(r->longppl, "actual_ppl", double, exp(actual), "with --longppl: exp(actual)")                                 \
+  X_IF(r->longppl, "predicted_ppl", double, exp(predicted), "with --longppl: exp(predicted)")                        \
+  X_IF(r->longppl, "diff_ppl", double, exp(actual) - exp(predicted), "with --longppl: actual_ppl - predicted_ppl")   \
+  X("hess_eig_min", double, fit->n_eig ? fit->hess_eig[0] : NAN,                                                     \
+    "smallest eigenvalue of the objective's Hessian over the internal parameters (log coefficients, exponents)")     \
+  X("hess_eig_max", double, fit->n_eig ? fit->hess_eig[fit->n_eig - 1] : NAN, "largest eigenvalue of that Hessian")  \
+  X("grad_norm", double, fit->best.grad_norm, "gradient norm over the free parameters")                              \
+  X("status", str, fit->best.converged ? "converged" : "not_converged", "converged | not_converged")                 \
+  X("iterations", long, fit->best.iterations, "Newton iterations of the polish")                                     \
+  X("starts", long, fit->starts, "BFGS2 starts over the formula and its limits")                                     \
+  X("starts_converged", long, fit->starts_converged, "starts that converged")                                        \
+  X("starts_stalled", long, fit->starts_stalled, "starts that stalled (GSL_ENOPROG)")                                \
+  X("starts_capped", long, fit->starts_capped, "starts stopped by the iteration limit")                              \
+  X("starts_failed", long, fit->starts_failed, "starts with another status or a non-finite objective")               \
+  X("hess_status", str, gsl_status_name(fit->eig_status), "status of the GSL eigen solver")                          \
+  X_IF(has_a, "a_lo", double, r->bs->lo[HB_SC_A], "formula default only: 2.5% bootstrap percentile of a")            \
+  X_IF(has_a, "a_hi", double, r->bs->hi[HB_SC_A], "formula default only: 97.5% bootstrap percentile of a")           \
+  X("b_lo", double, r->bs->lo[HB_SC_B], "2.5% bootstrap percentile of b (nan without --bootstrap)")                  \
+  X("b_hi", double, r->bs->hi[HB_SC_B], "97.5% bootstrap percentile of b")                                           \
+  X("c_lo", double, r->bs->lo[HB_SC_C], "2.5% bootstrap percentile of c")                                            \
+  X("c_hi", double, r->bs->hi[HB_SC_C], "97.5% bootstrap percentile of c")                                           \
+  X("alpha_lo", double, r->bs->lo[HB_SC_ALPHA], "2.5% bootstrap percentile of alpha")                                \
+  X("alpha_hi", double, r->bs->hi[HB_SC_ALPHA], "97.5% bootstrap percentile of alpha")                               \
+  X("beta_lo", double, r->bs->lo[HB_SC_BETA], "2.5% bootstrap percentile of beta")                                   \
+  X("beta_hi", double, r->bs->hi[HB_SC_BETA], "97.5% bootstrap percentile of beta")                                  \
+  X("bootstrap_k", long, r->bs->k, "resamples drawn (--bootstrap)")                                                  \
+  X("bootstrap_ok", long, r->bs->n_ok, "resamples whose refit converged (they make the intervals)")                  \
+  X("bootstrap_failed", long, r->bs->n_failed, "resamples whose refit did not converge")                             \
+  X("bootstrap_limit", long, r->bs->n_limit, "converged resamples in which a term vanished")                         \
   X("seed", long, (long)r->bs->seed, "the bootstrap's seed (--seed)")
 
 static const HbColumn scaling_columns_doc[] = {SCALING_COLUMNS(HB_COLUMN, HB_COLUMN_DOC_IF)};
@@ -466,46 +467,46 @@ static void print_key(const HbTsv *t, int row, const int *cols, int n_cols) {
 /* The per-run table, after the --group columns (a run's values are its
  * HbEmergeRun `run` and the fit `f`; include/hybench/fit.h says how each is
  * found). */
-#define EMERGENCE_RUN_COLUMNS(X)                                                                                 \
-  X("n_points", long, f->n, "checkpoints fitted")                                                               \
-  X("t50", double, f->t50, "tokens at half rise (status ok; else nan)")                                        \
-  X("t50_se", double, f->t50_se, "its standard error")                                                          \
+#define EMERGENCE_RUN_COLUMNS(X)                                                                                  \
+  X("n_points", long, f->n, "checkpoints fitted")                                                                 \
+  X("t50", double, f->t50, "tokens at half rise (status ok; else nan)")                                           \
+  X("t50_se", double, f->t50_se, "its standard error")                                                            \
   X("t50_lower", double, f->t50_lower, "not_risen, unresolved: t50 is above this (the last checkpoint's tokens)") \
-  X("t50_upper", double, f->t50_upper, "early, unresolved: t50 is below this")                                 \
-  X("lo", double, f->lo, "the logistic's start level")                                                          \
-  X("hi", double, f->hi, "its end level")                                                                       \
-  X("s", double, f->s, "its width in log tokens")                                                               \
-  X("status", str, hb_emergence_status_name(f->status), "ok | not_risen | early | unresolved | failed")        \
-  X("iterations", long, f->iterations, "of the chosen start")                                                   \
-  X("gsl_status", str, gsl_status_name(f->gsl_status), "GSL status of the chosen start")                       \
-  X("rise_p", double, f->rise_p, "F test, logistic against a constant")                                         \
-  X("late_p", double, f->late_p, "F test of a midpoint beyond the last checkpoint against the free fit")       \
-  X("early_p", double, f->early_p, "F test of a midpoint before the first checkpoint")                         \
-  X("rmse", double, f->rmse, "of the logistic fit")                                                             \
-  X("threshold", double, spec->threshold, "--threshold (nan: none)")                                            \
-  X("t_cross", double, run->t_cross, "tokens at the first crossing of the threshold (with --sustained: the one " \
-                                     "after which the metric stays at or above it); nan if never")            \
+  X("t50_upper", double, f->t50_upper, "early, unresolved: t50 is below this")                                    \
+  X("lo", double, f->lo, "the logistic's start level")                                                            \
+  X("hi", double, f->hi, "its end level")                                                                         \
+  X("s", double, f->s, "its width in log tokens")                                                                 \
+  X("status", str, hb_emergence_status_name(f->status), "ok | not_risen | early | unresolved | failed")           \
+  X("iterations", long, f->iterations, "of the chosen start")                                                     \
+  X("gsl_status", str, gsl_status_name(f->gsl_status), "GSL status of the chosen start")                          \
+  X("rise_p", double, f->rise_p, "F test, logistic against a constant")                                           \
+  X("late_p", double, f->late_p, "F test of a midpoint beyond the last checkpoint against the free fit")          \
+  X("early_p", double, f->early_p, "F test of a midpoint before the first checkpoint")                            \
+  X("rmse", double, f->rmse, "of the logistic fit")                                                               \
+  X("threshold", double, spec->threshold, "--threshold (nan: none)")                                              \
+  X("t_cross", double, run->t_cross, "tokens at the first crossing of the threshold (with --sustained: the one "  \
+                                     "after which the metric stays at or above it); nan if never")                \
   X("cross_status", str, run->cross_status, "crossed | at_first (at or before the first checkpoint) | never | -") \
-  X("t_cross_cens", double, run->t_cross_cens, "t_cross, or the run's last tokens when it never crossed "      \
+  X("t_cross_cens", double, run->t_cross_cens, "t_cross, or the run's last tokens when it never crossed "         \
                                                "(censored at the budget: a lower bound claims can average)")
 
 /* The per-hybrid table, after the --group columns but the seed (a hybrid's
  * summary `s`; the rules are hb_emergence_summarize's). */
-#define EMERGENCE_SUMMARY_COLUMNS(X)                                                                             \
+#define EMERGENCE_SUMMARY_COLUMNS(X)                                                                            \
   X("n_seeds", long, s->n_seeds, "runs of the hybrid")                                                          \
   X("n_ok", long, s->n_ok, "seeds with status ok")                                                              \
-  X("n_not_risen", long, s->n_not_risen, "seeds not risen by their last checkpoint")                           \
-  X("n_other", long, s->n_other, "seeds early, unresolved or failed")                                          \
-  X("t50_mean", double, s->t50_mean, "mean t50 over the seeds, only when every seed is ok")                    \
+  X("n_not_risen", long, s->n_not_risen, "seeds not risen by their last checkpoint")                            \
+  X("n_other", long, s->n_other, "seeds early, unresolved or failed")                                           \
+  X("t50_mean", double, s->t50_mean, "mean t50 over the seeds, only when every seed is ok")                     \
   X("t50_sd", double, s->t50_sd, "its sample sd")                                                               \
-  X("t50_min", double, s->t50_min, "smallest t50 of the ok seeds")                                             \
-  X("t50_max", double, s->t50_max, "largest t50 of the ok seeds")                                              \
+  X("t50_min", double, s->t50_min, "smallest t50 of the ok seeds")                                              \
+  X("t50_max", double, s->t50_max, "largest t50 of the ok seeds")                                               \
   X("t50_mean_lower", double, s->t50_mean_lower, "with some seeds not risen (the rest ok): the mean with each " \
-                                                 "lower bound in place of its t50, a lower bound on the mean") \
-  X("status", str, s->status, "ok | lower_bound | incomplete")                                                 \
+                                                 "lower bound in place of its t50, a lower bound on the mean")  \
+  X("status", str, s->status, "ok | lower_bound | incomplete")                                                  \
   X("threshold", double, spec->threshold, "--threshold (nan: none)")                                            \
-  X("n_cross", long, s->n_cross, "seeds that crossed after their first checkpoint")                            \
-  X("t_cross_mean", double, s->t_cross_mean, "mean crossing, only when every seed crossed so")                 \
+  X("n_cross", long, s->n_cross, "seeds that crossed after their first checkpoint")                             \
+  X("t_cross_mean", double, s->t_cross_mean, "mean crossing, only when every seed crossed so")                  \
   X("t_cross_sd", double, s->t_cross_sd, "its sample sd")
 
 static const HbColumn emergence_run_columns[] = {EMERGENCE_RUN_COLUMNS(HB_COLUMN)};
@@ -658,27 +659,27 @@ static int cmd_fit_emergence(int argc, char **argv) {
 /* hybench fit step --in POINTS.tsv [--validate] [--out FIT.tsv]: the law of
  * include/hybench/fit.h on y = log LongPPL. FIT.tsv: one row per set of
  * points and one per point, the columns below (step_row's arguments). */
-#define STEP_COLUMNS(X)                                                                                       \
-  X("kind", str, kind, "fit | validation (the row's set of points) | train_point | validation_point")         \
-  X("model_size", str, size, "the point's model size; on set rows the set's sizes")                          \
-  X("token_multiplier", str, mult, "the point's tokens per parameter, as in the input; - on set rows")        \
-  X("n", double, n, "the point's parameters N; nan on set rows")                                              \
-  X("d", double, d, "the point's training tokens D; nan on set rows")                                         \
-  X("lo", double, f->lo, "the law's parameters, repeated on every row: log LongPPL after the step")           \
-  X("hi", double, f->hi, "log LongPPL before the step")                                                      \
-  X("k", double, f->k, "the step's steepness in log tokens")                                                  \
-  X("m0", double, f->m0, "the step's midpoint in log tokens at log N = n_center")                             \
-  X("g", double, f->g, "how much earlier (log tokens per log parameter) a larger model steps")                \
-  X("n_center", double, f->n_center, "the fitted points' mean log N")                                         \
-  X("r2", double, q.r2, "R2 in log LongPPL on the row's set; nan on point rows")                              \
-  X("rmse", double, q.rmse, "RMSE in log LongPPL on the row's set; nan on point rows")                        \
-  X("n_points", double, n_points >= 0 ? n_points : NAN, "points in the row's set; nan on point rows")         \
-  X("actual", double, actual, "the point's log LongPPL; nan on set rows")                                     \
-  X("predicted", double, predicted, "the law's log LongPPL at the point; nan on set rows")                    \
+#define STEP_COLUMNS(X)                                                                                        \
+  X("kind", str, kind, "fit | validation (the row's set of points) | train_point | validation_point")          \
+  X("model_size", str, size, "the point's model size; on set rows the set's sizes")                            \
+  X("token_multiplier", str, mult, "the point's tokens per parameter, as in the input; - on set rows")         \
+  X("n", double, n, "the point's parameters N; nan on set rows")                                               \
+  X("d", double, d, "the point's training tokens D; nan on set rows")                                          \
+  X("lo", double, f->lo, "the law's parameters, repeated on every row: log LongPPL after the step")            \
+  X("hi", double, f->hi, "log LongPPL before the step")                                                        \
+  X("k", double, f->k, "the step's steepness in log tokens")                                                   \
+  X("m0", double, f->m0, "the step's midpoint in log tokens at log N = n_center")                              \
+  X("g", double, f->g, "how much earlier (log tokens per log parameter) a larger model steps")                 \
+  X("n_center", double, f->n_center, "the fitted points' mean log N")                                          \
+  X("r2", double, q.r2, "R2 in log LongPPL on the row's set; nan on point rows")                               \
+  X("rmse", double, q.rmse, "RMSE in log LongPPL on the row's set; nan on point rows")                         \
+  X("n_points", double, n_points >= 0 ? n_points : NAN, "points in the row's set; nan on point rows")          \
+  X("actual", double, actual, "the point's log LongPPL; nan on set rows")                                      \
+  X("predicted", double, predicted, "the law's log LongPPL at the point; nan on set rows")                     \
   X("status", str, hb_step_status_name(f->status), "ok | midpoint_outside | not_converged | no_step | failed") \
-  X("step_p", double, f->step_p, "F test of the step against a constant")                                     \
-  X("iterations", long, f->iterations, "of the best start")                                                   \
-  X("starts", long, f->starts, "least-squares starts")                                                        \
+  X("step_p", double, f->step_p, "F test of the step against a constant")                                      \
+  X("iterations", long, f->iterations, "of the best start")                                                    \
+  X("starts", long, f->starts, "least-squares starts")                                                         \
   X("starts_failed", long, f->starts_failed, "starts that did not converge")
 
 static const HbColumn step_columns[] = {STEP_COLUMNS(HB_COLUMN)};
