@@ -9,10 +9,11 @@
  *     [--seed-col seed] [--threshold LEVEL [--sustained]] [--rise-p 0.01] [--min-rise 0]
  *     [--out OUT.tsv] [--summary-out SUMMARY.tsv]
  * hybench fit step --in POINTS.tsv [--validate] [--out FIT.tsv]
+ * hybench fit seeds --in T.tsv [--group COLS] --cols COLS [--out STATS.tsv]
  *
  * Each output table's columns are described once, in an X-macro list beside
  * its writer (SCALING_COLUMNS, EMERGENCE_RUN_COLUMNS, EMERGENCE_SUMMARY_COLUMNS,
- * STEP_COLUMNS; include/hybench/tsv.h): the header, the row and the column
+ * STEP_COLUMNS, SEED_STAT_COLUMNS; include/hybench/tsv.h): the header, the row and the column
  * list of `hybench fit KIND --help` all come from it.
  *
  * Exit codes: 0 done, 2 bad input (one line naming file, row and column),
@@ -28,6 +29,7 @@
 
 #include "hybench/common.h"
 #include "hybench/fit.h"
+#include "hybench/stats.h"
 #include "hybench/tsv.h"
 
 /* Short, tab-free names for GSL statuses in output tables. */
@@ -758,6 +760,132 @@ static int cmd_fit_step(int argc, char **argv) {
   return 0; /* a fit that failed says so in its status column */
 }
 
+/* ===== statistics over seeds ============================================= */
+
+/* The statistics of each --cols column C, written as C_<name> (`s`: the
+ * column's HbSeedStats over one group's rows). */
+#define SEED_STAT_COLUMNS(X)                                                                           \
+  X("n", long, s.n, "cells of C that are numbers (nan, inf and - are missing: e.g. never crossed)") \
+  X("mean", double, s.mean, "their mean (nan when there are none)")                                  \
+  X("sd", double, s.sd, "their sample sd (nan below two)")                                           \
+  X("median", double, s.median, "their median (the mean of the middle two when n is even)")          \
+  X("min", double, s.min, "the smallest")                                                            \
+  X("max", double, s.max, "the largest")
+
+static const HbColumn seed_stat_columns[] = {SEED_STAT_COLUMNS(HB_COLUMN)};
+
+/* A cell for the statistics: its number, or nan when it is missing (nan,
+ * inf, -inf or -); anything else is an input error naming the cell. */
+static double seed_cell(const HbTsv *t, int row, int col) {
+  const char *text = hb_tsv_str(t, row, col);
+  char *end;
+  double v = strtod(text, &end);
+  if (strcmp(text, "-") == 0) return NAN;
+  if (end == text || *end != '\0') {
+    char where[512];
+    hb_input_error(hb_tsv_where(where, sizeof where, t, row, col), "'%s' is not a number (nor nan, inf or -)", text);
+  }
+  return v;
+}
+
+/* Header: the group columns, n_rows, then C_<stat> for each value column C. */
+static char **seed_stats_header(int *n_out, const HbTsv *t, const int *key_cols, int n_keys, const int *val_cols,
+                                int n_vals) {
+  const int n_stats = HB_NCOLS(seed_stat_columns);
+  char **header = hb_malloc((size_t)(n_keys + 1 + n_vals * n_stats) * sizeof *header);
+  int n = 0;
+  for (int j = 0; j < n_keys; j++) header[n++] = hb_strdup(t->header[key_cols[j]]);
+  header[n++] = hb_strdup("n_rows");
+  for (int v = 0; v < n_vals; v++)
+    for (int k = 0; k < n_stats; k++) {
+      size_t len = strlen(t->header[val_cols[v]]) + strlen(seed_stat_columns[k].name) + 2;
+      header[n] = hb_malloc(len);
+      snprintf(header[n++], len, "%s_%s", t->header[val_cols[v]], seed_stat_columns[k].name);
+    }
+  *n_out = n;
+  return header;
+}
+
+static int cmd_fit_seeds(int argc, char **argv) {
+  const char *in_path = NULL, *group_opt = "", *cols_opt = NULL, *out_path = NULL;
+  HbOpt opts[] = {
+      {"in", HB_OPT_STR, &in_path, "table with one row per seed (e.g. per run's final checkpoint)", 1},
+      {"group", HB_OPT_STR, &group_opt, "comma-separated columns naming a group (e.g. mask,model)", 0},
+      {"cols", HB_OPT_STR, &cols_opt, "comma-separated columns to summarise (e.g. tokens_to_50,far_acc)", 1},
+      {"out", HB_OPT_STR, &out_path, "write the statistics table here (atomically)", 0},
+      {0},
+  };
+  const HbTableDoc tables[] = {{"--out STATS.tsv, one row per group: the --group columns, n_rows (the group's "
+                                "rows), then for each --cols column C, C_ followed by",
+                                seed_stat_columns, HB_NCOLS(seed_stat_columns)}};
+  char *usage = hb_usage_with_tables(
+      "fit seeds --in T.tsv [--group COLS] --cols COLS [--out STATS.tsv]\n\n"
+      "Per group (the rows sharing the --group values, in order of first appearance; no --group:\n"
+      "the whole table), the statistics over seeds that every C table uses (hb_seed_stats,\n"
+      "include/hybench/stats.h): count, mean, sample sd, median, min and max of each --cols\n"
+      "column over the cells that are numbers.",
+      tables, 1);
+  hb_parse_args("fit seeds", usage, opts, argc, argv);
+  free(usage);
+  char *group_list = hb_strdup(group_opt), *cols_list = hb_strdup(cols_opt);
+  char *group_names[HB_EMERGE_MAX_KEYS], *col_names[64];
+  int n_keys = split_names(group_names, HB_EMERGE_MAX_KEYS, group_list, "fit seeds --group");
+  int n_vals = split_names(col_names, 64, cols_list, "fit seeds --cols");
+  if (n_vals == 0) hb_input_error("fit seeds --cols", "names no column");
+  HbTsv t;
+  hb_tsv_read(&t, in_path);
+  int key_cols[HB_EMERGE_MAX_KEYS], val_cols[64];
+  for (int j = 0; j < n_keys; j++) key_cols[j] = hb_tsv_require_col(&t, group_names[j]);
+  for (int v = 0; v < n_vals; v++) val_cols[v] = hb_tsv_require_col(&t, col_names[v]);
+  double *cell = hb_malloc(((size_t)t.n_rows * n_vals + 1) * sizeof *cell); /* (n_rows, n_vals) */
+  for (int r = 0; r < t.n_rows; r++)
+    for (int v = 0; v < n_vals; v++) cell[(size_t)r * n_vals + v] = seed_cell(&t, r, val_cols[v]);
+  int *group = hb_malloc(((size_t)t.n_rows + 1) * sizeof *group), n_groups = hb_tsv_group_rows(group, &t, key_cols, n_keys);
+  double *values = hb_malloc(((size_t)t.n_rows + 1) * sizeof *values); /* one group's cells of one column */
+
+  int n_cols;
+  char **header = seed_stats_header(&n_cols, &t, key_cols, n_keys, val_cols, n_vals);
+  HbTsvWriter writer, *w = &writer;
+  if (out_path) hb_tsv_writer_open(w, out_path, (const char *const *)header, n_cols);
+  printf("hybench fit seeds: %s, %d group%s\n", in_path, n_groups, n_groups == 1 ? "" : "s");
+  for (int g = 0; g < n_groups; g++) {
+    int first = 0, n_rows = 0;
+    while (group[first] != g) first++;
+    for (int r = first; r < t.n_rows; r++) n_rows += group[r] == g;
+    char key[1024];
+    printf("  %s: %d rows", n_keys ? hb_tsv_key_text(key, sizeof key, &t, first, key_cols, n_keys) : "(all rows)", n_rows);
+    if (out_path) {
+      for (int j = 0; j < n_keys; j++) hb_tsv_put_str(w, hb_tsv_str(&t, first, key_cols[j]));
+      hb_tsv_put_long(w, n_rows);
+    }
+    for (int v = 0; v < n_vals; v++) {
+      int k = 0;
+      for (int r = first; r < t.n_rows; r++)
+        if (group[r] == g) values[k++] = cell[(size_t)r * n_vals + v];
+      HbSeedStats s = hb_seed_stats(values, k);
+      printf("; %s mean %.4g sd %.2g median %.4g (%d)", col_names[v], s.mean, s.sd, s.median, s.n);
+      if (out_path) {
+        SEED_STAT_COLUMNS(HB_PUT)
+      }
+    }
+    printf("\n");
+    if (out_path) hb_tsv_end_row(w);
+  }
+  if (out_path) {
+    hb_tsv_writer_commit(w);
+    printf("wrote %s\n", out_path);
+  }
+  for (int j = 0; j < n_cols; j++) free(header[j]);
+  free(header);
+  free(values);
+  free(group);
+  free(cell);
+  hb_tsv_free(&t);
+  free(cols_list);
+  free(group_list);
+  return 0;
+}
+
 /* ===== dispatch =========================================================== */
 
 static void fit_usage(FILE *fp) {
@@ -769,7 +897,8 @@ static void fit_usage(FILE *fp) {
           "  emergence  logistic fit of a metric against log tokens per run: emergence point t50\n"
           "             with its standard error, threshold crossings, mean and spread over seeds\n"
           "  step       the logistic-step law of LongPPL against parameters and tokens (beside the\n"
-          "             power law: emergence is a step)\n");
+          "             power law: emergence is a step)\n"
+          "  seeds      count, mean, sd, median, min and max over seeds per group (hb_seed_stats)\n");
 }
 
 int cmd_fit(int argc, char **argv) {
@@ -786,5 +915,6 @@ int cmd_fit(int argc, char **argv) {
   if (strcmp(kind, "scaling") == 0) return cmd_fit_scaling(argc - 1, argv + 1);
   if (strcmp(kind, "emergence") == 0) return cmd_fit_emergence(argc - 1, argv + 1);
   if (strcmp(kind, "step") == 0) return cmd_fit_step(argc - 1, argv + 1);
-  hb_input_error("fit", "unknown kind '%s' (scaling, emergence or step; see hybench fit --help)", kind);
+  if (strcmp(kind, "seeds") == 0) return cmd_fit_seeds(argc - 1, argv + 1);
+  hb_input_error("fit", "unknown kind '%s' (scaling, emergence, step or seeds; see hybench fit --help)", kind);
 }
