@@ -1,6 +1,8 @@
-/* GSL fits: scaling laws (src/fit/scaling.c) and emergence points
- * (src/fit/emergence.c). The command line is `hybench fit scaling|emergence`
- * (src/cmd_fit.c); this header is the library API the command and the tests use.
+/* GSL fits: scaling laws (src/fit/scaling.c), emergence points
+ * (src/fit/emergence.c; over a whole metrics table, src/fit/emergence_table.c)
+ * and the logistic-step law (src/fit/step.c). The command line is `hybench fit
+ * scaling|emergence|step|seeds` (src/cmd_fit.c); this header is the library API
+ * the command and the tests use.
  *
  * GSL errors are data (STYLE.md rule 9): hb_fit_gsl_init() turns the abort
  * handler off, every status is checked and ends up in the fit's output. */
