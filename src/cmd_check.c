@@ -141,13 +141,17 @@ int cmd_check(int argc, char **argv) {
       {"max-print", HB_OPT_LONG, &max_print, "failing cells printed per table", 0},
       {"print-bands", HB_OPT_FLAG, &print_bands, "print the band rule and every column's kind, then exit", 0},
       {0}};
-  hb_parse_args("check",
-                "check --fresh DIR [--claims CLAIMS.tsv] [--ref DIR] [--mode auto|bit|stat] [--tables LIST] [--only COL=V1|V2]\n"
-                "check --print-bands\n\n"
-                "Evaluates the claims on the fresh tables and compares every reference table with its fresh\n"
-                "counterpart: identical cells on the same machine class, else each number inside its band\n"
-                "(include/hybench/check.h). Exit 0 no regression, 1 regression, 2 bad input.",
-                opts, argc, argv);
+  const HbTableDoc tables_doc[] = {
+      {"--out CLAIMS_OUT.tsv, one row per claim of the profile", hb_claims_columns, hb_claims_n_columns}};
+  char *usage = hb_usage_with_tables(
+      "check --fresh DIR [--claims CLAIMS.tsv] [--ref DIR] [--mode auto|bit|stat] [--tables LIST] [--only COL=V1|V2]\n"
+      "check --print-bands\n\n"
+      "Evaluates the claims on the fresh tables and compares every reference table with its fresh\n"
+      "counterpart: identical cells on the same machine class, else each number inside its band\n"
+      "(include/hybench/check.h). Exit 0 no regression, 1 regression, 2 bad input.",
+      tables_doc, 1);
+  hb_parse_args("check", usage, opts, argc, argv);
+  free(usage);
   if (print_bands) {
     hb_bands_print(stdout);
     return 0;

@@ -1,61 +1,20 @@
-/* `hybench fit`: GSL fits on result tables (the methods are in
- * include/hybench/fit.h).
+/* `hybench fit`: GSL fits on result tables (the methods, and the grouping and
+ * summarising of emergence tables, are in include/hybench/fit.h; this file
+ * parses options, prints the reports and writes the tables).
  *
  * hybench fit scaling --in POINTS.tsv [--formula no_constant|default] [--longppl]
  *     [--validate] [--epsilon 1e-3] [--param-field n] [--bootstrap K] [--seed S]
  *     [--out FIT.tsv]
- *   POINTS.tsv: model_size, token_multiplier ("<number>n"), n, loss.
- *   FIT.tsv, one row per line below, identifying columns first:
- *     kind             fit (the fitted points), validation (the held-out
- *                      points, with --validate), train_point / validation_point
- *                      (one per point);
- *     model_size, token_multiplier, n, d   the point (summary rows: the sizes,
- *                      "-", nan, nan);
- *     formula, target (loss | log_longppl), epsilon, objective,
- *     [a], b, c, alpha, beta   the fit (every row repeats it); a only for
- *                      formula default. With limit a->0, a is 0 and b, c,
- *                      alpha, beta are the limit's values, not estimates of a
- *                      finite minimiser;
- *     at_bound         "alpha:upper,beta:lower" or "none";
- *     limit            "none", or "a->0" / "b->0" / "c->0": no finite
- *                      minimiser, the objective falls as that coefficient -> 0;
- *     r2, rmse, mae, n_points   on the row's set of points (nan on point rows),
- *                      in loss units (log LongPPL with --longppl), as the
- *                      reference script computes them;
- *     actual, predicted, diff   point rows (nan on summary rows);
- *     [actual_ppl, predicted_ppl, diff_ppl]   with --longppl: exp of the above;
- *     hess_eig_min, hess_eig_max   eigenvalues of the objective's Hessian over
- *                      the internal parameters (log coefficients, exponents);
- *     grad_norm, status (converged | not_converged), iterations (Newton),
- *     starts, starts_converged, starts_stalled, starts_capped, starts_failed
- *                      (BFGS2 outcomes), hess_status (GSL eigen solver);
- *     [a_lo, a_hi], b_lo, ..., beta_hi   95% bootstrap percentile intervals
- *                      (nan without --bootstrap), bootstrap_k, bootstrap_ok,
- *                      bootstrap_failed, bootstrap_limit, seed.
- *
  * hybench fit emergence --in METRICS.tsv --y COLUMN [--x tokens] [--group COLS]
  *     [--seed-col seed] [--threshold LEVEL [--sustained]] [--rise-p 0.01] [--min-rise 0]
- *     [--out OUT.tsv]
- *     [--summary-out SUMMARY.tsv]
- *   One logistic fit per group (the rows sharing the values of the --group
- *   columns; no --group: the whole table), at least 5 points each.
- *   OUT.tsv: the group columns, then n_points, t50, t50_se, t50_lower,
- *     t50_upper, lo, hi, s, status (ok | not_risen | early | unresolved |
- *     failed), iterations, gsl_status, rise_p (logistic vs constant), late_p /
- *     early_p (a midpoint beyond the last / before the first checkpoint vs the
- *     free fit), rmse, threshold, t_cross (the first crossing of the
- *     threshold; with --sustained the one after which the metric stays at or
- *     above it), cross_status (crossed | at_first | never | -), t_cross_cens
- *     (t_cross, or the group's last x when it never crossed: censored at the
- *     budget, a lower bound that claims can average). A not-risen
- *     run has t50 nan and t50_lower = its last checkpoint's tokens.
- *   SUMMARY.tsv (needs --seed-col among the --group columns): per hybrid (the
- *     group columns but the seed column): n_seeds, n_ok, n_not_risen, n_other,
- *     t50_mean, t50_sd, t50_min, t50_max, t50_mean_lower, status, threshold,
- *     n_cross, t_cross_mean, t_cross_sd. A seed that has not risen has only a
- *     lower bound on its t50: t50_mean and t50_sd need every seed ok; with
- *     some not risen, t50_mean_lower (the mean with each lower bound in place
- *     of its t50) bounds the hybrid's mean from below; see fit.h.
+ *     [--out OUT.tsv] [--summary-out SUMMARY.tsv]
+ * hybench fit step --in POINTS.tsv [--validate] [--out FIT.tsv]
+ * hybench fit seeds --in T.tsv [--group COLS] --cols COLS [--out STATS.tsv]
+ *
+ * Each output table's columns are described once, in an X-macro list beside
+ * its writer (SCALING_COLUMNS, EMERGENCE_RUN_COLUMNS, EMERGENCE_SUMMARY_COLUMNS,
+ * STEP_COLUMNS, SEED_STAT_COLUMNS; include/hybench/tsv.h): the header, the row and the column
+ * list of `hybench fit KIND --help` all come from it.
  *
  * Exit codes: 0 done, 2 bad input (one line naming file, row and column),
  * 1 internal error. Output files are written atomically, only after the fit. */
@@ -70,6 +29,7 @@
 
 #include "hybench/common.h"
 #include "hybench/fit.h"
+#include "hybench/stats.h"
 #include "hybench/tsv.h"
 
 /* Short, tab-free names for GSL statuses in output tables. */
@@ -297,29 +257,72 @@ static void print_scaling_report(const ScalingReport *r, const HbScalingPoints *
   }
 }
 
+/* The scaling table: one row per set of points (fit, validation) and one per
+ * point, written by write_scaling_tsv (the values are its loop's). */
+#define SCALING_COLUMNS(X, X_IF)                                                                                     \
+  X("kind", str, kind_names[kind], "fit | validation (the row's set of points) | train_point | validation_point")    \
+  X("model_size", str, point ? pts->model_size[i] : set_sizes, "the point's model size; on set rows the set's")      \
+  X("token_multiplier", str, point ? pts->token_multiplier[i] : "-", "the point's (as in the input); - on set rows") \
+  X("n", double, point ? pts->n_params[i] : NAN, "the point's parameters N; nan on set rows")                        \
+  X("d", double, point ? pts->tokens[i] : NAN, "the point's training tokens D; nan on set rows")                     \
+  X("formula", str, hb_scaling_formula_name(r->formula), "no_constant | default (every row repeats the fit)")        \
+  X("target", str, r->longppl ? "log_longppl" : "loss", "loss | log_longppl (--longppl)")                            \
+  X("epsilon", double, r->epsilon, "Huber threshold on log residuals")                                               \
+  X("objective", double, fit->best.objective, "the minimum (with a limit: the infimum)")                             \
+  X_IF(has_a, "a", double, rep[HB_SC_A], "formula default only: the constant a (0 with limit a->0)")                 \
+  X("b", double, rep[HB_SC_B], "coefficient of N^-alpha in L = [a +] b N^-alpha + c D^-beta")                        \
+  X("c", double, rep[HB_SC_C], "coefficient of D^-beta")                                                             \
+  X("alpha", double, rep[HB_SC_ALPHA], "exponent of N")                                                              \
+  X("beta", double, rep[HB_SC_BETA], "exponent of D")                                                                \
+  X("at_bound", str, bound_text, "parameters on a bound, e.g. alpha:upper,beta:lower; or none")                      \
+  X("limit", str, fit->limit_term >= 0 ? limit_names[fit->limit_term] : "none",                                      \
+    "none, or a->0 / b->0 / c->0: no finite minimiser, the objective falls as that coefficient -> 0; "               \
+    "the other parameters are then the limit's, not estimates of a finite minimiser")                                \
+  X("r2", double, point ? NAN : q->r2,                                                                               \
+    "R2 on the row's set, in loss units (log LongPPL with --longppl); nan on point rows")                            \
+  X("rmse", double, point ? NAN : q->rmse, "RMSE on the row's set; nan on point rows")                               \
+  X("mae", double, point ? NAN : q->mae, "MAE on the row's set; nan on point rows")                                  \
+  X("n_points", long, point ? 1 : pts->n, "points in the row's set; 1 on point rows")                                \
+  X("actual", double, actual, "the point's loss (log LongPPL with --longppl); nan on set rows")                      \
+  X("predicted", double, predicted, "the fit's prediction at the point; nan on set rows")                            \
+  X("diff", double, actual - predicted, "actual - predicted")                                                        \
+  X_IF(r->longppl, "actual_ppl", double, exp(actual), "with --longppl: exp(actual)")                                 \
+  X_IF(r->longppl, "predicted_ppl", double, exp(predicted), "with --longppl: exp(predicted)")                        \
+  X_IF(r->longppl, "diff_ppl", double, exp(actual) - exp(predicted), "with --longppl: actual_ppl - predicted_ppl")   \
+  X("hess_eig_min", double, fit->n_eig ? fit->hess_eig[0] : NAN,                                                     \
+    "smallest eigenvalue of the objective's Hessian over the internal parameters (log coefficients, exponents)")     \
+  X("hess_eig_max", double, fit->n_eig ? fit->hess_eig[fit->n_eig - 1] : NAN, "largest eigenvalue of that Hessian")  \
+  X("grad_norm", double, fit->best.grad_norm, "gradient norm over the free parameters")                              \
+  X("status", str, fit->best.converged ? "converged" : "not_converged", "converged | not_converged")                 \
+  X("iterations", long, fit->best.iterations, "Newton iterations of the polish")                                     \
+  X("starts", long, fit->starts, "BFGS2 starts over the formula and its limits")                                     \
+  X("starts_converged", long, fit->starts_converged, "starts that converged")                                        \
+  X("starts_stalled", long, fit->starts_stalled, "starts that stalled (GSL_ENOPROG)")                                \
+  X("starts_capped", long, fit->starts_capped, "starts stopped by the iteration limit")                              \
+  X("starts_failed", long, fit->starts_failed, "starts with another status or a non-finite objective")               \
+  X("hess_status", str, gsl_status_name(fit->eig_status), "status of the GSL eigen solver")                          \
+  X_IF(has_a, "a_lo", double, r->bs->lo[HB_SC_A], "formula default only: 2.5% bootstrap percentile of a")            \
+  X_IF(has_a, "a_hi", double, r->bs->hi[HB_SC_A], "formula default only: 97.5% bootstrap percentile of a")           \
+  X("b_lo", double, r->bs->lo[HB_SC_B], "2.5% bootstrap percentile of b (nan without --bootstrap)")                  \
+  X("b_hi", double, r->bs->hi[HB_SC_B], "97.5% bootstrap percentile of b")                                           \
+  X("c_lo", double, r->bs->lo[HB_SC_C], "2.5% bootstrap percentile of c")                                            \
+  X("c_hi", double, r->bs->hi[HB_SC_C], "97.5% bootstrap percentile of c")                                           \
+  X("alpha_lo", double, r->bs->lo[HB_SC_ALPHA], "2.5% bootstrap percentile of alpha")                                \
+  X("alpha_hi", double, r->bs->hi[HB_SC_ALPHA], "97.5% bootstrap percentile of alpha")                               \
+  X("beta_lo", double, r->bs->lo[HB_SC_BETA], "2.5% bootstrap percentile of beta")                                   \
+  X("beta_hi", double, r->bs->hi[HB_SC_BETA], "97.5% bootstrap percentile of beta")                                  \
+  X("bootstrap_k", long, r->bs->k, "resamples drawn (--bootstrap)")                                                  \
+  X("bootstrap_ok", long, r->bs->n_ok, "resamples whose refit converged (they make the intervals)")                  \
+  X("bootstrap_failed", long, r->bs->n_failed, "resamples whose refit did not converge")                             \
+  X("bootstrap_limit", long, r->bs->n_limit, "converged resamples in which a term vanished")                         \
+  X("seed", long, (long)r->bs->seed, "the bootstrap's seed (--seed)")
+
+static const HbColumn scaling_columns_doc[] = {SCALING_COLUMNS(HB_COLUMN, HB_COLUMN_DOC_IF)};
+
 static void write_scaling_tsv(const char *path, const ScalingReport *r) {
+  static const char *const kind_names[4] = {"fit", "validation", "train_point", "validation_point"};
   const HbScalingFit *fit = r->fit;
   const int has_a = fit->model.has_term[HB_TERM_A];
-  const char *cols[64];
-  int nc = 0;
-#define COL(name) (cols[nc++] = (name))
-  COL("kind"), COL("model_size"), COL("token_multiplier"), COL("n"), COL("d");
-  COL("formula"), COL("target"), COL("epsilon"), COL("objective");
-  if (has_a) COL("a");
-  COL("b"), COL("c"), COL("alpha"), COL("beta"), COL("at_bound"), COL("limit");
-  COL("r2"), COL("rmse"), COL("mae"), COL("n_points");
-  COL("actual"), COL("predicted"), COL("diff");
-  if (r->longppl) COL("actual_ppl"), COL("predicted_ppl"), COL("diff_ppl");
-  COL("hess_eig_min"), COL("hess_eig_max"), COL("grad_norm"), COL("status"), COL("iterations");
-  COL("starts"), COL("starts_converged"), COL("starts_stalled"), COL("starts_capped"), COL("starts_failed");
-  COL("hess_status");
-  if (has_a) COL("a_lo"), COL("a_hi");
-  COL("b_lo"), COL("b_hi"), COL("c_lo"), COL("c_hi"), COL("alpha_lo"), COL("alpha_hi"), COL("beta_lo"),
-      COL("beta_hi");
-  COL("bootstrap_k"), COL("bootstrap_ok"), COL("bootstrap_failed"), COL("bootstrap_limit"), COL("seed");
-#undef COL
-  HB_ASSERT(nc <= 64, "the column list fits its array");
-
   double rep[HB_SC_NP];
   hb_scaling_reported(rep, fit->best.p);
   char bound_text[128], sizes_train[256], sizes_val[256];
@@ -327,71 +330,25 @@ static void write_scaling_tsv(const char *path, const ScalingReport *r) {
   size_list(sizes_train, sizeof sizes_train, r->train);
   size_list(sizes_val, sizeof sizes_val, r->val);
 
-  HbTsvWriter w;
-  hb_tsv_writer_open(&w, path, cols, nc);
+  HbTsvWriter writer, *w = &writer;
+  const HbColumn cols[] = {SCALING_COLUMNS(HB_COLUMN, HB_COLUMN_IF)};
+  hb_tsv_writer_open_columns(w, path, NULL, 0, cols, HB_NCOLS(cols));
   /* kinds: 0 fit, 1 validation, 2 train_point, 3 validation_point */
   for (int kind = 0; kind < 4; kind++) {
     if ((kind == 1 || kind == 3) && !r->validate) continue;
     const HbScalingPoints *pts = kind == 0 || kind == 2 ? r->train : r->val;
     const double *pred = kind == 0 || kind == 2 ? r->pred_train : r->pred_val;
     const Quality *q = kind == 0 || kind == 2 ? &r->q_train : &r->q_val;
+    const char *set_sizes = kind == 0 ? sizes_train : sizes_val;
     int n_rows = kind < 2 ? 1 : pts->n;
     for (int i = 0; i < n_rows; i++) {
       const int point = kind >= 2;
-      static const char *const kind_names[4] = {"fit", "validation", "train_point", "validation_point"};
-      hb_tsv_put_str(&w, kind_names[kind]);
-      hb_tsv_put_str(&w, point ? pts->model_size[i] : (kind == 0 ? sizes_train : sizes_val));
-      hb_tsv_put_str(&w, point ? pts->token_multiplier[i] : "-");
-      hb_tsv_put_double(&w, point ? pts->n_params[i] : NAN);
-      hb_tsv_put_double(&w, point ? pts->tokens[i] : NAN);
-      hb_tsv_put_str(&w, hb_scaling_formula_name(r->formula));
-      hb_tsv_put_str(&w, r->longppl ? "log_longppl" : "loss");
-      hb_tsv_put_double(&w, r->epsilon);
-      hb_tsv_put_double(&w, fit->best.objective);
-      if (has_a) hb_tsv_put_double(&w, rep[HB_SC_A]);
-      hb_tsv_put_double(&w, rep[HB_SC_B]);
-      hb_tsv_put_double(&w, rep[HB_SC_C]);
-      hb_tsv_put_double(&w, rep[HB_SC_ALPHA]);
-      hb_tsv_put_double(&w, rep[HB_SC_BETA]);
-      hb_tsv_put_str(&w, bound_text);
-      hb_tsv_put_str(&w, fit->limit_term >= 0 ? limit_names[fit->limit_term] : "none");
-      hb_tsv_put_double(&w, point ? NAN : q->r2);
-      hb_tsv_put_double(&w, point ? NAN : q->rmse);
-      hb_tsv_put_double(&w, point ? NAN : q->mae);
-      hb_tsv_put_long(&w, point ? 1 : pts->n);
-      double a = point ? pts->loss[i] : NAN, p = point ? pred[i] : NAN;
-      hb_tsv_put_double(&w, a);
-      hb_tsv_put_double(&w, p);
-      hb_tsv_put_double(&w, a - p);
-      if (r->longppl) {
-        hb_tsv_put_double(&w, exp(a));
-        hb_tsv_put_double(&w, exp(p));
-        hb_tsv_put_double(&w, exp(a) - exp(p));
-      }
-      hb_tsv_put_double(&w, fit->n_eig ? fit->hess_eig[0] : NAN);
-      hb_tsv_put_double(&w, fit->n_eig ? fit->hess_eig[fit->n_eig - 1] : NAN);
-      hb_tsv_put_double(&w, fit->best.grad_norm);
-      hb_tsv_put_str(&w, fit->best.converged ? "converged" : "not_converged");
-      hb_tsv_put_long(&w, fit->best.iterations);
-      hb_tsv_put_long(&w, fit->starts);
-      hb_tsv_put_long(&w, fit->starts_converged);
-      hb_tsv_put_long(&w, fit->starts_stalled);
-      hb_tsv_put_long(&w, fit->starts_capped);
-      hb_tsv_put_long(&w, fit->starts_failed);
-      hb_tsv_put_str(&w, gsl_status_name(fit->eig_status));
-      for (int k = has_a ? HB_SC_A : HB_SC_B; k < HB_SC_NP; k++) {
-        hb_tsv_put_double(&w, r->bs->lo[k]);
-        hb_tsv_put_double(&w, r->bs->hi[k]);
-      }
-      hb_tsv_put_long(&w, r->bs->k);
-      hb_tsv_put_long(&w, r->bs->n_ok);
-      hb_tsv_put_long(&w, r->bs->n_failed);
-      hb_tsv_put_long(&w, r->bs->n_limit);
-      hb_tsv_put_long(&w, (long)r->bs->seed);
-      hb_tsv_end_row(&w);
+      double actual = point ? pts->loss[i] : NAN, predicted = point ? pred[i] : NAN;
+      SCALING_COLUMNS(HB_PUT, HB_PUT_IF)
+      hb_tsv_end_row(w);
     }
   }
-  hb_tsv_writer_commit(&w);
+  hb_tsv_writer_commit(w);
 }
 
 /* train = the points to fit; val = the largest model's points when validate
@@ -426,13 +383,16 @@ static int cmd_fit_scaling(int argc, char **argv) {
       {"out", HB_OPT_STR, &out_path, "write the fit table here (atomically)", 0},
       {0},
   };
-  hb_parse_args("fit scaling",
-                "The scaling-law fit of the paper's released code (fit_scaling.py), found to its true\n"
-                "optimum: log-space log-sum-exp form, Huber objective, a grid of BFGS2 starts, projected\n"
-                "Newton polish. Reports parameters on a bound, parameters running off to a limit (no\n"
-                "finite minimiser), Hessian eigenvalues and bootstrap intervals; --out columns are listed\n"
-                "in src/cmd_fit.c.",
-                opts, argc, argv);
+  const HbTableDoc tables[] = {{"--out FIT.tsv, one row per set of points and one per point",
+                                scaling_columns_doc, HB_NCOLS(scaling_columns_doc)}};
+  char *usage = hb_usage_with_tables(
+      "The scaling-law fit of the paper's released code (fit_scaling.py), found to its true\n"
+      "optimum: log-space log-sum-exp form, Huber objective, a grid of BFGS2 starts, projected\n"
+      "Newton polish. Reports parameters on a bound, parameters running off to a limit (no\n"
+      "finite minimiser), Hessian eigenvalues and bootstrap intervals.",
+      tables, 1);
+  hb_parse_args("fit scaling", usage, opts, argc, argv);
+  free(usage);
   HbFormula formula;
   if (strcmp(formula_name, "no_constant") == 0) formula = HB_FORMULA_NO_CONSTANT;
   else if (strcmp(formula_name, "default") == 0) formula = HB_FORMULA_DEFAULT;
@@ -488,11 +448,6 @@ static int cmd_fit_scaling(int argc, char **argv) {
 
 /* ===== emergence ========================================================== */
 
-typedef struct {
-  int n_rows;
-  int *rows; /* (n_rows) data rows of the group, 0-based */
-} Group;
-
 /* Splits "a,b,c" into names (at most max); input error on an empty name. */
 static int split_names(char **names, int max, char *list, const char *option) {
   int n = 0;
@@ -506,139 +461,71 @@ static int split_names(char **names, int max, char *list, const char *option) {
   return n;
 }
 
-static int same_key(const HbTsv *t, int row_a, int row_b, const int *cols, int n_cols) {
-  for (int j = 0; j < n_cols; j++)
-    if (strcmp(hb_tsv_str(t, row_a, cols[j]), hb_tsv_str(t, row_b, cols[j])) != 0) return 0;
-  return 1;
-}
-
-/* Groups rows by the values of cols, in order of first appearance: returns
- * the number of groups; groups (t->n_rows) must be zeroed. */
-static int group_rows(Group *groups, const HbTsv *t, const int *cols, int n_cols) {
-  int n_groups = 0;
-  for (int r = 0; r < t->n_rows; r++) {
-    int g = 0;
-    while (g < n_groups && !same_key(t, groups[g].rows[0], r, cols, n_cols)) g++;
-    if (g == n_groups) {
-      groups[g].rows = hb_malloc((size_t)t->n_rows * sizeof(int));
-      groups[g].n_rows = 0;
-      n_groups++;
-    }
-    groups[g].rows[groups[g].n_rows++] = r;
-  }
-  return n_groups;
-}
-
 static void print_key(const HbTsv *t, int row, const int *cols, int n_cols) {
-  if (n_cols == 0) printf("(all rows)");
-  for (int j = 0; j < n_cols; j++)
-    printf("%s%s=%s", j ? " " : "", t->header[cols[j]], hb_tsv_str(t, row, cols[j]));
+  char key[4096];
+  printf("%s", n_cols ? hb_tsv_key_text(key, sizeof key, t, row, cols, n_cols) : "(all rows)");
 }
 
-/* The largest x of a group (the budget its run reached). */
-static double last_x(const double *x, int n) {
-  double m = x[0];
-  for (int i = 1; i < n; i++) m = x[i] > m ? x[i] : m;
-  return m;
-}
+/* The per-run table, after the --group columns (a run's values are its
+ * HbEmergeRun `run` and the fit `f`; include/hybench/fit.h says how each is
+ * found). */
+#define EMERGENCE_RUN_COLUMNS(X)                                                                                  \
+  X("n_points", long, f->n, "checkpoints fitted")                                                                 \
+  X("t50", double, f->t50, "tokens at half rise (status ok; else nan)")                                           \
+  X("t50_se", double, f->t50_se, "its standard error")                                                            \
+  X("t50_lower", double, f->t50_lower, "not_risen, unresolved: t50 is above this (the last checkpoint's tokens)") \
+  X("t50_upper", double, f->t50_upper, "early, unresolved: t50 is below this")                                    \
+  X("lo", double, f->lo, "the logistic's start level")                                                            \
+  X("hi", double, f->hi, "its end level")                                                                         \
+  X("s", double, f->s, "its width in log tokens")                                                                 \
+  X("status", str, hb_emergence_status_name(f->status), "ok | not_risen | early | unresolved | failed")           \
+  X("iterations", long, f->iterations, "of the chosen start")                                                     \
+  X("gsl_status", str, gsl_status_name(f->gsl_status), "GSL status of the chosen start")                          \
+  X("rise_p", double, f->rise_p, "F test, logistic against a constant")                                           \
+  X("late_p", double, f->late_p, "F test of a midpoint beyond the last checkpoint against the free fit")          \
+  X("early_p", double, f->early_p, "F test of a midpoint before the first checkpoint")                            \
+  X("rmse", double, f->rmse, "of the logistic fit")                                                               \
+  X("threshold", double, spec->threshold, "--threshold (nan: none)")                                              \
+  X("t_cross", double, run->t_cross, "tokens at the first crossing of the threshold (with --sustained: the one "  \
+                                     "after which the metric stays at or above it); nan if never")                \
+  X("cross_status", str, run->cross_status, "crossed | at_first (at or before the first checkpoint) | never | -") \
+  X("t_cross_cens", double, run->t_cross_cens, "t_cross, or the run's last tokens when it never crossed "         \
+                                               "(censored at the budget: a lower bound claims can average)")
 
-static int cmd_fit_emergence(int argc, char **argv) {
-  const char *in_path = NULL, *x_name = "tokens", *y_name = NULL, *group_opt = "", *seed_col = "seed";
-  const char *out_path = NULL, *summary_path = NULL;
-  double threshold = NAN, rise_p = 0.01, min_rise = 0;
-  int sustained = 0;
-  HbOpt opts[] = {
-      {"in", HB_OPT_STR, &in_path, "metrics TSV (one row per checkpoint)", 1},
-      {"y", HB_OPT_STR, &y_name, "metric column (e.g. far_acc)", 1},
-      {"x", HB_OPT_STR, &x_name, "training-token column (> 0)", 0},
-      {"group", HB_OPT_STR, &group_opt, "comma-separated columns naming a run (e.g. model,seed)", 0},
-      {"seed-col", HB_OPT_STR, &seed_col, "the seed column; the other --group columns name a hybrid", 0},
-      {"threshold", HB_OPT_DOUBLE, &threshold, "also report the first crossing of this metric level", 0},
-      {"sustained", HB_OPT_FLAG, &sustained, "the crossing after which the metric stays at or above the level", 0},
-      {"rise-p", HB_OPT_DOUBLE, &rise_p, "F-test p-value below which the curve counts as risen", 0},
-      {"min-rise", HB_OPT_DOUBLE, &min_rise, "a fitted rise hi - lo below this counts as not risen", 0},
-      {"out", HB_OPT_STR, &out_path, "per-run table (atomically)", 0},
-      {"summary-out", HB_OPT_STR, &summary_path, "per-hybrid table across seeds (atomically)", 0},
-      {0},
-  };
-  hb_parse_args("fit emergence",
-                "Per run (the rows sharing the --group values), a logistic in log tokens fitted with\n"
-                "gsl_multifit_nlinear: t50 (tokens at half rise) with its standard error, lo, hi, s and\n"
-                "the status (ok; not_risen: t50 is only a lower bound; early; unresolved; failed). Per\n"
-                "hybrid (the --group columns but --seed-col), mean and spread of t50 over seeds. Output\n"
-                "columns and summary rules: src/cmd_fit.c and include/hybench/fit.h.",
-                opts, argc, argv);
-  if (!(rise_p > 0 && rise_p < 1)) hb_input_error("fit emergence --rise-p", "%g is not in (0, 1)", rise_p);
-  if (!(min_rise >= 0)) hb_input_error("fit emergence --min-rise", "%g is not >= 0", min_rise);
-  char *group_list = hb_strdup(group_opt);
-  char *group_names[16];
-  int n_keys = split_names(group_names, 16, group_list, "fit emergence --group");
+/* The per-hybrid table, after the --group columns but the seed (a hybrid's
+ * summary `s`; the rules are hb_emergence_summarize's). */
+#define EMERGENCE_SUMMARY_COLUMNS(X)                                                                            \
+  X("n_seeds", long, s->n_seeds, "runs of the hybrid")                                                          \
+  X("n_ok", long, s->n_ok, "seeds with status ok")                                                              \
+  X("n_not_risen", long, s->n_not_risen, "seeds not risen by their last checkpoint")                            \
+  X("n_other", long, s->n_other, "seeds early, unresolved or failed")                                           \
+  X("t50_mean", double, s->t50_mean, "mean t50 over the seeds, only when every seed is ok")                     \
+  X("t50_sd", double, s->t50_sd, "its sample sd")                                                               \
+  X("t50_min", double, s->t50_min, "smallest t50 of the ok seeds")                                              \
+  X("t50_max", double, s->t50_max, "largest t50 of the ok seeds")                                               \
+  X("t50_mean_lower", double, s->t50_mean_lower, "with some seeds not risen (the rest ok): the mean with each " \
+                                                 "lower bound in place of its t50, a lower bound on the mean")  \
+  X("status", str, s->status, "ok | lower_bound | incomplete")                                                  \
+  X("threshold", double, spec->threshold, "--threshold (nan: none)")                                            \
+  X("n_cross", long, s->n_cross, "seeds that crossed after their first checkpoint")                             \
+  X("t_cross_mean", double, s->t_cross_mean, "mean crossing, only when every seed crossed so")                  \
+  X("t_cross_sd", double, s->t_cross_sd, "its sample sd")
 
-  HbTsv t;
-  hb_tsv_read(&t, in_path);
-  int x_col = hb_tsv_require_col(&t, x_name), y_col = hb_tsv_require_col(&t, y_name);
-  int key_cols[16], seed_key = -1;
-  for (int j = 0; j < n_keys; j++) {
-    key_cols[j] = hb_tsv_require_col(&t, group_names[j]);
-    if (strcmp(group_names[j], seed_col) == 0) seed_key = j;
-  }
-  if (summary_path && seed_key < 0)
-    hb_input_error("fit emergence --summary-out", "the seed column '%s' (--seed-col) is not one of --group '%s'",
-                   seed_col, group_opt);
-  if (t.n_rows == 0) {
-    char where[512];
-    snprintf(where, sizeof where, "%s:%d (header), column %s", in_path, t.header_line, y_name);
-    hb_input_error(where, "no data rows");
-  }
-  double *x = hb_malloc((size_t)t.n_rows * sizeof *x), *y = hb_malloc((size_t)t.n_rows * sizeof *y);
-  for (int r = 0; r < t.n_rows; r++) {
-    x[r] = hb_tsv_double(&t, r, x_col);
-    y[r] = hb_tsv_double(&t, r, y_col);
-    if (!(x[r] > 0)) {
-      char where[512];
-      hb_input_error(hb_tsv_where(where, sizeof where, &t, r, x_col), "%s must be > 0 (tokens, fitted in log)",
-                     hb_tsv_str(&t, r, x_col));
-    }
-  }
-  Group *groups = hb_calloc((size_t)t.n_rows, sizeof *groups);
-  int n_groups = group_rows(groups, &t, key_cols, n_keys);
+static const HbColumn emergence_run_columns[] = {EMERGENCE_RUN_COLUMNS(HB_COLUMN)};
+static const HbColumn emergence_summary_columns[] = {EMERGENCE_SUMMARY_COLUMNS(HB_COLUMN)};
 
-  HbEmergeFit *fits = hb_calloc((size_t)n_groups, sizeof *fits);
-  double *t_cross = hb_malloc((size_t)n_groups * sizeof *t_cross);
-  double *t_cens = hb_malloc((size_t)n_groups * sizeof *t_cens);
-  int *at_first = hb_calloc((size_t)n_groups, sizeof *at_first);
-  double *gx = hb_malloc((size_t)t.n_rows * sizeof *gx), *gy = hb_malloc((size_t)t.n_rows * sizeof *gy);
-  for (int g = 0; g < n_groups; g++) {
-    const Group *grp = &groups[g];
-    if (grp->n_rows < HB_EMERGE_MIN_POINTS) {
-      char where[512];
-      int r0 = grp->rows[0], r1 = grp->rows[grp->n_rows - 1];
-      char key[256] = "the whole table";
-      size_t used = 0;
-      for (int j = 0; j < n_keys && used + 1 < sizeof key; j++) {
-        int k = snprintf(key + used, sizeof key - used, "%s%s=%s", j ? " " : "", t.header[key_cols[j]],
-                         hb_tsv_str(&t, r0, key_cols[j]));
-        if (k < 0) break;
-        used += (size_t)k;
-      }
-      snprintf(where, sizeof where, "%s: rows %d-%d, column %s", in_path, r0 + 1, r1 + 1, y_name);
-      hb_input_error(where, "%d point%s in group %s; the logistic fit needs at least %d", grp->n_rows,
-                     grp->n_rows == 1 ? "" : "s", key, HB_EMERGE_MIN_POINTS);
-    }
-    for (int i = 0; i < grp->n_rows; i++) gx[i] = x[grp->rows[i]], gy[i] = y[grp->rows[i]];
-    hb_emergence_fit(&fits[g], gx, gy, grp->n_rows, rise_p, min_rise);
-    t_cross[g] = isfinite(threshold) ? hb_emergence_cross(gx, gy, grp->n_rows, threshold, sustained, &at_first[g]) : NAN;
-    t_cens[g] = !isfinite(threshold) ? NAN : isnan(t_cross[g]) ? last_x(gx, grp->n_rows) : t_cross[g];
-  }
-
-  printf("hybench fit emergence: %s, %s against %s, %d group%s", in_path, y_name, x_name, n_groups,
-         n_groups == 1 ? "" : "s");
+static void print_emergence_report(const HbEmergeTable *et, const HbTsv *t, const HbEmergeSpec *spec,
+                                   const char *seed_col) {
+  const double threshold = spec->threshold;
+  printf("hybench fit emergence: %s, %s against %s, %d group%s", t->path, t->header[spec->y_col],
+         t->header[spec->x_col], et->n_runs, et->n_runs == 1 ? "" : "s");
   if (isfinite(threshold)) printf(", threshold %g", threshold);
   printf("\n");
-  for (int g = 0; g < n_groups; g++) {
-    const HbEmergeFit *f = &fits[g];
+  for (int g = 0; g < et->n_runs; g++) {
+    const HbEmergeRun *run = &et->runs[g];
+    const HbEmergeFit *f = &run->fit;
     printf("  ");
-    print_key(&t, groups[g].rows[0], key_cols, n_keys);
+    print_key(t, run->row, spec->key_cols, spec->n_keys);
     printf(": %d points, %s", f->n, hb_emergence_status_name(f->status));
     switch (f->status) {
     case HB_EMERGE_OK:
@@ -652,176 +539,156 @@ static int cmd_fit_emergence(int argc, char **argv) {
     printf(", rise p %.2g", f->rise_p);
     if (isfinite(f->late_p)) printf(", midpoint-beyond-the-ends p %.2g / %.2g", f->late_p, f->early_p);
     if (isfinite(threshold)) {
-      if (isnan(t_cross[g])) printf(", %s %g", sustained ? "does not end at or above" : "never reaches", threshold);
-      else printf(", %s %g at %s%.4g", sustained ? "stays at or above" : "crosses", threshold, at_first[g] ? "or before " : "",
-                  t_cross[g]);
+      if (isnan(run->t_cross)) printf(", %s %g", spec->sustained ? "does not end at or above" : "never reaches", threshold);
+      else printf(", %s %g at %s%.4g", spec->sustained ? "stays at or above" : "crosses", threshold,
+                  run->cross_at_first ? "or before " : "", run->t_cross);
     }
     printf("\n");
   }
+  if (spec->seed_key < 0) return;
+  printf("per hybrid, across seeds (%s):\n", seed_col);
+  for (int h = 0; h < et->n_hybrids; h++) {
+    const HbEmergeSummary *s = &et->hybrids[h].summary;
+    printf("  ");
+    print_key(t, et->hybrids[h].row, et->hybrid_cols, et->n_hybrid_cols);
+    printf(": %d seeds (%d ok, %d not risen, %d other), %s", s->n_seeds, s->n_ok, s->n_not_risen, s->n_other,
+           s->status);
+    if (isfinite(s->t50_mean)) printf(", t50 mean %.4g sd %.2g [min %.4g, max %.4g]", s->t50_mean, s->t50_sd, s->t50_min, s->t50_max);
+    if (isfinite(s->t50_mean_lower)) printf(", mean t50 >= %.4g", s->t50_mean_lower);
+    if (isfinite(s->t_cross_mean)) printf(", crossing mean %.4g sd %.2g", s->t_cross_mean, s->t_cross_sd);
+    printf("\n");
+  }
+}
 
-  /* Hybrids: groups sharing every key column but the seed. */
-  int hyb_cols[16], n_hyb_cols = 0;
-  for (int j = 0; j < n_keys; j++)
-    if (j != seed_key) hyb_cols[n_hyb_cols++] = key_cols[j];
-  int *hybrid_of = hb_malloc((size_t)n_groups * sizeof(int)), n_hybrids = 0;
-  int *hyb_first = hb_malloc((size_t)n_groups * sizeof(int));
-  for (int g = 0; g < n_groups; g++) {
-    int h = 0;
-    while (h < n_hybrids && !same_key(&t, groups[hyb_first[h]].rows[0], groups[g].rows[0], hyb_cols, n_hyb_cols)) h++;
-    if (h == n_hybrids) hyb_first[n_hybrids++] = g;
-    hybrid_of[g] = h;
-  }
-  HbEmergeSummary *sums = hb_calloc((size_t)n_hybrids, sizeof *sums);
-  const HbEmergeFit **members = hb_malloc((size_t)n_groups * sizeof *members);
-  double *m_cross = hb_malloc((size_t)n_groups * sizeof *m_cross);
-  int *m_first = hb_malloc((size_t)n_groups * sizeof *m_first);
-  for (int h = 0; h < n_hybrids; h++) {
-    int n = 0;
-    for (int g = 0; g < n_groups; g++)
-      if (hybrid_of[g] == h) members[n] = &fits[g], m_cross[n] = t_cross[g], m_first[n] = at_first[g], n++;
-    hb_emergence_summarize(&sums[h], members, isfinite(threshold) ? m_cross : NULL, m_first, n);
-  }
-  if (seed_key >= 0) {
-    printf("per hybrid, across seeds (%s):\n", seed_col);
-    for (int h = 0; h < n_hybrids; h++) {
-      const HbEmergeSummary *s = &sums[h];
-      printf("  ");
-      print_key(&t, groups[hyb_first[h]].rows[0], hyb_cols, n_hyb_cols);
-      printf(": %d seeds (%d ok, %d not risen, %d other), %s", s->n_seeds, s->n_ok, s->n_not_risen, s->n_other,
-             s->status);
-      if (isfinite(s->t50_mean)) printf(", t50 mean %.4g sd %.2g [min %.4g, max %.4g]", s->t50_mean, s->t50_sd, s->t50_min, s->t50_max);
-      if (isfinite(s->t50_mean_lower)) printf(", mean t50 >= %.4g", s->t50_mean_lower);
-      if (isfinite(s->t_cross_mean)) printf(", crossing mean %.4g sd %.2g", s->t_cross_mean, s->t_cross_sd);
-      printf("\n");
+/* The per-run table, or (per_hybrid) the per-hybrid one: the key cells of
+ * each run's (hybrid's) first row, then the table's columns. */
+static void write_emergence_table(const char *path, int per_hybrid, const HbEmergeTable *et, const HbTsv *t,
+                                  const HbEmergeSpec *spec) {
+  const int *key_cols = per_hybrid ? et->hybrid_cols : spec->key_cols;
+  const int n_keys = per_hybrid ? et->n_hybrid_cols : spec->n_keys, n_items = per_hybrid ? et->n_hybrids : et->n_runs;
+  const char *keys[HB_EMERGE_MAX_KEYS];
+  for (int j = 0; j < n_keys; j++) keys[j] = t->header[key_cols[j]];
+  HbTsvWriter writer, *w = &writer;
+  if (per_hybrid)
+    hb_tsv_writer_open_columns(w, path, keys, n_keys, emergence_summary_columns, HB_NCOLS(emergence_summary_columns));
+  else
+    hb_tsv_writer_open_columns(w, path, keys, n_keys, emergence_run_columns, HB_NCOLS(emergence_run_columns));
+  for (int i = 0; i < n_items; i++) {
+    const int row = per_hybrid ? et->hybrids[i].row : et->runs[i].row;
+    for (int j = 0; j < n_keys; j++) hb_tsv_put_str(w, hb_tsv_str(t, row, key_cols[j]));
+    if (per_hybrid) {
+      const HbEmergeSummary *s = &et->hybrids[i].summary;
+      EMERGENCE_SUMMARY_COLUMNS(HB_PUT)
+    } else {
+      const HbEmergeRun *run = &et->runs[i];
+      const HbEmergeFit *f = &run->fit;
+      EMERGENCE_RUN_COLUMNS(HB_PUT)
     }
+    hb_tsv_end_row(w);
   }
+  hb_tsv_writer_commit(w);
+}
 
+static int cmd_fit_emergence(int argc, char **argv) {
+  const char *in_path = NULL, *x_name = "tokens", *y_name = NULL, *group_opt = "", *seed_col = "seed";
+  const char *out_path = NULL, *summary_path = NULL;
+  HbEmergeSpec spec = {.threshold = NAN, .rise_p_max = 0.01, .min_rise = 0, .seed_key = -1};
+  HbOpt opts[] = {
+      {"in", HB_OPT_STR, &in_path, "metrics TSV (one row per checkpoint)", 1},
+      {"y", HB_OPT_STR, &y_name, "metric column (e.g. far_acc)", 1},
+      {"x", HB_OPT_STR, &x_name, "training-token column (> 0)", 0},
+      {"group", HB_OPT_STR, &group_opt, "comma-separated columns naming a run (e.g. model,seed)", 0},
+      {"seed-col", HB_OPT_STR, &seed_col, "the seed column; the other --group columns name a hybrid", 0},
+      {"threshold", HB_OPT_DOUBLE, &spec.threshold, "also report the first crossing of this metric level", 0},
+      {"sustained", HB_OPT_FLAG, &spec.sustained, "the crossing after which the metric stays at or above the level", 0},
+      {"rise-p", HB_OPT_DOUBLE, &spec.rise_p_max, "F-test p-value below which the curve counts as risen", 0},
+      {"min-rise", HB_OPT_DOUBLE, &spec.min_rise, "a fitted rise hi - lo below this counts as not risen", 0},
+      {"out", HB_OPT_STR, &out_path, "per-run table (atomically)", 0},
+      {"summary-out", HB_OPT_STR, &summary_path, "per-hybrid table across seeds (atomically)", 0},
+      {0},
+  };
+  const HbTableDoc tables[] = {
+      {"--out OUT.tsv, one row per run: the --group columns, then", emergence_run_columns,
+       HB_NCOLS(emergence_run_columns)},
+      {"--summary-out SUMMARY.tsv, one row per hybrid: the --group columns but --seed-col, then",
+       emergence_summary_columns, HB_NCOLS(emergence_summary_columns)}};
+  char *usage = hb_usage_with_tables(
+      "Per run (the rows sharing the --group values), a logistic in log tokens fitted with\n"
+      "gsl_multifit_nlinear: t50 (tokens at half rise) with its standard error, lo, hi, s and\n"
+      "the status (ok; not_risen: t50 is only a lower bound; early; unresolved; failed). Per\n"
+      "hybrid (the --group columns but --seed-col), mean and spread of t50 over seeds. Summary\n"
+      "rules: include/hybench/fit.h.",
+      tables, 2);
+  hb_parse_args("fit emergence", usage, opts, argc, argv);
+  free(usage);
+  if (!(spec.rise_p_max > 0 && spec.rise_p_max < 1))
+    hb_input_error("fit emergence --rise-p", "%g is not in (0, 1)", spec.rise_p_max);
+  if (!(spec.min_rise >= 0)) hb_input_error("fit emergence --min-rise", "%g is not >= 0", spec.min_rise);
+  char *group_list = hb_strdup(group_opt);
+  char *group_names[HB_EMERGE_MAX_KEYS];
+  spec.n_keys = split_names(group_names, HB_EMERGE_MAX_KEYS, group_list, "fit emergence --group");
+
+  HbTsv t;
+  hb_tsv_read(&t, in_path);
+  spec.x_col = hb_tsv_require_col(&t, x_name);
+  spec.y_col = hb_tsv_require_col(&t, y_name);
+  for (int j = 0; j < spec.n_keys; j++) {
+    spec.key_cols[j] = hb_tsv_require_col(&t, group_names[j]);
+    if (strcmp(group_names[j], seed_col) == 0) spec.seed_key = j;
+  }
+  if (summary_path && spec.seed_key < 0)
+    hb_input_error("fit emergence --summary-out", "the seed column '%s' (--seed-col) is not one of --group '%s'",
+                   seed_col, group_opt);
+  HbEmergeTable et;
+  hb_emergence_table(&et, &t, &spec);
+  print_emergence_report(&et, &t, &spec, seed_col);
   if (out_path) {
-    const char *cols[40];
-    int nc = 0;
-    for (int j = 0; j < n_keys; j++) cols[nc++] = t.header[key_cols[j]];
-    static const char *const rest[] = {"n_points",  "t50",     "t50_se",       "t50_lower", "t50_upper",
-                                       "lo",        "hi",      "s",            "status",    "iterations",
-                                       "gsl_status", "rise_p", "late_p",       "early_p",   "rmse",
-                                       "threshold", "t_cross", "cross_status", "t_cross_cens"};
-    for (size_t j = 0; j < sizeof rest / sizeof rest[0]; j++) cols[nc++] = rest[j];
-    HbTsvWriter w;
-    hb_tsv_writer_open(&w, out_path, cols, nc);
-    for (int g = 0; g < n_groups; g++) {
-      const HbEmergeFit *f = &fits[g];
-      for (int j = 0; j < n_keys; j++) hb_tsv_put_str(&w, hb_tsv_str(&t, groups[g].rows[0], key_cols[j]));
-      hb_tsv_put_long(&w, f->n);
-      hb_tsv_put_double(&w, f->t50);
-      hb_tsv_put_double(&w, f->t50_se);
-      hb_tsv_put_double(&w, f->t50_lower);
-      hb_tsv_put_double(&w, f->t50_upper);
-      hb_tsv_put_double(&w, f->lo);
-      hb_tsv_put_double(&w, f->hi);
-      hb_tsv_put_double(&w, f->s);
-      hb_tsv_put_str(&w, hb_emergence_status_name(f->status));
-      hb_tsv_put_long(&w, f->iterations);
-      hb_tsv_put_str(&w, gsl_status_name(f->gsl_status));
-      hb_tsv_put_double(&w, f->rise_p);
-      hb_tsv_put_double(&w, f->late_p);
-      hb_tsv_put_double(&w, f->early_p);
-      hb_tsv_put_double(&w, f->rmse);
-      hb_tsv_put_double(&w, threshold);
-      hb_tsv_put_double(&w, t_cross[g]);
-      hb_tsv_put_str(&w, !isfinite(threshold) ? "-" : isnan(t_cross[g]) ? "never" : at_first[g] ? "at_first" : "crossed");
-      hb_tsv_put_double(&w, t_cens[g]);
-      hb_tsv_end_row(&w);
-    }
-    hb_tsv_writer_commit(&w);
+    write_emergence_table(out_path, 0, &et, &t, &spec);
     printf("wrote %s\n", out_path);
   }
   if (summary_path) {
-    const char *cols[40];
-    int nc = 0;
-    for (int j = 0; j < n_hyb_cols; j++) cols[nc++] = t.header[hyb_cols[j]];
-    static const char *const rest[] = {"n_seeds", "n_ok",    "n_not_risen", "n_other", "t50_mean",
-                                       "t50_sd",  "t50_min", "t50_max",     "t50_mean_lower", "status",
-                                       "threshold", "n_cross", "t_cross_mean", "t_cross_sd"};
-    for (size_t j = 0; j < sizeof rest / sizeof rest[0]; j++) cols[nc++] = rest[j];
-    HbTsvWriter w;
-    hb_tsv_writer_open(&w, summary_path, cols, nc);
-    for (int h = 0; h < n_hybrids; h++) {
-      const HbEmergeSummary *s = &sums[h];
-      for (int j = 0; j < n_hyb_cols; j++) hb_tsv_put_str(&w, hb_tsv_str(&t, groups[hyb_first[h]].rows[0], hyb_cols[j]));
-      hb_tsv_put_long(&w, s->n_seeds);
-      hb_tsv_put_long(&w, s->n_ok);
-      hb_tsv_put_long(&w, s->n_not_risen);
-      hb_tsv_put_long(&w, s->n_other);
-      hb_tsv_put_double(&w, s->t50_mean);
-      hb_tsv_put_double(&w, s->t50_sd);
-      hb_tsv_put_double(&w, s->t50_min);
-      hb_tsv_put_double(&w, s->t50_max);
-      hb_tsv_put_double(&w, s->t50_mean_lower);
-      hb_tsv_put_str(&w, s->status);
-      hb_tsv_put_double(&w, threshold);
-      hb_tsv_put_long(&w, s->n_cross);
-      hb_tsv_put_double(&w, s->t_cross_mean);
-      hb_tsv_put_double(&w, s->t_cross_sd);
-      hb_tsv_end_row(&w);
-    }
-    hb_tsv_writer_commit(&w);
+    write_emergence_table(summary_path, 1, &et, &t, &spec);
     printf("wrote %s\n", summary_path);
   }
-
-  free(m_first);
-  free(m_cross);
-  free(members);
-  free(sums);
-  free(hyb_first);
-  free(hybrid_of);
-  free(gy);
-  free(gx);
-  free(at_first);
-  free(t_cross);
-  free(t_cens);
-  free(fits);
-  for (int g = 0; g < n_groups; g++) free(groups[g].rows);
-  free(groups);
-  free(y);
-  free(x);
+  hb_emergence_table_free(&et);
   hb_tsv_free(&t);
   free(group_list);
   return 0;
 }
 
-/* ===== dispatch =========================================================== */
-
 /* ===== the logistic-step law ============================================== */
 
 /* hybench fit step --in POINTS.tsv [--validate] [--out FIT.tsv]: the law of
- * include/hybench/fit.h on y = log LongPPL. FIT.tsv, one row per set and one
- * per point: kind (fit | validation | train_point | validation_point),
- * model_size, token_multiplier, n, d (point rows; summary rows: the sizes,
- * "-", nan, nan), lo, hi, k, m0, g, n_center (every row repeats the fit),
- * r2, rmse, n_points (the row's set; nan on point rows), actual, predicted
- * (log LongPPL; point rows), status, step_p (F test against a constant),
- * iterations, starts, starts_failed. */
-static const char *const STEP_COLUMNS[] = {"kind", "model_size", "token_multiplier", "n", "d", "lo", "hi", "k",
-                                           "m0", "g", "n_center", "r2", "rmse", "n_points", "actual", "predicted",
-                                           "status", "step_p", "iterations", "starts", "starts_failed"};
-#define N_STEP_COLUMNS (int)(sizeof STEP_COLUMNS / sizeof STEP_COLUMNS[0])
+ * include/hybench/fit.h on y = log LongPPL. FIT.tsv: one row per set of
+ * points and one per point, the columns below (step_row's arguments). */
+#define STEP_COLUMNS(X)                                                                                        \
+  X("kind", str, kind, "fit | validation (the row's set of points) | train_point | validation_point")          \
+  X("model_size", str, size, "the point's model size; on set rows the set's sizes")                            \
+  X("token_multiplier", str, mult, "the point's tokens per parameter, as in the input; - on set rows")         \
+  X("n", double, n, "the point's parameters N; nan on set rows")                                               \
+  X("d", double, d, "the point's training tokens D; nan on set rows")                                          \
+  X("lo", double, f->lo, "the law's parameters, repeated on every row: log LongPPL after the step")            \
+  X("hi", double, f->hi, "log LongPPL before the step")                                                        \
+  X("k", double, f->k, "the step's steepness in log tokens")                                                   \
+  X("m0", double, f->m0, "the step's midpoint in log tokens at log N = n_center")                              \
+  X("g", double, f->g, "how much earlier (log tokens per log parameter) a larger model steps")                 \
+  X("n_center", double, f->n_center, "the fitted points' mean log N")                                          \
+  X("r2", double, q.r2, "R2 in log LongPPL on the row's set; nan on point rows")                               \
+  X("rmse", double, q.rmse, "RMSE in log LongPPL on the row's set; nan on point rows")                         \
+  X("n_points", double, n_points >= 0 ? n_points : NAN, "points in the row's set; nan on point rows")          \
+  X("actual", double, actual, "the point's log LongPPL; nan on set rows")                                      \
+  X("predicted", double, predicted, "the law's log LongPPL at the point; nan on set rows")                     \
+  X("status", str, hb_step_status_name(f->status), "ok | midpoint_outside | not_converged | no_step | failed") \
+  X("step_p", double, f->step_p, "F test of the step against a constant")                                      \
+  X("iterations", long, f->iterations, "of the best start")                                                    \
+  X("starts", long, f->starts, "least-squares starts")                                                         \
+  X("starts_failed", long, f->starts_failed, "starts that did not converge")
+
+static const HbColumn step_columns[] = {STEP_COLUMNS(HB_COLUMN)};
 
 static void step_row(HbTsvWriter *w, const HbStepFit *f, const char *kind, const char *size, const char *mult,
                      double n, double d, Quality q, int n_points, double actual, double predicted) {
-  hb_tsv_put_str(w, kind);
-  hb_tsv_put_str(w, size);
-  hb_tsv_put_str(w, mult);
-  hb_tsv_put_double(w, n);
-  hb_tsv_put_double(w, d);
-  const double params[] = {f->lo, f->hi, f->k, f->m0, f->g, f->n_center, q.r2, q.rmse};
-  for (int k = 0; k < 8; k++) hb_tsv_put_double(w, params[k]);
-  hb_tsv_put_double(w, n_points >= 0 ? n_points : NAN);
-  hb_tsv_put_double(w, actual);
-  hb_tsv_put_double(w, predicted);
-  hb_tsv_put_str(w, hb_step_status_name(f->status));
-  hb_tsv_put_double(w, f->step_p);
-  hb_tsv_put_long(w, f->iterations);
-  hb_tsv_put_long(w, f->starts);
-  hb_tsv_put_long(w, f->starts_failed);
+  STEP_COLUMNS(HB_PUT)
   hb_tsv_end_row(w);
 }
 
@@ -834,13 +701,17 @@ static int cmd_fit_step(int argc, char **argv) {
       {"out", HB_OPT_STR, &out_path, "write the fit table here (atomically)", 0},
       {0},
   };
-  hb_parse_args("fit step",
-                "fit step --in POINTS.tsv [--validate] [--out FIT.tsv]\n\n"
-                "The logistic-step law of LongPPL (include/hybench/fit.h), fitted beside the paper's power law:\n"
-                "log LongPPL = lo + (hi - lo) / (1 + exp(k (log D - m0 + g (log N - n_center)))). Least\n"
-                "squares from 24 starts; R2 and RMSE in log LongPPL on the fitted points and, with\n"
-                "--validate, on the held-out largest model. Columns listed in src/cmd_fit.c.",
-                opts, argc, argv);
+  const HbTableDoc tables[] = {
+      {"--out FIT.tsv, one row per set of points and one per point", step_columns, HB_NCOLS(step_columns)}};
+  char *usage = hb_usage_with_tables(
+      "fit step --in POINTS.tsv [--validate] [--out FIT.tsv]\n\n"
+      "The logistic-step law of LongPPL (include/hybench/fit.h), fitted beside the paper's power law:\n"
+      "log LongPPL = lo + (hi - lo) / (1 + exp(k (log D - m0 + g (log N - n_center)))). Least\n"
+      "squares from 24 starts; R2 and RMSE in log LongPPL on the fitted points and, with\n"
+      "--validate, on the held-out largest model.",
+      tables, 1);
+  hb_parse_args("fit step", usage, opts, argc, argv);
+  free(usage);
   HbScalingPoints all, train, val;
   hb_scaling_points_read(&all, in_path, "n", 1);
   split_held_out(&train, &val, &all, validate);
@@ -863,7 +734,7 @@ static int cmd_fit_step(int argc, char **argv) {
   printf("\n");
   if (out_path) {
     HbTsvWriter w;
-    hb_tsv_writer_open(&w, out_path, STEP_COLUMNS, N_STEP_COLUMNS);
+    hb_tsv_writer_open_columns(&w, out_path, NULL, 0, step_columns, HB_NCOLS(step_columns));
     char sizes[512];
     size_list(sizes, sizeof sizes, &train);
     step_row(&w, &fit, "fit", sizes, "-", NAN, NAN, q_train, train.n, NAN, NAN);
@@ -889,6 +760,134 @@ static int cmd_fit_step(int argc, char **argv) {
   return 0; /* a fit that failed says so in its status column */
 }
 
+/* ===== statistics over seeds ============================================= */
+
+/* The statistics of each --cols column C, written as C_<name> (`s`: the
+ * column's HbSeedStats over one group's rows). */
+#define SEED_STAT_COLUMNS(X)                                                                           \
+  X("n", long, s.n, "cells of C that are numbers (nan, inf and - are missing: e.g. never crossed)") \
+  X("mean", double, s.mean, "their mean (nan when there are none)")                                  \
+  X("sd", double, s.sd, "their sample sd (nan below two)")                                           \
+  X("median", double, s.median, "their median (the mean of the middle two when n is even)")          \
+  X("min", double, s.min, "the smallest")                                                            \
+  X("max", double, s.max, "the largest")
+
+static const HbColumn seed_stat_columns[] = {SEED_STAT_COLUMNS(HB_COLUMN)};
+
+/* A cell for the statistics: its number, or nan when it is missing (nan,
+ * inf, -inf or -); anything else is an input error naming the cell. */
+static double seed_cell(const HbTsv *t, int row, int col) {
+  const char *text = hb_tsv_str(t, row, col);
+  char *end;
+  double v = strtod(text, &end);
+  if (strcmp(text, "-") == 0) return NAN;
+  if (end == text || *end != '\0') {
+    char where[512];
+    hb_input_error(hb_tsv_where(where, sizeof where, t, row, col), "'%s' is not a number (nor nan, inf or -)", text);
+  }
+  return v;
+}
+
+/* Header: the group columns, n_rows, then C_<stat> for each value column C. */
+static char **seed_stats_header(int *n_out, const HbTsv *t, const int *key_cols, int n_keys, const int *val_cols,
+                                int n_vals) {
+  const int n_stats = HB_NCOLS(seed_stat_columns);
+  char **header = hb_malloc((size_t)(n_keys + 1 + n_vals * n_stats) * sizeof *header);
+  int n = 0;
+  for (int j = 0; j < n_keys; j++) header[n++] = hb_strdup(t->header[key_cols[j]]);
+  header[n++] = hb_strdup("n_rows");
+  for (int v = 0; v < n_vals; v++)
+    for (int k = 0; k < n_stats; k++) {
+      size_t len = strlen(t->header[val_cols[v]]) + strlen(seed_stat_columns[k].name) + 2;
+      header[n] = hb_malloc(len);
+      snprintf(header[n++], len, "%s_%s", t->header[val_cols[v]], seed_stat_columns[k].name);
+    }
+  *n_out = n;
+  return header;
+}
+
+static int cmd_fit_seeds(int argc, char **argv) {
+  const char *in_path = NULL, *group_opt = "", *cols_opt = NULL, *out_path = NULL;
+  HbOpt opts[] = {
+      {"in", HB_OPT_STR, &in_path, "table with one row per seed (e.g. per run's final checkpoint)", 1},
+      {"group", HB_OPT_STR, &group_opt, "comma-separated columns naming a group (e.g. mask,model)", 0},
+      {"cols", HB_OPT_STR, &cols_opt, "comma-separated columns to summarise (e.g. tokens_to_50,far_acc)", 1},
+      {"out", HB_OPT_STR, &out_path, "write the statistics table here (atomically)", 0},
+      {0},
+  };
+  const HbTableDoc tables[] = {{"--out STATS.tsv, one row per group: the --group columns, n_rows (the group's "
+                                "rows), then for each --cols column C, C_ followed by",
+                                seed_stat_columns, HB_NCOLS(seed_stat_columns)}};
+  char *usage = hb_usage_with_tables(
+      "fit seeds --in T.tsv [--group COLS] --cols COLS [--out STATS.tsv]\n\n"
+      "Per group (the rows sharing the --group values, in order of first appearance; no --group:\n"
+      "the whole table), the statistics over seeds that every C table uses (hb_seed_stats,\n"
+      "include/hybench/stats.h): count, mean, sample sd, median, min and max of each --cols\n"
+      "column over the cells that are numbers.",
+      tables, 1);
+  hb_parse_args("fit seeds", usage, opts, argc, argv);
+  free(usage);
+  char *group_list = hb_strdup(group_opt), *cols_list = hb_strdup(cols_opt);
+  char *group_names[HB_EMERGE_MAX_KEYS], *col_names[64];
+  int n_keys = split_names(group_names, HB_EMERGE_MAX_KEYS, group_list, "fit seeds --group");
+  int n_vals = split_names(col_names, 64, cols_list, "fit seeds --cols");
+  if (n_vals == 0) hb_input_error("fit seeds --cols", "names no column");
+  HbTsv t;
+  hb_tsv_read(&t, in_path);
+  int key_cols[HB_EMERGE_MAX_KEYS], val_cols[64];
+  for (int j = 0; j < n_keys; j++) key_cols[j] = hb_tsv_require_col(&t, group_names[j]);
+  for (int v = 0; v < n_vals; v++) val_cols[v] = hb_tsv_require_col(&t, col_names[v]);
+  double *cell = hb_malloc(((size_t)t.n_rows * n_vals + 1) * sizeof *cell); /* (n_rows, n_vals) */
+  for (int r = 0; r < t.n_rows; r++)
+    for (int v = 0; v < n_vals; v++) cell[(size_t)r * n_vals + v] = seed_cell(&t, r, val_cols[v]);
+  int *group = hb_malloc(((size_t)t.n_rows + 1) * sizeof *group), n_groups = hb_tsv_group_rows(group, &t, key_cols, n_keys);
+  double *values = hb_malloc(((size_t)t.n_rows + 1) * sizeof *values); /* one group's cells of one column */
+
+  int n_cols;
+  char **header = seed_stats_header(&n_cols, &t, key_cols, n_keys, val_cols, n_vals);
+  HbTsvWriter writer, *w = &writer;
+  if (out_path) hb_tsv_writer_open(w, out_path, (const char *const *)header, n_cols);
+  printf("hybench fit seeds: %s, %d group%s\n", in_path, n_groups, n_groups == 1 ? "" : "s");
+  for (int g = 0; g < n_groups; g++) {
+    int first = 0, n_rows = 0;
+    while (group[first] != g) first++;
+    for (int r = first; r < t.n_rows; r++) n_rows += group[r] == g;
+    char key[1024];
+    printf("  %s: %d rows", n_keys ? hb_tsv_key_text(key, sizeof key, &t, first, key_cols, n_keys) : "(all rows)", n_rows);
+    if (out_path) {
+      for (int j = 0; j < n_keys; j++) hb_tsv_put_str(w, hb_tsv_str(&t, first, key_cols[j]));
+      hb_tsv_put_long(w, n_rows);
+    }
+    for (int v = 0; v < n_vals; v++) {
+      int k = 0;
+      for (int r = first; r < t.n_rows; r++)
+        if (group[r] == g) values[k++] = cell[(size_t)r * n_vals + v];
+      HbSeedStats s = hb_seed_stats(values, k);
+      printf("; %s mean %.4g sd %.2g median %.4g (%d)", col_names[v], s.mean, s.sd, s.median, s.n);
+      if (out_path) {
+        SEED_STAT_COLUMNS(HB_PUT)
+      }
+    }
+    printf("\n");
+    if (out_path) hb_tsv_end_row(w);
+  }
+  if (out_path) {
+    hb_tsv_writer_commit(w);
+    printf("wrote %s\n", out_path);
+  }
+  for (int j = 0; j < n_cols; j++) free(header[j]);
+  free(header);
+  free(values);
+  free(group);
+  free(cell);
+  hb_tsv_free(&t);
+  free(cols_list);
+  free(group_list);
+  return 0;
+}
+
+/* ===== dispatch =========================================================== */
+
 static void fit_usage(FILE *fp) {
   fprintf(fp,
           "usage: hybench fit KIND [options]   (hybench fit KIND --help for each)\n\n"
@@ -898,7 +897,8 @@ static void fit_usage(FILE *fp) {
           "  emergence  logistic fit of a metric against log tokens per run: emergence point t50\n"
           "             with its standard error, threshold crossings, mean and spread over seeds\n"
           "  step       the logistic-step law of LongPPL against parameters and tokens (beside the\n"
-          "             power law: emergence is a step)\n");
+          "             power law: emergence is a step)\n"
+          "  seeds      count, mean, sd, median, min and max over seeds per group (hb_seed_stats)\n");
 }
 
 int cmd_fit(int argc, char **argv) {
@@ -915,5 +915,6 @@ int cmd_fit(int argc, char **argv) {
   if (strcmp(kind, "scaling") == 0) return cmd_fit_scaling(argc - 1, argv + 1);
   if (strcmp(kind, "emergence") == 0) return cmd_fit_emergence(argc - 1, argv + 1);
   if (strcmp(kind, "step") == 0) return cmd_fit_step(argc - 1, argv + 1);
-  hb_input_error("fit", "unknown kind '%s' (scaling, emergence or step; see hybench fit --help)", kind);
+  if (strcmp(kind, "seeds") == 0) return cmd_fit_seeds(argc - 1, argv + 1);
+  hb_input_error("fit", "unknown kind '%s' (scaling, emergence, step or seeds; see hybench fit --help)", kind);
 }

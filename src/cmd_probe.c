@@ -21,6 +21,27 @@ static void shuffle_long(long *a, long n, HbRng *rng) {
   }
 }
 
+/* One row per probe layer l, after the checkpoint's id columns: the real
+ * probe and the control (shuffled labels). */
+#define PROBE_COLUMNS(X)                                                                                     \
+  X("layer", long, l, "l < L: the input of layer l (0: the embedding); L: the last layer's output")          \
+  X("acc_test", double, real.acc_test, "the probe's accuracy on the held-out samples")                       \
+  X("acc_train", double, real.acc_train, "its accuracy on the training samples")                             \
+  X("acc_shuffled", double, control.acc_test, "test accuracy of the control (labels shuffled): near chance") \
+  X("chance", double, 1.0 / K, "1 / n_classes")                                                              \
+  X("majority", double, majority, "test accuracy of always answering the most frequent training class")      \
+  X("n_train", long, n - n_test, "training samples")                                                         \
+  X("n_test", long, n_test, "held-out samples (--test-frac)")                                                \
+  X("n_classes", long, K, "classes (needle values)")                                                         \
+  X("lambda", double, lambda, "--lambda")                                                                    \
+  X("iters", long, real.iters, "BFGS2 iterations")                                                           \
+  X("status", long, real.status, "GSL's: 0 converged, 27 no further progress possible (at the optimum to "   \
+                                 "machine precision), 11 stopped at --max-iter")                             \
+  X("iters_shuffled", long, control.iters, "iters of the control")                                           \
+  X("status_shuffled", long, control.status, "status of the control")
+
+static const HbColumn probe_columns[] = {PROBE_COLUMNS(HB_COLUMN)};
+
 int cmd_probe(int argc, char **argv) {
   const char *ckpt = NULL, *run = NULL, *set = NULL, *out = NULL, *kind_name = "niah";
   double test_frac = 0.3, lambda = 1e-2;
@@ -41,17 +62,18 @@ int cmd_probe(int argc, char **argv) {
       {"min-distance", HB_OPT_LONG, &min_distance, "probe only the answers whose needle is farther back than this (0: all)", 0},
       {0},
   };
-  hb_parse_args("probe",
-                "probe --ckpt F | --run DIR --set S --out F.tsv [--test-frac 0.3] [--lambda 0.01] [--seed 1]\n\n"
-                "Per layer, a multinomial logistic regression (L2-regularised, GSL BFGS2) on the residual\n"
-                "stream at each answer's query token predicting the needle's class (the answer's value);\n"
-                "layer l < L is the input of layer l (0: the embedding), l = L the last layer's output.\n"
-                "The control trains the same probe on labels shuffled across the samples: it should stay\n"
-                "near chance. Columns: run model seed tokens layer acc_test acc_train acc_shuffled chance\n"
-                "majority n_train n_test n_classes lambda iters status iters_shuffled status_shuffled\n"
-                "(status: GSL's; 0 = converged, 27 = no further progress possible (at the optimum to\n"
-                "machine precision), 11 = stopped at --max-iter).",
-                opts, argc, argv);
+  const HbTableDoc tables[] = {{"--out F.tsv, one row per layer: run, model, seed, tokens (the checkpoint), then",
+                                probe_columns, HB_NCOLS(probe_columns)}};
+  char *usage = hb_usage_with_tables(
+      "probe --ckpt F | --run DIR --set S --out F.tsv [--test-frac 0.3] [--lambda 0.01] [--seed 1]\n\n"
+      "Per layer, a multinomial logistic regression (L2-regularised, GSL BFGS2) on the residual\n"
+      "stream at each answer's query token predicting the needle's class (the answer's value);\n"
+      "layer l < L is the input of layer l (0: the embedding), l = L the last layer's output.\n"
+      "The control trains the same probe on labels shuffled across the samples: it should stay\n"
+      "near chance.",
+      tables, 1);
+  hb_parse_args("probe", usage, opts, argc, argv);
+  free(usage);
   DepKind kind = DEP_NIAH;
   if (strcmp(kind_name, "onehop") == 0) kind = DEP_ONEHOP;
   else if (strcmp(kind_name, "niah") != 0) hb_input_error("probe --kind", "'%s' is not niah or onehop", kind_name);
@@ -100,11 +122,8 @@ int cmd_probe(int argc, char **argv) {
   double majority = (double)right / (double)n_test;
   float *X = hb_malloc((size_t)(L + 1) * n * C * sizeof(float));
   probe_features(X, &m, &ns, (int)batch);
-  const char *header[] = {"run", "model", "seed", "tokens", "layer", "acc_test", "acc_train", "acc_shuffled",
-                          "chance", "majority", "n_train", "n_test", "n_classes", "lambda", "iters", "status",
-                          "iters_shuffled", "status_shuffled"};
-  HbTsvWriter w;
-  hb_tsv_writer_open(&w, out, header, (int)(sizeof header / sizeof header[0]));
+  HbTsvWriter writer, *w = &writer;
+  hb_tsv_writer_open_columns(w, out, ANALYSIS_ID_COLS, ANALYSIS_N_ID_COLS, probe_columns, HB_NCOLS(probe_columns));
   printf("probe: %s (%s) on %s: %ld samples (%ld test), %d classes; chance %.3f, majority %.3f\n", info.ckpt,
          m.cfg.pattern, set, n, n_test, K, 1.0 / K, majority);
   for (int l = 0; l <= L; l++) {
@@ -112,27 +131,14 @@ int cmd_probe(int argc, char **argv) {
     const float *Xl = X + (size_t)l * n * C;
     probe_fit(&real, Xl, ns.cls, train, n, C, K, lambda, (int)max_iter);
     probe_fit(&control, Xl, shuffled, train, n, C, K, lambda, (int)max_iter);
-    analysis_put_ids(&w, &info);
-    hb_tsv_put_long(&w, l);
-    hb_tsv_put_double(&w, real.acc_test);
-    hb_tsv_put_double(&w, real.acc_train);
-    hb_tsv_put_double(&w, control.acc_test);
-    hb_tsv_put_double(&w, 1.0 / K);
-    hb_tsv_put_double(&w, majority);
-    hb_tsv_put_long(&w, n - n_test);
-    hb_tsv_put_long(&w, n_test);
-    hb_tsv_put_long(&w, K);
-    hb_tsv_put_double(&w, lambda);
-    hb_tsv_put_long(&w, real.iters);
-    hb_tsv_put_long(&w, real.status);
-    hb_tsv_put_long(&w, control.iters);
-    hb_tsv_put_long(&w, control.status);
-    hb_tsv_end_row(&w);
+    analysis_put_ids(w, &info);
+    PROBE_COLUMNS(HB_PUT)
+    hb_tsv_end_row(w);
     printf("  layer %d (%s): test accuracy %.3f (train %.3f) | shuffled labels %.3f\n", l,
            l == 0 ? "embedding" : l == L ? "final output" : "residual input", real.acc_test, real.acc_train,
            control.acc_test);
   }
-  hb_tsv_writer_commit(&w);
+  hb_tsv_writer_commit(w);
   free(perm), free(train), free(shuffled), free(count), free(X);
   needle_set_free(&ns);
   model_free(&m);

@@ -77,6 +77,43 @@ static void print_head(FILE *fp, const HeadStats *hs, int at, int rank) {
       {"allow-extrapolation", HB_OPT_FLAG, &(o).allow_extrapolation, "accept a set longer than the training length", 0}, \
       {"min-distance", HB_OPT_LONG, &(o).min_distance, "score only the needles farther back than this many tokens (0: all)", 0}
 
+/* hb_parse_args with the --help text followed by the columns of the --out
+ * table: one row per `rows`, after the checkpoint's id columns. */
+static void parse_options(const char *command, const char *text, const char *rows, const HbColumn *cols, int n_cols,
+                          HbOpt *opts, int argc, char **argv) {
+  char title[256];
+  snprintf(title, sizeof title, "--out F.tsv, one row per %s: run, model, seed, tokens (the checkpoint), then", rows);
+  const HbTableDoc table = {title, cols, n_cols};
+  char *usage = hb_usage_with_tables(text, &table, 1);
+  hb_parse_args(command, usage, opts, argc, argv);
+  free(usage);
+}
+
+/* The retrieval scores and entropies of head `at` in HeadStats hs
+ * (include/hybench/analysis.h), columns of trace heads and trace run. */
+#define HEAD_SCORE_COLUMNS(X)                                                                                        \
+  X("score_needle", double, hs.score_needle[at], "attention mass of the query on the needle, mean over the samples") \
+  X("score_relay", double, hs.score_relay[at], "mass on the needle and the reach positions after it")                \
+  X("uniform_needle", double, hs.uniform_needle[at], "score_needle of a head uniform over its visible keys")         \
+  X("uniform_relay", double, hs.uniform_relay[at], "score_relay of that uniform head")                               \
+  X("entropy", double, hs.entropy[at], "attention entropy over the last --last queries (nats)")                      \
+  X("entropy_norm", double, hs.entropy_norm[at], "entropy / log(visible keys): 1 uniform, 0 one key")
+
+/* trace heads: one row per (layer i, head h) of the attention layers. */
+#define HEADS_COLUMNS(X)                                                                                        \
+  X("layer", long, i, "layer index")                                                                            \
+  X("head", long, h, "head index in the layer")                                                                 \
+  X("kind", str, kind, "the layer's letter: F (full attention) or S (sliding window)")                          \
+  X("window", long, hs.window[i], "keys a query sees at the set's length")                                      \
+  X("reach", long, hs.reach[i], "positions after the needle that the efficient layers below can relay it to")   \
+  HEAD_SCORE_COLUMNS(X)                                                                                         \
+  X("rank", long, rank_of[at], "order of the heads of the --rank-kinds layers by --rank-by (1 best; 0 others)") \
+  X("top", long, rank_of[at] >= 1 && rank_of[at] <= o.top_k, "1 for the first --top-k ranks")                   \
+  X("n_samples", long, hs.n_samples, "NIAH samples")                                                            \
+  X("n_queries", long, hs.n_entropy, "queries in the entropy means, per head")
+
+static const HbColumn heads_columns[] = {HEADS_COLUMNS(HB_COLUMN)};
+
 static int trace_heads(int argc, char **argv) {
   const char *ckpt = NULL, *run = NULL;
   HeadOpts o = {NULL, NULL, "needle", "F", 4, 16, 16, 1, 0, 0};
@@ -87,18 +124,15 @@ static int trace_heads(int argc, char **argv) {
       HEAD_OPTIONS(o, "heads marked top (and printed)"),
       {0},
   };
-  hb_parse_args("trace heads",
+  parse_options("trace heads",
                 "trace heads --ckpt F | --run DIR --niah SET --out F.tsv [--top-k 4] [--rank-by needle|relay]\n\n"
                 "Retrieval score of every attention head: the attention mass from the query token onto the\n"
                 "needle, averaged over the NIAH samples (score_needle), and onto the needle plus the reach\n"
                 "positions after it that the efficient layers below can relay it to (score_relay: w - 1 per\n"
                 "S layer of window w below, everything once an L/M/G layer is below), each next to the\n"
                 "score of a uniform head (uniform_*); attention entropy over the last N queries (nats, and\n"
-                "divided by log of the visible keys). Columns: run model seed tokens layer head kind window\n"
-                "reach score_needle score_relay uniform_needle uniform_relay entropy entropy_norm rank top\n"
-                "n_samples n_queries; rank orders the heads of the --rank-kinds layers (0 for the others),\n"
-                "top marks the first k. Prints the top-k heads.",
-                opts, argc, argv);
+                "divided by log of the visible keys). Prints the top-k heads.",
+                "(layer, head) of the attention layers", heads_columns, HB_NCOLS(heads_columns), opts, argc, argv);
   check_head_opts("trace heads", &o);
   Model m;
   CkptInfo info;
@@ -111,36 +145,19 @@ static int trace_heads(int argc, char **argv) {
   int n_heads = rank_heads(order, &hs, &m, &info, &o);
   for (int at = 0; at < hs.L * hs.H; at++) rank_of[at] = 0;
   for (int r = 0; r < n_heads; r++) rank_of[order[r]] = r + 1;
-  const char *header[] = {"run", "model", "seed", "tokens", "layer", "head", "kind", "window", "reach",
-                          "score_needle", "score_relay", "uniform_needle", "uniform_relay", "entropy",
-                          "entropy_norm", "rank", "top", "n_samples", "n_queries"};
-  HbTsvWriter w;
-  hb_tsv_writer_open(&w, o.out, header, (int)(sizeof header / sizeof header[0]));
+  HbTsvWriter writer, *w = &writer;
+  hb_tsv_writer_open_columns(w, o.out, ANALYSIS_ID_COLS, ANALYSIS_N_ID_COLS, heads_columns, HB_NCOLS(heads_columns));
   for (int i = 0; i < hs.L; i++) {
     if (hs.kind[i] != LAYER_F && hs.kind[i] != LAYER_S) continue;
     for (int h = 0; h < hs.H; h++) {
       int at = i * hs.H + h;
       char kind[2] = {hs.kind[i], '\0'};
-      analysis_put_ids(&w, &info);
-      hb_tsv_put_long(&w, i);
-      hb_tsv_put_long(&w, h);
-      hb_tsv_put_str(&w, kind);
-      hb_tsv_put_long(&w, hs.window[i]);
-      hb_tsv_put_long(&w, hs.reach[i]);
-      hb_tsv_put_double(&w, hs.score_needle[at]);
-      hb_tsv_put_double(&w, hs.score_relay[at]);
-      hb_tsv_put_double(&w, hs.uniform_needle[at]);
-      hb_tsv_put_double(&w, hs.uniform_relay[at]);
-      hb_tsv_put_double(&w, hs.entropy[at]);
-      hb_tsv_put_double(&w, hs.entropy_norm[at]);
-      hb_tsv_put_long(&w, rank_of[at]);
-      hb_tsv_put_long(&w, rank_of[at] >= 1 && rank_of[at] <= o.top_k);
-      hb_tsv_put_long(&w, hs.n_samples);
-      hb_tsv_put_long(&w, hs.n_entropy);
-      hb_tsv_end_row(&w);
+      analysis_put_ids(w, &info);
+      HEADS_COLUMNS(HB_PUT)
+      hb_tsv_end_row(w);
     }
   }
-  hb_tsv_writer_commit(&w);
+  hb_tsv_writer_commit(w);
   printf("trace heads: %s (%s), %ld NIAH samples; top %ld of the %d heads of its %s layers by score_%s:\n", info.ckpt,
          m.cfg.pattern, hs.n_samples, o.top_k < n_heads ? o.top_k : n_heads, n_heads, o.rank_kinds, o.rank_by);
   for (int r = 0; r < n_heads && r < o.top_k; r++) print_head(stdout, &hs, order[r], r + 1);
@@ -149,6 +166,18 @@ static int trace_heads(int argc, char **argv) {
   model_free(&m);
   return 0;
 }
+
+/* trace run: one row per (checkpoint, top head `at` = layer * H + head). */
+#define RUN_HEAD_COLUMNS(X)                                                                            \
+  X("layer", long, layer, "layer index")                                                               \
+  X("head", long, head, "head index in the layer")                                                     \
+  X("rank", long, r + 1, "the head's rank in the final checkpoint")                                    \
+  HEAD_SCORE_COLUMNS(X)                                                                                \
+  X("qk_l2", double, l2, "L2 distance of the head's q_proj and k_proj rows to the final checkpoint's") \
+  X("qk_rel_l2", double, rel, "qk_l2 / the norm of the final checkpoint's rows")                       \
+  X("n_samples", long, hs.n_samples, "NIAH samples")
+
+static const HbColumn run_head_columns[] = {RUN_HEAD_COLUMNS(HB_COLUMN)};
 
 static int trace_run(int argc, char **argv) {
   const char *run = NULL;
@@ -160,17 +189,15 @@ static int trace_run(int argc, char **argv) {
       HEAD_OPTIONS(o, "heads traced: the best of the final checkpoint"),
       {0},
   };
-  hb_parse_args("trace run",
+  parse_options("trace run",
                 "trace run --run DIR --niah SET --out F.tsv [--top-k 4] [--rank-by needle|relay]\n\n"
                 "Picks the top-k retrieval heads of the run's final checkpoint (see trace heads; by default\n"
                 "among the heads of the full-attention layers), then for\n"
                 "every checkpoint of the run writes one row per head: its retrieval scores (needle, and\n"
                 "needle + relayed positions, with the uniform baselines), attention entropy over the last N\n"
                 "queries, and the Q/K weight distance to the final checkpoint (rows h*dh..(h+1)*dh-1 of\n"
-                "q_proj and k_proj: L2, and L2 relative to the final rows' norm). Columns: run model seed\n"
-                "tokens layer head rank score_needle score_relay uniform_needle uniform_relay entropy\n"
-                "entropy_norm qk_l2 qk_rel_l2 n_samples.",
-                opts, argc, argv);
+                "q_proj and k_proj: L2, and L2 relative to the final rows' norm).",
+                "(checkpoint, top head)", run_head_columns, HB_NCOLS(run_head_columns), opts, argc, argv);
   check_head_opts("trace run", &o);
   char **paths;
   int n_ckpt = hb_run_checkpoints(&paths, NULL, run);
@@ -185,11 +212,9 @@ static int trace_run(int argc, char **argv) {
   printf("trace run: %s, %d checkpoints; the final one's top %d heads by score_%s:\n", run, n_ckpt, k, o.rank_by);
   for (int r = 0; r < k; r++) print_head(stdout, &hs, order[r], r + 1);
   heads_free(&hs);
-  const char *header[] = {"run", "model", "seed", "tokens", "layer", "head", "rank", "score_needle", "score_relay",
-                          "uniform_needle", "uniform_relay", "entropy", "entropy_norm", "qk_l2", "qk_rel_l2",
-                          "n_samples"};
-  HbTsvWriter w;
-  hb_tsv_writer_open(&w, o.out, header, (int)(sizeof header / sizeof header[0]));
+  HbTsvWriter writer, *w = &writer;
+  hb_tsv_writer_open_columns(w, o.out, ANALYSIS_ID_COLS, ANALYSIS_N_ID_COLS, run_head_columns,
+                             HB_NCOLS(run_head_columns));
   for (int c = 0; c < n_ckpt; c++) {
     Model m;
     CkptInfo info;
@@ -199,27 +224,16 @@ static int trace_run(int argc, char **argv) {
       int at = order[r], layer = at / hs.H, head = at % hs.H;
       double l2, rel;
       heads_qk_distance(&l2, &rel, &m, &final, layer, head);
-      analysis_put_ids(&w, &info);
-      hb_tsv_put_long(&w, layer);
-      hb_tsv_put_long(&w, head);
-      hb_tsv_put_long(&w, r + 1);
-      hb_tsv_put_double(&w, hs.score_needle[at]);
-      hb_tsv_put_double(&w, hs.score_relay[at]);
-      hb_tsv_put_double(&w, hs.uniform_needle[at]);
-      hb_tsv_put_double(&w, hs.uniform_relay[at]);
-      hb_tsv_put_double(&w, hs.entropy[at]);
-      hb_tsv_put_double(&w, hs.entropy_norm[at]);
-      hb_tsv_put_double(&w, l2);
-      hb_tsv_put_double(&w, rel);
-      hb_tsv_put_long(&w, hs.n_samples);
-      hb_tsv_end_row(&w);
+      analysis_put_ids(w, &info);
+      RUN_HEAD_COLUMNS(HB_PUT)
+      hb_tsv_end_row(w);
     }
     fprintf(stderr, "trace run: %ld tokens: top head needle %.3f, relay %.3f\n", info.tokens, hs.score_needle[order[0]],
             hs.score_relay[order[0]]);
     heads_free(&hs);
     model_free(&m);
   }
-  hb_tsv_writer_commit(&w);
+  hb_tsv_writer_commit(w);
   free(order);
   model_free(&final);
   hb_run_free_paths(paths, NULL, n_ckpt);
@@ -256,6 +270,16 @@ static int32_t *influence_inputs(long *n, int *T, const char *path, long seq_len
   return tokens;
 }
 
+/* trace grad-influence: one row per distance d. */
+#define INFLUENCE_COLUMNS(X)                                                                                        \
+  X("distance", long, d, "T - 1 - i: tokens back from the last")                                                    \
+  X("influence", double, infl[d], "|| d f / d(input embedding at that distance) ||_2, mean over the sequences")     \
+  X("influence_rel", double, top > 0 ? infl[d] / top : NAN, "influence / its largest value")                        \
+  X("last", long, last, "--last: f is the mean over the last N positions of the logits summed over the vocabulary") \
+  X("n_seqs", long, n, "sequences averaged over")
+
+static const HbColumn influence_columns[] = {INFLUENCE_COLUMNS(HB_COLUMN)};
+
 static int trace_grad_influence(int argc, char **argv) {
   const char *ckpt = NULL, *run = NULL, *data = NULL, *out = NULL;
   long last = 20, samples = 64, batch = 8, seq_len = 0, threads = 1;
@@ -272,13 +296,12 @@ static int trace_grad_influence(int argc, char **argv) {
       {"allow-extrapolation", HB_OPT_FLAG, &allow, "accept sequences longer than the training length", 0},
       {0},
   };
-  hb_parse_args("trace grad-influence",
+  parse_options("trace grad-influence",
                 "trace grad-influence --ckpt F | --run DIR --data D --out F.tsv [--last 20] [--samples 64]\n\n"
                 "|| d(mean over the last N positions of the logits summed over the vocabulary) / d(input\n"
                 "embedding at position i) ||_2, averaged over the sequences, by distance = T - 1 - i from the\n"
-                "last token. Columns: run model seed tokens distance influence influence_rel (influence / its\n"
-                "largest value) last n_seqs.",
-                opts, argc, argv);
+                "last token.",
+                "distance", influence_columns, HB_NCOLS(influence_columns), opts, argc, argv);
   if (last < 1 || samples < 1 || batch < 1 || seq_len < 0 || threads < 1 || threads > 1024)
     hb_input_error("trace grad-influence", "--last, --samples, --batch, --threads must be >= 1, --seq-len >= 0");
   omp_set_num_threads((int)threads);
@@ -296,19 +319,15 @@ static int trace_grad_influence(int argc, char **argv) {
   influence_measure(infl, &m, tokens, n, T, (int)last, (int)batch);
   double top = 0;
   for (int d = 0; d < T; d++) top = infl[d] > top ? infl[d] : top;
-  const char *header[] = {"run", "model", "seed", "tokens", "distance", "influence", "influence_rel", "last", "n_seqs"};
-  HbTsvWriter w;
-  hb_tsv_writer_open(&w, out, header, 9);
+  HbTsvWriter writer, *w = &writer;
+  hb_tsv_writer_open_columns(w, out, ANALYSIS_ID_COLS, ANALYSIS_N_ID_COLS, influence_columns,
+                             HB_NCOLS(influence_columns));
   for (int d = 0; d < T; d++) {
-    analysis_put_ids(&w, &info);
-    hb_tsv_put_long(&w, d);
-    hb_tsv_put_double(&w, infl[d]);
-    hb_tsv_put_double(&w, top > 0 ? infl[d] / top : NAN);
-    hb_tsv_put_long(&w, last);
-    hb_tsv_put_long(&w, n);
-    hb_tsv_end_row(&w);
+    analysis_put_ids(w, &info);
+    INFLUENCE_COLUMNS(HB_PUT)
+    hb_tsv_end_row(w);
   }
-  hb_tsv_writer_commit(&w);
+  hb_tsv_writer_commit(w);
   free(infl), free(tokens);
   model_free(&m);
   return 0;

@@ -162,6 +162,36 @@ double hb_tsv_double(const HbTsv *t, int row, int col) {
   return v;
 }
 
+static int same_cells(const HbTsv *t, int row_a, int row_b, const int *cols, int n_cols) {
+  for (int j = 0; j < n_cols; j++)
+    if (strcmp(hb_tsv_str(t, row_a, cols[j]), hb_tsv_str(t, row_b, cols[j])) != 0) return 0;
+  return 1;
+}
+
+int hb_tsv_group_rows(int *group, const HbTsv *t, const int *cols, int n_cols) {
+  int *first = hb_malloc(((size_t)t->n_rows + 1) * sizeof *first); /* (n_groups) each group's first row */
+  int n_groups = 0;
+  for (int r = 0; r < t->n_rows; r++) {
+    int g = 0;
+    while (g < n_groups && !same_cells(t, first[g], r, cols, n_cols)) g++;
+    if (g == n_groups) first[n_groups++] = r;
+    group[r] = g;
+  }
+  free(first);
+  return n_groups;
+}
+
+char *hb_tsv_key_text(char *buf, size_t size, const HbTsv *t, int row, const int *cols, int n_cols) {
+  size_t used = 0;
+  buf[0] = '\0';
+  for (int j = 0; j < n_cols && used + 1 < size; j++) {
+    int k = snprintf(buf + used, size - used, "%s%s=%s", j ? " " : "", t->header[cols[j]], hb_tsv_str(t, row, cols[j]));
+    if (k < 0) break;
+    used += (size_t)k;
+  }
+  return buf;
+}
+
 /* ---- writing ---------------------------------------------------------- */
 
 static void put_sep(HbTsvWriter *w) {
@@ -209,3 +239,31 @@ void hb_tsv_writer_commit(HbTsvWriter *w) {
 }
 
 void hb_tsv_writer_abort(HbTsvWriter *w) { hb_out_abort(&w->out); }
+
+/* ---- output tables described once ------------------------------------- */
+
+void hb_tsv_writer_open_columns(HbTsvWriter *w, const char *path, const char *const *keys, int n_keys,
+                                const HbColumn *cols, int n_cols) {
+  const char **header = hb_malloc((size_t)(n_keys + n_cols) * sizeof *header);
+  int n = 0;
+  for (int j = 0; j < n_keys; j++) header[n++] = keys[j];
+  for (int j = 0; j < n_cols; j++)
+    if (cols[j].on) header[n++] = cols[j].name;
+  hb_tsv_writer_open(w, path, header, n);
+  free(header);
+}
+
+char *hb_usage_with_tables(const char *text, const HbTableDoc *tables, int n_tables) {
+  char *buf = NULL;
+  size_t size = 0;
+  FILE *fp = open_memstream(&buf, &size);
+  if (!fp) HB_FATAL("open_memstream failed");
+  fputs(text, fp);
+  for (int i = 0; i < n_tables; i++) {
+    fprintf(fp, "\n\n%s:", tables[i].title);
+    for (int j = 0; j < tables[i].n_cols; j++)
+      fprintf(fp, "\n  %-18s %s", tables[i].cols[j].name, tables[i].cols[j].help);
+  }
+  if (fclose(fp) != 0) HB_FATAL("open_memstream failed");
+  return buf;
+}

@@ -4,6 +4,7 @@
  * the last checkpoint, risen before the first, or stepping between two;
  * the threshold crossing; the per-hybrid summary rules. */
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_errno.h>
@@ -219,6 +220,61 @@ static void test_summary(void) {
         "a failed seed: %s", s.status);
 }
 
+/* A metrics table: two hybrids (a, b) x two seeds, 6 checkpoints each, rows
+ * interleaved; a's seeds rise (t50 near 1e8 and 3e8), b's stay flat. */
+static void write_metrics(const char *path, int points_b2) {
+  FILE *fp = fopen(path, "w");
+  if (!fp) HB_FATAL("cannot write %s", path);
+  fprintf(fp, "model\tseed\ttokens\tacc\n");
+  for (int i = 0; i < 6; i++) {
+    double t = 1e7 * pow(10, 0.5 * i);
+    fprintf(fp, "a\t1\t%.9g\t%.9g\n", t, 1 / (1 + exp(-(log(t) - log(1e8)) / 0.4)));
+    fprintf(fp, "b\t1\t%.9g\t%.9g\n", t, 0.1 + 0.001 * (i % 2));
+    fprintf(fp, "a\t2\t%.9g\t%.9g\n", t, 1 / (1 + exp(-(log(t) - log(3e8)) / 0.4)));
+    if (i < points_b2) fprintf(fp, "b\t2\t%.9g\t%.9g\n", t, 0.1 - 0.001 * (i % 2));
+  }
+  fclose(fp);
+}
+
+static void test_table(void) {
+  char path[] = "/tmp/hb_test_emergence_XXXXXX";
+  int fd = mkstemp(path);
+  if (fd < 0) HB_FATAL("mkstemp failed");
+  close(fd);
+  write_metrics(path, 6);
+  HbTsv t;
+  hb_tsv_read(&t, path);
+  HbEmergeSpec spec = {.x_col = 2, .y_col = 3, .n_keys = 2, .key_cols = {0, 1}, .seed_key = 1, .threshold = 0.5,
+                       .rise_p_max = 0.01, .min_rise = 0};
+  HbEmergeTable et;
+  hb_emergence_table(&et, &t, &spec);
+  CHECK(et.n_runs == 4 && et.runs[0].row == 0 && et.runs[1].row == 1 && et.runs[2].row == 2 && et.runs[3].row == 3,
+        "runs in order of first appearance: %d", et.n_runs);
+  CHECK(et.runs[0].n_rows == 6 && et.runs[0].fit.status == HB_EMERGE_OK && fabs(et.runs[0].fit.t50 / 1e8 - 1) < 0.01,
+        "a seed 1: %s t50 %g", hb_emergence_status_name(et.runs[0].fit.status), et.runs[0].fit.t50);
+  CHECK(et.runs[1].fit.status == HB_EMERGE_NOT_RISEN && strcmp(et.runs[1].cross_status, "never") == 0 &&
+            fabs(et.runs[1].t_cross_cens / (1e7 * pow(10, 2.5)) - 1) < 1e-8,
+        "b seed 1: %s, %s, censored at %g", hb_emergence_status_name(et.runs[1].fit.status), et.runs[1].cross_status,
+        et.runs[1].t_cross_cens);
+  CHECK(strcmp(et.runs[0].cross_status, "crossed") == 0 && fabs(et.runs[0].t_cross / 1e8 - 1) < 0.01,
+        "a seed 1 crosses 0.5 at %g", et.runs[0].t_cross);
+  CHECK(et.n_hybrids == 2 && et.n_hybrid_cols == 1 && et.hybrid_cols[0] == 0 && et.hybrids[1].row == 1,
+        "hybrids: %d", et.n_hybrids);
+  const HbEmergeSummary *a = &et.hybrids[0].summary, *b = &et.hybrids[1].summary;
+  CHECK(a->n_seeds == 2 && strcmp(a->status, "ok") == 0 && fabs(a->t50_mean / 2e8 - 1) < 0.01 && a->n_cross == 2,
+        "hybrid a: %d seeds, %s, mean t50 %g", a->n_seeds, a->status, a->t50_mean);
+  CHECK(b->n_seeds == 2 && strcmp(b->status, "lower_bound") == 0 && b->n_cross == 0, "hybrid b: %s", b->status);
+  hb_emergence_table_free(&et);
+  hb_tsv_free(&t);
+
+  write_metrics(path, 4);
+  hb_tsv_read(&t, path);
+  EXPECT_INPUT_ERROR(hb_emergence_table(&et, &t, &spec), "rows 4-16, column acc: 4 points in group model=b seed=2");
+  hb_tsv_free(&t);
+  remove(path);
+  printf("table: runs and hybrids in order of first appearance, fits, crossings, summaries, a short run\n");
+}
+
 int main(void) {
   gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
   gsl_rng_set(rng, 2024);
@@ -226,6 +282,7 @@ int main(void) {
   test_not_risen(rng);
   test_cross();
   test_summary();
+  test_table();
   gsl_rng_free(rng);
   TEST_MAIN_END();
 }

@@ -1,4 +1,6 @@
-/* Exact tests (include/hybench/stats.h): the header's worked examples, values
+/* Seed statistics and exact tests (include/hybench/stats.h): the header's
+ * worked examples; seed statistics against sums of squares in long double,
+ * with non-finite values skipped and the small-n edges; exact tests values
  * checked against an independent brute force over every relabelling (for
  * Mann-Whitney) or every table (for Fisher), ties and censored values, and
  * the symmetry of the two-sided p-values. */
@@ -107,7 +109,34 @@ static void test_fisher(void) {
   CHECK(fabs(hb_fisher_exact(2, 9, 7, 10, HB_TAIL_TWO) - two) < 1e-12, "two-sided symmetric");
 }
 
+static void test_seed_stats(void) {
+  double toy[] = {3, NAN, 1, 2, INFINITY};
+  HbSeedStats s = hb_seed_stats(toy, 5);
+  CHECK(s.n == 3 && s.mean == 2 && s.sd == 1 && s.min == 1 && s.max == 3 && s.median == 2,
+        "worked example: n %d mean %g sd %g min %g max %g median %g (want 3 2 1 1 3 2)", s.n, s.mean, s.sd, s.min,
+        s.max, s.median);
+  /* Values with a large common offset: a one-pass sum of squares loses the sd, two passes keep it. */
+  double v[] = {1e8 + 3, 1e8 - 1, -INFINITY, 1e8 + 2, 1e8 + 8, NAN};
+  s = hb_seed_stats(v, 6);
+  long double m = (3.0L - 1 + 2 + 8) / 4, ss = 0;
+  for (int i = 0; i < 6; i++)
+    if (isfinite(v[i])) ss += (v[i] - 1e8L - m) * (v[i] - 1e8L - m);
+  double want_sd = (double)sqrtl(ss / 3);
+  CHECK(s.n == 4 && s.mean == 1e8 + 3 && fabs(s.sd - want_sd) < 1e-12 * want_sd,
+        "offset values: n %d mean %.17g sd %.17g (want 4, 1e8 + 3, %.17g)", s.n, s.mean, s.sd, want_sd);
+  CHECK(s.min == 1e8 - 1 && s.max == 1e8 + 8 && s.median == 1e8 + 2.5, "offset values: min %.17g max %.17g median %.17g",
+        s.min, s.max, s.median);
+  double one[] = {NAN, 5};
+  s = hb_seed_stats(one, 2);
+  CHECK(s.n == 1 && s.mean == 5 && isnan(s.sd) && s.median == 5, "one finite value: sd nan, got %g", s.sd);
+  s = hb_seed_stats(one, 1);
+  CHECK(s.n == 0 && isnan(s.mean) && isnan(s.sd) && isnan(s.min) && isnan(s.median), "no finite value: all nan");
+  s = hb_seed_stats(NULL, 0);
+  CHECK(s.n == 0 && isnan(s.mean), "no values: mean nan");
+}
+
 int main(void) {
+  test_seed_stats();
   test_mann_whitney();
   test_fisher();
   TEST_MAIN_END();

@@ -1,6 +1,8 @@
 /* TSV reader and writer: parsing (CRLF, blank lines, column lookup, numbers),
  * located errors (file, row, line, column), the writer's %.9g numbers and its
- * atomic commit / abort. */
+ * atomic commit / abort, grouping rows by key columns, and a table whose
+ * columns are described once (header, rows and --help from one list). */
+#include <math.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -98,12 +100,75 @@ static void test_write(void) {
   printf("write: %%.9g numbers, nan, '-' for empty text, atomic commit, abort leaves nothing\n");
 }
 
+static void test_group(void) {
+  char path[256], key[64];
+  snprintf(path, sizeof path, "%s/runs.tsv", dir);
+  write_text(path, "model\tseed\tx\nsf\t1\t1\nff\t1\t2\nsf\t2\t3\nsf\t1\t4\nff\t1\t5\n");
+  HbTsv t;
+  hb_tsv_read(&t, path);
+  int group[5], by_run[] = {0, 1}, by_model[] = {0};
+  int n = hb_tsv_group_rows(group, &t, by_run, 2);
+  CHECK(n == 3 && group[0] == 0 && group[1] == 1 && group[2] == 2 && group[3] == 0 && group[4] == 1,
+        "runs (model, seed) in order of first appearance: %d groups, %d %d %d %d %d", n, group[0], group[1], group[2],
+        group[3], group[4]);
+  n = hb_tsv_group_rows(group, &t, by_model, 1);
+  CHECK(n == 2 && group[2] == 0 && group[4] == 1, "models: %d groups", n);
+  n = hb_tsv_group_rows(group, &t, NULL, 0);
+  CHECK(n == 1 && group[4] == 0, "no columns: one group (%d)", n);
+  CHECK(strcmp(hb_tsv_key_text(key, sizeof key, &t, 2, by_run, 2), "model=sf seed=2") == 0, "key text '%s'", key);
+  CHECK(strcmp(hb_tsv_key_text(key, sizeof key, &t, 2, by_run, 0), "") == 0, "no key columns: '%s'", key);
+  CHECK(strcmp(hb_tsv_key_text(key, 9, &t, 2, by_run, 2), "model=sf") == 0, "truncated key text '%s'", key);
+  hb_tsv_free(&t);
+  printf("group rows: runs and models in order of first appearance, key text\n");
+}
+
+/* A table described once: header, rows and --help text from one X-macro list. */
+#define TOY_COLUMNS(X, X_IF)                       \
+  X("model", str, model[i], "the model")           \
+  X("loss", double, loss[i], "nats")               \
+  X_IF(with_ppl, "ppl", double, exp(loss[i]), "e^loss") \
+  X("seed", long, i + 1, "the seed")
+
+static void test_columns(void) {
+  const char *model[] = {"sf", "ff"};
+  const double loss[] = {0, 1};
+  char path[256];
+  snprintf(path, sizeof path, "%s/cols.tsv", dir);
+  for (int with_ppl = 0; with_ppl < 2; with_ppl++) {
+    const HbColumn cols[] = {TOY_COLUMNS(HB_COLUMN, HB_COLUMN_IF)};
+    const char *keys[] = {"run"};
+    HbTsvWriter writer, *w = &writer;
+    hb_tsv_writer_open_columns(w, path, keys, 1, cols, HB_NCOLS(cols));
+    for (int i = 0; i < 2; i++) {
+      hb_tsv_put_str(w, "r");
+      TOY_COLUMNS(HB_PUT, HB_PUT_IF)
+      hb_tsv_end_row(w);
+    }
+    hb_tsv_writer_commit(w);
+    char *text = hb_read_file(path, NULL);
+    const char *want = with_ppl ? "run\tmodel\tloss\tppl\tseed\nr\tsf\t0\t1\t1\nr\tff\t1\t2.71828183\t2\n"
+                                : "run\tmodel\tloss\tseed\nr\tsf\t0\t1\nr\tff\t1\t2\n";
+    CHECK(strcmp(text, want) == 0, "with_ppl %d: file text:\n%s\nwant:\n%s", with_ppl, text, want);
+    free(text);
+  }
+  static const HbColumn doc[] = {TOY_COLUMNS(HB_COLUMN, HB_COLUMN_DOC_IF)};
+  const HbTableDoc tables[] = {{"--out T.tsv", doc, HB_NCOLS(doc)}};
+  char *usage = hb_usage_with_tables("toy.", tables, 1);
+  const char *want = "toy.\n\n--out T.tsv:\n  model              the model\n  loss               nats\n"
+                     "  ppl                e^loss\n  seed               the seed";
+  CHECK(strcmp(usage, want) == 0, "usage:\n%s\nwant:\n%s", usage, want);
+  free(usage);
+  printf("columns described once: header, conditional column, rows and help from one list\n");
+}
+
 int main(void) {
   if (!mkdtemp(dir)) HB_FATAL("mkdtemp %s failed", dir);
   test_read();
   test_read_errors();
   test_write();
-  const char *names[] = {"a.tsv", "ragged.tsv", "dup.tsv", "empty.tsv", "out.tsv"};
+  test_group();
+  test_columns();
+  const char *names[] = {"a.tsv", "ragged.tsv", "dup.tsv", "empty.tsv", "out.tsv", "runs.tsv", "cols.tsv"};
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
     char path[256];
     snprintf(path, sizeof path, "%s/%s", dir, names[i]);

@@ -56,6 +56,8 @@
 
 #include <stdio.h>
 
+#include "hybench/tsv.h"
+
 /* The band half-width in spreads. A cell moved by 3 seed spreads fails; one
  * within 2.5 (on the order of two independent trajectories' difference, sqrt 2
  * sd, with room for the noise of a 2-3 seed sd estimate) passes. */
@@ -150,8 +152,11 @@ typedef struct {
  * on the tables in dir (input errors exit 2 naming the claims file, row and
  * column). Claims of other profiles are listed with holds "n/a". */
 void hb_claims_eval(HbClaims *out, const char *claims_path, const char *dir, const char *profile);
-/* Writes the evaluated claims that apply as TSV (atomically). */
+/* Writes the evaluated claims that apply as TSV (atomically), the columns
+ * hb_claims_columns (their names and help, for --help). */
 void hb_claims_write(const HbClaims *c, const char *path);
+extern const HbColumn hb_claims_columns[];
+extern const int hb_claims_n_columns;
 void hb_claims_free(HbClaims *c);
 
 #endif

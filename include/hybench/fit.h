@@ -1,11 +1,15 @@
-/* GSL fits: scaling laws (src/fit/scaling.c) and emergence points
- * (src/fit/emergence.c). The command line is `hybench fit scaling|emergence`
- * (src/cmd_fit.c); this header is the library API the command and the tests use.
+/* GSL fits: scaling laws (src/fit/scaling.c), emergence points
+ * (src/fit/emergence.c; over a whole metrics table, src/fit/emergence_table.c)
+ * and the logistic-step law (src/fit/step.c). The command line is `hybench fit
+ * scaling|emergence|step|seeds` (src/cmd_fit.c); this header is the library API
+ * the command and the tests use.
  *
  * GSL errors are data (STYLE.md rule 9): hb_fit_gsl_init() turns the abort
  * handler off, every status is checked and ends up in the fit's output. */
 #ifndef HYBENCH_FIT_H
 #define HYBENCH_FIT_H
+
+#include "hybench/tsv.h"
 
 /* Turns GSL's abort-on-error handler off (idempotent). Every fit calls it. */
 void hb_fit_gsl_init(void);
@@ -282,6 +286,55 @@ typedef struct {
 
 void hb_emergence_summarize(HbEmergeSummary *sum, const HbEmergeFit *const *fits, const double *t_cross,
                             const int *cross_at_first, int n);
+
+/* Emergence over a metrics table (src/fit/emergence_table.c), one row per
+ * checkpoint. Runs: the rows sharing the values of the key columns, in order
+ * of first appearance (no key columns: the whole table is one run), each
+ * fitted (hb_emergence_fit) and, with a threshold, crossed
+ * (hb_emergence_cross). Hybrids: the runs sharing every key column but the
+ * seed column, in order of first appearance, summarised across seeds
+ * (hb_emergence_summarize). Input errors name the file, row and column: no
+ * data rows, an x or y that is not a number, an x <= 0, a run with fewer than
+ * HB_EMERGE_MIN_POINTS rows; they come before anything is allocated. */
+#define HB_EMERGE_MAX_KEYS 16
+
+typedef struct {
+  int x_col, y_col;                    /* training tokens (> 0, fitted in log) and the metric */
+  int n_keys;
+  int key_cols[HB_EMERGE_MAX_KEYS];    /* (n_keys) the columns naming a run */
+  int seed_key;                        /* the seed column's index in key_cols, or -1 */
+  double threshold;                    /* the crossing's level; nan: none */
+  int sustained;                       /* hb_emergence_cross's sustained */
+  double rise_p_max, min_rise;         /* hb_emergence_fit's */
+} HbEmergeSpec;
+
+typedef struct {
+  int row;             /* its first data row (0-based): the key cells there name the run */
+  int n_rows;
+  HbEmergeFit fit;
+  double t_cross;      /* nan when it never crossed, or without a threshold */
+  int cross_at_first;  /* crossed at (or before) the first checkpoint */
+  const char *cross_status; /* crossed | at_first | never | - (no threshold) */
+  double t_cross_cens; /* t_cross, or the run's last x when it never crossed (censored at
+                          the budget: a lower bound that claims can average); nan without a threshold */
+} HbEmergeRun;
+
+typedef struct {
+  int row;             /* the first data row of its first run: its key cells name the hybrid */
+  HbEmergeSummary summary;
+} HbEmergeHybrid;
+
+typedef struct {
+  int n_runs;
+  HbEmergeRun *runs;         /* (n_runs) */
+  int n_hybrid_cols;
+  int hybrid_cols[HB_EMERGE_MAX_KEYS]; /* (n_hybrid_cols) the key columns but the seed */
+  int n_hybrids;
+  HbEmergeHybrid *hybrids;   /* (n_hybrids) */
+} HbEmergeTable;
+
+void hb_emergence_table(HbEmergeTable *et, const HbTsv *t, const HbEmergeSpec *spec);
+void hb_emergence_table_free(HbEmergeTable *et);
 
 /* ===== The logistic-step law (issue 14) ===================================
  * Long-context loss switches on as a step: the paper's power law cannot

@@ -1,4 +1,8 @@
-/* Exact tests for seed-level comparisons (issue 14): claims about hybrids are
+/* Statistics over seeds (issue 15): every C table that averages over seeds
+ * (emergence summaries, claims, the regression bands) uses hb_seed_stats, so
+ * "the mean and sd over seeds" has one definition.
+ *
+ * Exact tests for seed-level comparisons (issue 14): claims about hybrids are
  * decided over a handful of seeds, so the statistics are exact, not
  * asymptotic.
  *
@@ -21,6 +25,21 @@
  * gives one-sided p = 0.05, two-sided 0.1. */
 #ifndef HYBENCH_STATS_H
 #define HYBENCH_STATS_H
+
+/* Over the finite values of v (n): nan and inf (a seed that never crossed,
+ * a cell that holds no number) are skipped, and `n` counts the rest. mean is
+ * their sum in order over n (nan when n = 0); sd is the sample sd, n - 1 in
+ * the denominator, from the deviations from that mean (two passes: a sum of
+ * squares minus a squared sum cancels; nan when n < 2); min, max and median
+ * (the mean of the middle two when n is even) are nan when n = 0. Worked toy
+ * example: v = {3, nan, 1, 2, inf} gives n 3, mean 2, sd 1, min 1, max 3,
+ * median 2. */
+typedef struct {
+  int n;
+  double mean, sd, min, max, median;
+} HbSeedStats;
+
+HbSeedStats hb_seed_stats(const double *v, int n);
 
 typedef enum { HB_TAIL_TWO, HB_TAIL_GREATER } HbTail;
 

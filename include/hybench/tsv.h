@@ -59,6 +59,13 @@ const char *hb_tsv_str(const HbTsv *t, int row, int col);
 double hb_tsv_double(const HbTsv *t, int row, int col);
 /* Non-exiting form: 1 and *out set when the cell is a finite number, else 0. */
 int hb_tsv_parse_double(const HbTsv *t, int row, int col, double *out);
+/* Numbers the rows by the values of cols (n_cols) in order of first
+ * appearance: group (n_rows) gets each row's group; returns the number of
+ * groups. No columns: every row is in group 0. */
+int hb_tsv_group_rows(int *group, const HbTsv *t, const int *cols, int n_cols);
+/* "col=value col=value" for cols (n_cols) of one row, truncated to size;
+ * "" when n_cols is 0. Returns buf. */
+char *hb_tsv_key_text(char *buf, size_t size, const HbTsv *t, int row, const int *cols, int n_cols);
 /* Formats the location of a cell, "FILE:LINE (row R), column NAME", for
  * callers that report their own errors about a cell (e.g. "must be > 0").
  * col < 0 leaves the column out. Returns buf. */
@@ -80,5 +87,55 @@ void hb_tsv_end_row(HbTsvWriter *w); /* asserts the row has n_cols cells */
 void hb_tsv_writer_commit(HbTsvWriter *w);
 /* Removes the temporary file; nothing appears at path. */
 void hb_tsv_writer_abort(HbTsvWriter *w);
+
+/* ---- Output tables described once ----------------------------------------
+ * A table's columns are written down once, as an X-macro list, one column a
+ * line: name, the cell's kind (str, double or long: the hb_tsv_put_KIND that
+ * writes it), its value (an expression in the scope of the row writer) and
+ * one line of help. A column present only under a condition uses the second
+ * form, with the condition first:
+ *   #define LOSS_COLUMNS(X, X_IF)                                         \
+ *     X("model", str, run->model, "the model's name")                      \
+ *     X("loss", double, run->loss, "mean cross-entropy, nats")             \
+ *     X_IF(with_ppl, "ppl", double, exp(run->loss), "with --ppl: e^loss")
+ * From that one list:
+ *   the --help text:  static const HbColumn doc[] = {LOSS_COLUMNS(HB_COLUMN, HB_COLUMN_DOC_IF)};
+ *                     usage = hb_usage_with_tables(text, tables, n)   (HbTableDoc: a title and doc)
+ *   the header:       const HbColumn cols[] = {LOSS_COLUMNS(HB_COLUMN, HB_COLUMN_IF)};
+ *                     hb_tsv_writer_open_columns(&w, path, NULL, 0, cols, HB_NCOLS(cols));
+ *   one row:          HbTsvWriter *w = &writer; LOSS_COLUMNS(HB_PUT, HB_PUT_IF) hb_tsv_end_row(w);
+ * A table without conditional columns takes X only. HB_PUT writes to the
+ * HbTsvWriter pointer named `w` in scope. */
+typedef struct {
+  const char *name;
+  const char *help;
+  int on; /* 0: left out of this table (its condition is false) */
+} HbColumn;
+
+#define HB_COLUMN(name, kind, value, help) {name, help, 1},
+#define HB_COLUMN_IF(cond, name, kind, value, help) {name, help, (cond) != 0},
+#define HB_COLUMN_DOC_IF(cond, name, kind, value, help) {name, help, 1},
+#define HB_PUT(name, kind, value, help) hb_tsv_put_##kind(w, value);
+#define HB_PUT_IF(cond, name, kind, value, help) \
+  if (cond) hb_tsv_put_##kind(w, value);
+#define HB_NCOLS(cols) ((int)(sizeof(cols) / sizeof((cols)[0])))
+
+/* Opens the table with the header: the key columns (e.g. the --group columns
+ * a table is keyed by; keys may be NULL when n_keys is 0), then the columns
+ * that are on. */
+void hb_tsv_writer_open_columns(HbTsvWriter *w, const char *path, const char *const *keys, int n_keys,
+                                const HbColumn *cols, int n_cols);
+
+/* One output table for --help: a title (which option writes it, what a row is)
+ * and its columns. */
+typedef struct {
+  const char *title;
+  const HbColumn *cols;
+  int n_cols;
+} HbTableDoc;
+
+/* A command's --help text: `text`, then per table its title and the columns,
+ * one a line (name, help). Returns a malloc'd string. */
+char *hb_usage_with_tables(const char *text, const HbTableDoc *tables, int n_tables);
 
 #endif

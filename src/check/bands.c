@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "hybench/check.h"
+#include "hybench/stats.h"
 #include "hybench/tsv.h"
 #include "internal.h"
 
@@ -102,12 +103,6 @@ int check_companion_sd_col(const HbTsv *t, const char *column) {
   if (ends_with(column, "_mean")) len -= 5;
   snprintf(name, sizeof name, "%.*s_sd", (int)len, column);
   return hb_tsv_col(t, name);
-}
-
-double check_sd_from_sums(double sum, double sum2, int n) {
-  if (n < 2) return 0;
-  double var = (sum2 - sum * sum / n) / (n - 1);
-  return var > 0 ? sqrt(var) : 0;
 }
 
 const HbBandRule *hb_band_rule(HbColumnKind kind) {
@@ -371,35 +366,56 @@ static int to_scale(double *out, double v, const HbBandRule *rule) {
   return 1;
 }
 
+/* The kept rows ordered by seed group, in row order within a group: group g
+ * is rows[first[g]] .. rows[first[g + 1] - 1]. Returns rows (n_rows);
+ * *first gets (n_groups + 1) offsets. */
+static int *rows_by_group(const Table *ref, int *n_groups, int **first) {
+  int n = ref->t.n_rows, ng = 0;
+  for (int r = 0; r < n; r++)
+    if (ref->keep[r] && ref->group[r] >= ng) ng = ref->group[r] + 1;
+  int *start = hb_calloc((size_t)ng + 1, sizeof *start), *next = hb_calloc((size_t)ng + 1, sizeof *next);
+  int *rows = hb_malloc(((size_t)n + 1) * sizeof *rows);
+  for (int r = 0; r < n; r++)
+    if (ref->keep[r]) start[ref->group[r] + 1]++;
+  for (int g = 0; g < ng; g++) start[g + 1] += start[g], next[g] = start[g];
+  for (int r = 0; r < n; r++)
+    if (ref->keep[r]) rows[next[ref->group[r]]++] = r;
+  free(next);
+  *n_groups = ng;
+  *first = start;
+  return rows;
+}
+
 /* The reference's seed-to-seed spread of every cell, on its kind's scale:
  * (n_rows, n_cols), 0 where there is none. */
 static double *seed_spreads(const Table *ref) {
-  int n = ref->t.n_rows, nc = ref->t.n_cols;
+  int n = ref->t.n_rows, nc = ref->t.n_cols, n_groups, *first;
+  int *by_group = rows_by_group(ref, &n_groups, &first);
   double *spread = hb_calloc((size_t)n * (size_t)nc + 1, sizeof *spread);
-  double *sum = hb_calloc((size_t)n + 1, sizeof *sum), *sum2 = hb_calloc((size_t)n + 1, sizeof *sum2);
-  int *cnt = hb_calloc((size_t)n + 1, sizeof *cnt);
+  double *cell = hb_malloc(((size_t)n + 1) * sizeof *cell);   /* (n) the column on its scale, nan where no number */
+  double *values = hb_malloc(((size_t)n + 1) * sizeof *values); /* one group's cells */
+  double *sd = hb_malloc(((size_t)n_groups + 1) * sizeof *sd);  /* (n_groups) */
   for (int c = 0; c < nc; c++) {
-    if (ref->kind[c] < HB_KIND_BY_METRIC) continue;
-    memset(sum, 0, (size_t)n * sizeof *sum);
-    memset(sum2, 0, (size_t)n * sizeof *sum2);
-    memset(cnt, 0, (size_t)n * sizeof *cnt);
+    if (ref->kind[c] < HB_KIND_BY_METRIC || ref->seed_col < 0) continue;
     for (int r = 0; r < n; r++) {
       double v;
-      if (!ref->keep[r] || !hb_tsv_parse_double(&ref->t, r, c, &v)) continue;
-      if (!to_scale(&v, v, hb_band_rule(cell_kind(ref, r, c)))) continue;
-      sum[ref->group[r]] += v;
-      sum2[ref->group[r]] += v * v;
-      cnt[ref->group[r]]++;
+      int number = ref->keep[r] && hb_tsv_parse_double(&ref->t, r, c, &v);
+      cell[r] = number && to_scale(&v, v, hb_band_rule(cell_kind(ref, r, c))) ? v : NAN;
     }
-    for (int r = 0; r < n; r++) {
-      int g = ref->group[r], k = cnt[g];
-      if (ref->seed_col < 0 || k < 2) continue;
-      spread[(size_t)r * nc + c] = check_sd_from_sums(sum[g], sum2[g], k);
+    for (int g = 0; g < n_groups; g++) {
+      int k = 0;
+      for (int i = first[g]; i < first[g + 1]; i++) values[k++] = cell[by_group[i]];
+      HbSeedStats s = hb_seed_stats(values, k);
+      sd[g] = s.n >= 2 ? s.sd : 0;
     }
+    /* Every row of a group takes its spread (filtered rows too: they are not compared). */
+    for (int r = 0; r < n; r++) spread[(size_t)r * nc + c] = ref->group[r] < n_groups ? sd[ref->group[r]] : 0;
   }
-  free(sum);
-  free(sum2);
-  free(cnt);
+  free(sd);
+  free(values);
+  free(cell);
+  free(by_group);
+  free(first);
   return spread;
 }
 

@@ -97,34 +97,38 @@ static CellValue cell_value(const char *ref, const char *dir, const RefSite *sit
   }
   for (int r = 0; r < t.n_rows; r++) n_match += match[r];
   if (n_match == 0) ref_error(site, "'%s' matches no row of %s", ref, path);
-  double sum = 0, sum2 = 0, x;
+  double *values = hb_malloc((size_t)n_match * sizeof *values); /* (n_match) nan where no number */
   int last = -1, seeds_col = hb_tsv_col(&t, "n_seeds");
   for (int r = 0; r < t.n_rows; r++) {
     if (!match[r]) continue;
-    double seeds;
+    double seeds, x;
     if (seeds_col >= 0 && hb_tsv_parse_double(&t, r, seeds_col, &seeds)) v.seeds_total += (int)seeds;
     int number = hb_tsv_parse_double(&t, r, col, &x);
-    if (v.n_rows++ < MAX_SAMPLES) v.samples[v.n_samples++] = number ? x : NAN;
-    if (!number) continue;
-    sum += x;
-    sum2 += x * x;
-    v.n++;
-    last = r;
+    if (v.n_rows < MAX_SAMPLES) v.samples[v.n_samples++] = number ? x : NAN;
+    values[v.n_rows++] = number ? x : NAN;
+    if (number) last = r;
   }
-  if (v.n > 0) v.mean = sum / v.n;
+  HbSeedStats stats = hb_seed_stats(values, v.n_rows);
+  v.n = stats.n;
+  v.mean = stats.mean;
   if (v.n >= 2) {
-    v.sd = check_sd_from_sums(sum, sum2, v.n);
+    v.sd = stats.sd;
   } else if (v.n == 1) {
     int sd_col = check_companion_sd_col(&t, column);
     double sd;
     if (sd_col >= 0 && hb_tsv_parse_double(&t, last, sd_col, &sd) && sd > 0) v.sd = sd;
   }
+  free(values);
   free(match);
   hb_tsv_free(&t);
   return v;
 }
 
-static const char *const claim_columns[] = {"id", "claim", "left", "op", "right", "margin", "factor", "profiles", "test"};
+/* The claims table's columns (include/hybench/check.h), looked up by name. */
+enum { IN_ID, IN_CLAIM, IN_LEFT, IN_OP, IN_RIGHT, IN_MARGIN, IN_FACTOR, IN_PROFILES, IN_TEST, N_IN_COLUMNS };
+static const char *const claim_columns[N_IN_COLUMNS] = {
+    [IN_ID] = "id",         [IN_CLAIM] = "claim",   [IN_LEFT] = "left",         [IN_OP] = "op",    [IN_RIGHT] = "right",
+    [IN_MARGIN] = "margin", [IN_FACTOR] = "factor", [IN_PROFILES] = "profiles", [IN_TEST] = "test"};
 
 /* The claim's test on the seeds behind its two sides (include/hybench/stats.h),
  * one-sided in the claimed direction: "mannwhitney" on the per-seed values
@@ -189,35 +193,35 @@ static int names_profile(const char *list, const char *profile) {
 void hb_claims_eval(HbClaims *out, const char *claims_path, const char *dir, const char *profile) {
   HbTsv t;
   hb_tsv_read(&t, claims_path);
-  int col[9];
-  for (int k = 0; k < 9; k++) col[k] = hb_tsv_require_col(&t, claim_columns[k]);
+  int col[N_IN_COLUMNS];
+  for (int k = 0; k < N_IN_COLUMNS; k++) col[k] = hb_tsv_require_col(&t, claim_columns[k]);
   out->n = t.n_rows;
   out->items = hb_calloc((size_t)t.n_rows + 1, sizeof *out->items);
   for (int r = 0; r < t.n_rows; r++) {
     HbClaim *c = &out->items[r];
-    RefSite site = {&t, r, col[0]};
-    const char *id = hb_tsv_str(&t, r, col[0]), *op = hb_tsv_str(&t, r, col[3]);
+    RefSite site = {&t, r, col[IN_ID]};
+    const char *id = hb_tsv_str(&t, r, col[IN_ID]), *op = hb_tsv_str(&t, r, col[IN_OP]);
     for (int q = 0; q < r; q++)
       if (strcmp(out->items[q].id, id) == 0) ref_error(&site, "claim id %s appears twice", id);
     c->id = hb_strdup(id);
-    c->claim = hb_strdup(hb_tsv_str(&t, r, col[1]));
+    c->claim = hb_strdup(hb_tsv_str(&t, r, col[IN_CLAIM]));
     c->op = hb_strdup(op);
-    c->applies = !profile || names_profile(hb_tsv_str(&t, r, col[7]), profile);
+    c->applies = !profile || names_profile(hb_tsv_str(&t, r, col[IN_PROFILES]), profile);
     if (!c->applies) {
       c->holds = "n/a";
       c->test = "-";
       continue;
     }
-    site.col = col[3];
+    site.col = col[IN_OP];
     if (strcmp(op, "<") != 0 && strcmp(op, ">") != 0) ref_error(&site, "'%s' is not < or >", op);
-    site.col = col[6];
-    double factor = hb_tsv_double(&t, r, col[6]);
-    site.col = col[2];
-    CellValue left = cell_value(hb_tsv_str(&t, r, col[2]), dir, &site);
-    site.col = col[4];
-    CellValue right = cell_value(hb_tsv_str(&t, r, col[4]), dir, &site);
-    site.col = col[5];
-    CellValue margin = cell_value(hb_tsv_str(&t, r, col[5]), dir, &site);
+    site.col = col[IN_FACTOR];
+    double factor = hb_tsv_double(&t, r, col[IN_FACTOR]);
+    site.col = col[IN_LEFT];
+    CellValue left = cell_value(hb_tsv_str(&t, r, col[IN_LEFT]), dir, &site);
+    site.col = col[IN_RIGHT];
+    CellValue right = cell_value(hb_tsv_str(&t, r, col[IN_RIGHT]), dir, &site);
+    site.col = col[IN_MARGIN];
+    CellValue margin = cell_value(hb_tsv_str(&t, r, col[IN_MARGIN]), dir, &site);
     c->left = left.mean;
     c->sd_left = left.sd;
     c->n_left = left.n;
@@ -227,42 +231,47 @@ void hb_claims_eval(HbClaims *out, const char *claims_path, const char *dir, con
     c->threshold = right.mean * factor + margin.mean;
     c->margin = strcmp(op, "<") == 0 ? c->threshold - c->left : c->left - c->threshold;
     c->spread = sqrt(left.sd * left.sd + factor * factor * right.sd * right.sd);
-    site.col = col[8];
-    claim_test(c, hb_tsv_str(&t, r, col[8]), &left, &right, &site);
+    site.col = col[IN_TEST];
+    claim_test(c, hb_tsv_str(&t, r, col[IN_TEST]), &left, &right, &site);
     claim_verdict(c);
   }
   hb_tsv_free(&t);
 }
 
+/* The evaluated claims' table: one row per claim that applies (`k`). */
+#define CLAIM_OUT_COLUMNS(X)                                                                                      \
+  X("id", str, k->id, "the claim's id")                                                                           \
+  X("holds", str, k->holds, "holds | does_not_hold | not_decided (it holds, its test's p is not below 0.05) | "   \
+                            "unknown (a cell holds no number)")                                                   \
+  X("left", double, k->left, "LEFT: the number, or the mean of its cells")                                        \
+  X("n_left", long, k->n_left, "numbers behind left")                                                             \
+  X("sd_left", double, k->sd_left, "their sd (one number: its companion sd column; else 0)")                      \
+  X("op", str, k->op, "< or >")                                                                                   \
+  X("threshold", double, k->threshold, "RIGHT x factor + MARGIN")                                                 \
+  X("right", double, k->right, "RIGHT: the number, or the mean of its cells")                                     \
+  X("n_right", long, k->n_right, "numbers behind right")                                                          \
+  X("sd_right", double, k->sd_right, "their sd")                                                                  \
+  X("margin", double, k->margin, "how far left is past the threshold on the holding side (< 0: does not hold)")   \
+  X("spread", double, k->spread, "sqrt(sd_left^2 + (factor sd_right)^2): the comparison's seed-to-seed spread")   \
+  X("marginal", str, k->marginal ? "yes" : "no", "yes when |margin| < spread, or the test's p is in [0.01, 0.2)") \
+  X("test", str, k->test, "- | mannwhitney | fisher (one-sided, as claimed)")                                     \
+  X("statistic", double, k->statistic, "U (mannwhitney) or the difference of counts (fisher); nan without")       \
+  X("p", double, k->p, "the test's p-value; nan without")                                                         \
+  X("claim", str, k->claim, "the claim, in words")
+
+const HbColumn hb_claims_columns[] = {CLAIM_OUT_COLUMNS(HB_COLUMN)};
+const int hb_claims_n_columns = HB_NCOLS(hb_claims_columns);
+
 void hb_claims_write(const HbClaims *c, const char *path) {
-  static const char *const header[] = {"id",      "holds",    "left",   "n_left",   "sd_left", "op",
-                                       "threshold", "right",  "n_right", "sd_right", "margin",  "spread",
-                                       "marginal", "test", "statistic", "p", "claim"};
-  HbTsvWriter w;
-  hb_tsv_writer_open(&w, path, header, (int)(sizeof header / sizeof header[0]));
+  HbTsvWriter writer, *w = &writer;
+  hb_tsv_writer_open_columns(w, path, NULL, 0, hb_claims_columns, hb_claims_n_columns);
   for (int i = 0; i < c->n; i++) {
     const HbClaim *k = &c->items[i];
     if (!k->applies) continue;
-    hb_tsv_put_str(&w, k->id);
-    hb_tsv_put_str(&w, k->holds);
-    hb_tsv_put_double(&w, k->left);
-    hb_tsv_put_long(&w, k->n_left);
-    hb_tsv_put_double(&w, k->sd_left);
-    hb_tsv_put_str(&w, k->op);
-    hb_tsv_put_double(&w, k->threshold);
-    hb_tsv_put_double(&w, k->right);
-    hb_tsv_put_long(&w, k->n_right);
-    hb_tsv_put_double(&w, k->sd_right);
-    hb_tsv_put_double(&w, k->margin);
-    hb_tsv_put_double(&w, k->spread);
-    hb_tsv_put_str(&w, k->marginal ? "yes" : "no");
-    hb_tsv_put_str(&w, k->test);
-    hb_tsv_put_double(&w, k->statistic);
-    hb_tsv_put_double(&w, k->p);
-    hb_tsv_put_str(&w, k->claim);
-    hb_tsv_end_row(&w);
+    CLAIM_OUT_COLUMNS(HB_PUT)
+    hb_tsv_end_row(w);
   }
-  hb_tsv_writer_commit(&w);
+  hb_tsv_writer_commit(w);
 }
 
 void hb_claims_free(HbClaims *c) {

@@ -8,7 +8,4 @@
  * far_acc -> far_acc_sd), or -1. */
 int check_companion_sd_col(const HbTsv *t, const char *column);
 
-/* Sample sd (n - 1) from a count, sum and sum of squares; 0 below 2 values. */
-double check_sd_from_sums(double sum, double sum2, int n);
-
 #endif

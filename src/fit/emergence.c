@@ -2,6 +2,7 @@
  * gsl_multifit_nlinear, threshold crossings, and the per-hybrid summary
  * across seeds. The status rules are in fit.h. */
 #include "hybench/fit.h"
+#include "hybench/stats.h"
 #include "nlinear.h"
 
 #include <math.h>
@@ -379,30 +380,19 @@ double hb_emergence_cross(const double *tokens, const double *metric, int n, dou
   return t;
 }
 
-static void mean_sd(const double *v, int n, double *mean, double *sd) {
-  double m = 0, ss = 0;
-  for (int i = 0; i < n; i++) m += v[i];
-  m /= n;
-  for (int i = 0; i < n; i++) ss += (v[i] - m) * (v[i] - m);
-  *mean = m;
-  *sd = n > 1 ? sqrt(ss / (n - 1)) : NAN;
-}
-
 void hb_emergence_summarize(HbEmergeSummary *sum, const HbEmergeFit *const *fits, const double *t_cross,
                             const int *cross_at_first, int n) {
   memset(sum, 0, sizeof *sum);
-  sum->t50_mean = sum->t50_sd = sum->t50_min = sum->t50_max = sum->t50_mean_lower = NAN;
+  sum->t50_mean = sum->t50_sd = sum->t50_mean_lower = NAN;
   sum->t_cross_mean = sum->t_cross_sd = NAN;
   sum->n_seeds = n;
-  double *v = hb_malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
-  double *bounded = hb_malloc((size_t)(n > 0 ? n : 1) * sizeof *bounded);
+  double *v = hb_malloc((size_t)(n > 0 ? n : 1) * sizeof *v);       /* (n_ok) t50 of the ok seeds */
+  double *bounded = hb_malloc((size_t)(n > 0 ? n : 1) * sizeof *bounded); /* (n) t50, or its lower bound */
   for (int i = 0; i < n; i++) {
     const HbEmergeFit *f = fits[i];
     if (f->status == HB_EMERGE_OK) {
       v[sum->n_ok++] = f->t50;
       bounded[i] = f->t50;
-      sum->t50_min = sum->n_ok == 1 ? f->t50 : fmin(sum->t50_min, f->t50);
-      sum->t50_max = sum->n_ok == 1 ? f->t50 : fmax(sum->t50_max, f->t50);
     } else if (f->status == HB_EMERGE_NOT_RISEN) {
       sum->n_not_risen++;
       bounded[i] = f->t50_lower;
@@ -410,12 +400,13 @@ void hb_emergence_summarize(HbEmergeSummary *sum, const HbEmergeFit *const *fits
       sum->n_other++;
     }
   }
+  HbSeedStats ok = hb_seed_stats(v, sum->n_ok);
+  sum->t50_min = ok.min, sum->t50_max = ok.max;
   if (n > 0 && sum->n_ok == n) {
-    mean_sd(v, n, &sum->t50_mean, &sum->t50_sd);
+    sum->t50_mean = ok.mean, sum->t50_sd = ok.sd;
     sum->status = "ok";
   } else if (n > 0 && sum->n_other == 0) {
-    double sd;
-    mean_sd(bounded, n, &sum->t50_mean_lower, &sd);
+    sum->t50_mean_lower = hb_seed_stats(bounded, n).mean;
     sum->status = "lower_bound";
   } else {
     sum->status = "incomplete";
@@ -423,7 +414,10 @@ void hb_emergence_summarize(HbEmergeSummary *sum, const HbEmergeFit *const *fits
   if (t_cross) {
     for (int i = 0; i < n; i++)
       if (isfinite(t_cross[i]) && !(cross_at_first && cross_at_first[i])) v[sum->n_cross++] = t_cross[i];
-    if (n > 0 && sum->n_cross == n) mean_sd(v, n, &sum->t_cross_mean, &sum->t_cross_sd);
+    if (n > 0 && sum->n_cross == n) {
+      HbSeedStats cross = hb_seed_stats(v, n);
+      sum->t_cross_mean = cross.mean, sum->t_cross_sd = cross.sd;
+    }
   }
   free(bounded);
   free(v);

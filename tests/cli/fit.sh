@@ -173,4 +173,22 @@ head -6 "$work/step_points.tsv" > "$work/step_few.tsv"
 expect_bad "fit step: too few points" "step law has 5 parameters" "$work/step_bad.tsv" -- \
   "$HB" fit step --in "$work/step_few.tsv" --out "$work/step_bad.tsv"
 
+# ---- statistics over seeds -------------------------------------------------
+# Two models x 4 seeds; b's seed 4 never crossed (nan) and one cell is "-".
+printf 'model\tseed\tt_cross\tloss\n' > "$work/seeds.tsv"
+printf 'a\t%s\t%s\t%s\n' 1 1e6 2.0 2 3e6 2.5 3 2e6 3.0 4 6e6 2.5 >> "$work/seeds.tsv"
+printf 'b\t%s\t%s\t%s\n' 1 4e6 1.0 2 5e6 - 3 6e6 1.5 4 nan 2.0 >> "$work/seeds.tsv"
+"$HB" fit seeds --in "$work/seeds.tsv" --group model --cols t_cross,loss --out "$work/seeds_out.tsv" > /dev/null
+got=$(awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+  { printf "%s:%s,%s,%s,%s,%s,%s,%s,%s ", $c["model"], $c["n_rows"], $c["t_cross_n"], $c["t_cross_mean"], $c["t_cross_sd"],
+    $c["t_cross_median"], $c["t_cross_min"], $c["loss_n"], $c["loss_mean"] }' "$work/seeds_out.tsv")
+want="a:4,4,3000000,2160246.9,2500000,1000000,4,2.5 b:4,3,5000000,1000000,5000000,4000000,3,1.5 "
+if [ "$got" = "$want" ]; then pass "fit seeds: n, mean, sd, median, min over the numbers (nan and - missing)"
+else fail "fit seeds: got '$got', want '$want'"; fi
+printf 'c\t1\tsoon\t1.0\n' >> "$work/seeds.tsv"
+expect_bad "fit seeds: a cell that is not a number" "seeds.tsv:10 (row 9), column t_cross: 'soon' is not a number" \
+  "$work/seeds_bad.tsv" -- "$HB" fit seeds --in "$work/seeds.tsv" --group model --cols t_cross --out "$work/seeds_bad.tsv"
+expect_bad "fit seeds: a column that does not exist" "column nope: missing" "$work/seeds_bad.tsv" -- \
+  "$HB" fit seeds --in "$work/seeds.tsv" --cols nope --out "$work/seeds_bad.tsv"
+
 finish
