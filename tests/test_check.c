@@ -63,6 +63,11 @@ static void test_kinds(void) {
   CHECK(hb_column_kind("alpha_lo") == HB_KIND_FIT, "*_lo is a fit bound");
   CHECK(hb_column_kind("seed") == HB_KIND_EXACT, "seed identifies");
   CHECK(hb_column_kind("no_such_column") == HB_KIND_UNKNOWN, "an unlisted column has no kind");
+  /* hybench fit seeds: C_mean, C_median, C_min, C_max take C's kind, C_n is an outcome */
+  CHECK(hb_column_kind("tokens_to_90_median") == HB_KIND_TOKENS, "a seed median of tokens is tokens");
+  CHECK(hb_column_kind("final_far_acc_mean") == HB_KIND_ACCURACY, "a seed mean of an accuracy is an accuracy");
+  CHECK(hb_column_kind("tokens_to_50_n") == HB_KIND_CATEGORY, "how many seeds crossed is an outcome");
+  CHECK(hb_column_kind("no_such_column_max") == HB_KIND_UNKNOWN, "a statistic of an unlisted column has no kind");
   CHECK(hb_band_rule(HB_KIND_PPL)->log_scale && !hb_band_rule(HB_KIND_LOSS)->log_scale, "scales");
 }
 

@@ -44,7 +44,7 @@ static const KindName kind_names[] = {
     {"n_points", HB_KIND_EXACT}, {"n_seeds", HB_KIND_EXACT}, {"n_fit", HB_KIND_EXACT}, {"n_val", HB_KIND_EXACT},
     {"last", HB_KIND_EXACT}, {"uniform_needle", HB_KIND_EXACT}, {"uniform_relay", HB_KIND_EXACT},
     {"bootstrap_k", HB_KIND_EXACT}, {"mask", HB_KIND_EXACT}, {"n_center", HB_KIND_EXACT},
-    {"min_distance", HB_KIND_EXACT},
+    {"min_distance", HB_KIND_EXACT}, {"n_rows", HB_KIND_EXACT},
     /* outcomes that may flip with the trajectory */
     {"status", HB_KIND_CATEGORY}, {"cross_status", HB_KIND_CATEGORY}, {"gsl_status", HB_KIND_CATEGORY},
     {"hess_status", HB_KIND_CATEGORY}, {"at_bound", HB_KIND_CATEGORY}, {"limit", HB_KIND_CATEGORY},
@@ -75,7 +75,8 @@ static const KindName kind_names[] = {
     {"t50", HB_KIND_TOKENS}, {"t50_lower", HB_KIND_TOKENS}, {"t50_upper", HB_KIND_TOKENS},
     {"t50_mean", HB_KIND_TOKENS}, {"t50_min", HB_KIND_TOKENS}, {"t50_max", HB_KIND_TOKENS},
     {"t50_mean_lower", HB_KIND_TOKENS}, {"t_cross", HB_KIND_TOKENS}, {"t_cross_mean", HB_KIND_TOKENS},
-    {"t_cross_cens", HB_KIND_TOKENS},
+    {"t_cross_cens", HB_KIND_TOKENS}, {"tokens_to_50", HB_KIND_TOKENS}, {"tokens_to_90", HB_KIND_TOKENS},
+    {"final_far_acc", HB_KIND_ACCURACY}, {"far_acc_2T", HB_KIND_ACCURACY}, {"final_short_loss", HB_KIND_LOSS},
     {"influence", HB_KIND_MAGNITUDE}, {"influence_rel", HB_KIND_MAGNITUDE}, {"qk_l2", HB_KIND_MAGNITUDE},
     {"qk_rel_l2", HB_KIND_MAGNITUDE}, {"short_loss_rel", HB_KIND_MAGNITUDE}, {"longppl_rel", HB_KIND_MAGNITUDE},
     {"actual", HB_KIND_LOGLOSS}, {"predicted", HB_KIND_LOGLOSS}, {"diff", HB_KIND_LOGLOSS},
@@ -89,12 +90,34 @@ static int ends_with(const char *s, const char *suffix) {
   return n > k && strcmp(s + n - k, suffix) == 0;
 }
 
-HbColumnKind hb_column_kind(const char *column) {
+static HbColumnKind listed_kind(const char *column) {
   for (size_t i = 0; i < sizeof kind_names / sizeof kind_names[0]; i++)
     if (kind_names[i].column[0] != '*' && strcmp(kind_names[i].column, column) == 0) return kind_names[i].kind;
   for (size_t i = 0; i < sizeof kind_names / sizeof kind_names[0]; i++)
     if (kind_names[i].column[0] == '*' && ends_with(column, kind_names[i].column + 1)) return kind_names[i].kind;
   return HB_KIND_UNKNOWN;
+}
+
+/* The columns of `hybench fit seeds`, C_mean, C_median, C_min, C_max, take the
+ * kind of C; C_n (how many seeds had a value, e.g. crossed) is an outcome. */
+static HbColumnKind seed_stat_kind(const char *column) {
+  static const char *const stats[] = {"_mean", "_median", "_min", "_max"};
+  char base[256];
+  for (size_t i = 0; i < sizeof stats / sizeof stats[0]; i++) {
+    if (!ends_with(column, stats[i]) || strlen(column) >= sizeof base) continue;
+    snprintf(base, sizeof base, "%.*s", (int)(strlen(column) - strlen(stats[i])), column);
+    return listed_kind(base);
+  }
+  if (ends_with(column, "_n") && strlen(column) < sizeof base) {
+    snprintf(base, sizeof base, "%.*s", (int)(strlen(column) - 2), column);
+    if (listed_kind(base) != HB_KIND_UNKNOWN) return HB_KIND_CATEGORY;
+  }
+  return HB_KIND_UNKNOWN;
+}
+
+HbColumnKind hb_column_kind(const char *column) {
+  HbColumnKind kind = listed_kind(column);
+  return kind != HB_KIND_UNKNOWN ? kind : seed_stat_kind(column);
 }
 
 int check_companion_sd_col(const HbTsv *t, const char *column) {
@@ -118,7 +141,8 @@ const HbBandRule *hb_band_rule(HbColumnKind kind) {
  * retrieval emerges, nor which head ranks first. In stat mode their cells are
  * compared and reported, and decided through the tables derived from them
  * (final values, emergence points, their summaries) and the claims. */
-static const char *const detail_tables[] = {"e1_curves.tsv",
+static const char *const detail_tables[] = {"curves.tsv",
+                                            "e1_curves.tsv",
                                             "e1_curves_alltok.tsv",
                                             "e3_constraint.tsv",
                                             "e4_laziness.tsv",
