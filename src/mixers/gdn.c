@@ -66,6 +66,7 @@
 #include "hybench/dnn.h"
 #include "hybench/gdn.h"
 #include "hybench/mixer.h"
+#include "kernels.h"
 
 #ifndef GDN_CHUNK
 #define GDN_CHUNK 16
@@ -612,14 +613,14 @@ typedef struct {
   CoreSaved core;
 } MixSaved;
 
-/* Scratch (forward uses qkv_a, qkv_b, la, beta, on, y and the core's). */
+/* Scratch (forward uses qkv_a, qkv_b, la, beta, y and the core's). */
 typedef struct {
   float *qkv_a;     /* (R, 3HD) conv output */
   float *qkv_b;     /* (R, 3HD) forward: normalised q, k, v; backward: their gradient */
   float *qkv_c;     /* (R, 3HD) backward: silu output, then its gradient */
   float *la, *beta; /* (R, H) */
   float *dla, *dbeta; /* (R, H) */
-  float *on, *y;    /* (R, HD) normed o; gated y = on * silu(g) */
+  float *y;         /* (R, HD) gated y = RMSNorm_head(o) * silu(g) */
   float *dy_o, *don, *dout; /* (R, HD) dL/dy, dL/don, dL/do */
   float *dgab;      /* (R, HD + 2H) */
   float *core;      /* the core's scratch */
@@ -643,7 +644,7 @@ static MixScratch mix_scratch_views(HbCarver *cv, const MixerShape *s) {
   MixScratch v;
   v.qkv_a = hb_carve(cv, R * 3 * HD), v.qkv_b = hb_carve(cv, R * 3 * HD), v.qkv_c = hb_carve(cv, R * 3 * HD);
   v.la = hb_carve(cv, R * H), v.beta = hb_carve(cv, R * H), v.dla = hb_carve(cv, R * H), v.dbeta = hb_carve(cv, R * H);
-  v.on = hb_carve(cv, R * HD), v.y = hb_carve(cv, R * HD);
+  v.y = hb_carve(cv, R * HD);
   v.dy_o = hb_carve(cv, R * HD), v.don = hb_carve(cv, R * HD), v.dout = hb_carve(cv, R * HD);
   v.dgab = hb_carve(cv, R * (HD + 2 * H));
   v.core = hb_carve(cv, core_scratch_floats(&p));
@@ -674,10 +675,6 @@ static void check_adjacent(const float *const *w, const ModelConfig *cfg) {
             "q, k, v conv weights are adjacent in the arena (one depthwise conv)");
 }
 
-static inline float softplusf(float x) { return x > 20.0f ? x : log1pf(expf(x)); }
-/* hb_expf so that the loops over it vectorise (it clamps: no overflow). */
-static inline float sigmoidf_(float x) { return 1.0f / (1.0f + hb_expf(-x)); }
-
 /* la, beta (R, H) from gab's a and b columns. */
 static void gates_forward(float *la, float *beta, const float *gab, const float *const *w, int64_t R, int H, int HD) {
   int64_t stride = HD + 2 * H;
@@ -685,8 +682,8 @@ static void gates_forward(float *la, float *beta, const float *gab, const float 
   for (int64_t r = 0; r < R; r++)
     for (int h = 0; h < H; h++) {
       float a = gab[r * stride + HD + h], b = gab[r * stride + HD + H + h];
-      la[r * H + h] = -expf(w[GDN_ALOG][h]) * softplusf(a + w[GDN_DTBIAS][h]);
-      beta[r * H + h] = sigmoidf_(b);
+      la[r * H + h] = -expf(w[GDN_ALOG][h]) * hb_softplusf(a + w[GDN_DTBIAS][h]);
+      beta[r * H + h] = hb_sigmoidf(b);
     }
 }
 
@@ -725,25 +722,6 @@ static void l2norm_backward(float *dqkv, const float *sqkv, int64_t R, int H, in
       }
 }
 
-/* on = o * rstd * gain (per head rows), y = on * silu(g). */
-static void gated_norm_output(float *on, float *y, const float *o, const float *rstd, const float *gain,
-                              const float *gab, int64_t R, int H, int dh) {
-  int64_t HD = (int64_t)H * dh, stride = HD + 2 * H;
-#pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < R; r++)
-    for (int h = 0; h < H; h++) {
-      int64_t j0 = (int64_t)h * dh;
-      const float *orow = o + r * HD + j0, *grow = gab + r * stride + j0;
-      float *onrow = on + r * HD + j0, *yrow = y + r * HD + j0, sc = rstd[r * H + h];
-#pragma omp simd
-      for (int d = 0; d < dh; d++) {
-        float n = orow[d] * sc * gain[d], g = grow[d];
-        onrow[d] = n;
-        yrow[d] = n * g * sigmoidf_(g);
-      }
-    }
-}
-
 extern const MixerOps gdn_ops;
 
 static void gdn_forward(float *out, float *saved, float *scratch, const float *u, const float *const *w,
@@ -765,9 +743,7 @@ static void gdn_forward(float *out, float *saved, float *scratch, const float *u
   l2norm_forward(sc.qkv_b, R, (int)H, (int)dh);
   gates_forward(sc.la, sc.beta, sv.gab, w, R, (int)H, (int)HD);
   gdn_core_forward(sv.o, &sv.core, sc.core, sc.qkv_b, sc.la, sc.beta, &p);
-  /* RMSNorm_head: R*H rows of dh with the shared gain (rstd kept), then the gate. */
-  rmsnorm_forward(sc.on, sv.rstd, sv.o, w[GDN_NORM], R * H, (int)dh);
-  gated_norm_output(sc.on, sc.y, sv.o, sv.rstd, w[GDN_NORM], sv.gab, R, (int)H, (int)dh);
+  gated_rmsnorm_forward(sc.y, sv.rstd, sv.o, w[GDN_NORM], sv.gab, HD + 2 * H, R, (int)H, (int)dh);
   dnn_matmul(out, sc.y, w[GDN_O], 1, R, HD, C, 0, 1, 1); /* out += y . Wo^T */
 }
 
@@ -781,21 +757,10 @@ static void gdn_backward(float *du, float *const *g, float *saved, float *scratc
   MixScratch sc = mix_scratch_views(&scratch_cv, s);
   int64_t R = (int64_t)s->B * s->T, C = s->cfg->d_model, H = p.H, dh = p.dh, HD = H * dh, gs = HD + 2 * H;
   /* out = y . Wo^T,  y = on * silu(g),  on = RMSNorm_head(o) */
-  gated_norm_output(sc.on, sc.y, sv.o, sv.rstd, w[GDN_NORM], sv.gab, R, (int)H, (int)dh);
+  gated_rmsnorm_recompute(sc.y, sv.o, sv.rstd, w[GDN_NORM], sv.gab, gs, R, (int)H, (int)dh);
   dnn_linear_backward(sc.dy_o, g[GDN_O], dy, sc.y, w[GDN_O], R, HD, C, 0);
-#pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < R; r++) {
-    const float *grow = sv.gab + r * gs, *dyrow = sc.dy_o + r * HD, *onrow = sc.on + r * HD;
-    float *donrow = sc.don + r * HD, *dgrow = sc.dgab + r * gs;
-#pragma omp simd
-    for (int64_t j = 0; j < HD; j++) {
-      float gv = grow[j], sg = sigmoidf_(gv), d = dyrow[j];
-      donrow[j] = d * gv * sg;
-      dgrow[j] = d * onrow[j] * sg * (1.0f + gv * (1.0f - sg));
-    }
-  }
-  memset(sc.dout, 0, (size_t)(R * HD) * sizeof(float)); /* rmsnorm_backward adds into dx */
-  rmsnorm_backward(sc.dout, g[GDN_NORM], sc.don, sv.o, sv.rstd, w[GDN_NORM], R * H, (int)dh);
+  gated_rmsnorm_backward(sc.dout, g[GDN_NORM], sc.dgab, gs, sc.don, sc.dy_o, sv.o, sv.rstd, w[GDN_NORM], sv.gab, gs, R,
+                         (int)H, (int)dh);
   /* the recurrence: d(q, k, v normalised) into qkv_b, dla, dbeta */
   gdn_core_backward(sc.qkv_b, sc.dla, sc.dbeta, &sv.core, sc.core, sc.dout, &p);
   /* gates: la = -exp(A_log) softplus(a + dt_bias) (so dla/dA_log = la), beta = sigmoid(b);
@@ -805,9 +770,9 @@ static void gdn_backward(float *du, float *const *g, float *saved, float *scratc
     double dalog = 0, ddt = 0;
     for (int64_t r = 0; r < R; r++) {
       float a = sv.gab[r * gs + HD + h] + w[GDN_DTBIAS][h], b = sv.gab[r * gs + HD + H + h];
-      float dla = sc.dla[r * H + h], sb = sigmoidf_(b);
-      float da = -dla * A * sigmoidf_(a); /* softplus' = sigmoid */
-      dalog += (double)dla * (-A * softplusf(a));
+      float dla = sc.dla[r * H + h], sb = hb_sigmoidf(b);
+      float da = -dla * A * hb_sigmoidf(a); /* softplus' = sigmoid */
+      dalog += (double)dla * (-A * hb_softplusf(a));
       ddt += da;
       sc.dgab[r * gs + HD + h] = da;
       sc.dgab[r * gs + HD + H + h] = sc.dbeta[r * H + h] * sb * (1.0f - sb);

@@ -12,6 +12,7 @@
 #include "hybench/dnn.h"
 #include "hybench/layers.h"
 #include "hybench/mixer.h"
+#include "kernels.h"
 
 /* Largest chunk the decay tables on the stack allow. */
 #define LIGHTNING_MAX_CHUNK 1024
@@ -357,32 +358,14 @@ static LtSaved lt_saved_views(float *saved, const MixerShape *s) {
   return v;
 }
 
-static inline float lt_sigmoid(float x) { return 1.0f / (1.0f + hb_expf(-x)); }
-
 /* act (R, 3*HD) = [silu(q) | silu(k) | v] from proj (R, 4*HD). */
 static void lt_activate(float *act, const float *proj, int64_t R, int64_t HD) {
 #pragma omp parallel for schedule(static)
   for (int64_t r = 0; r < R; r++) {
     const float *x = proj + r * 4 * HD;
     float *y = act + r * 3 * HD;
-    for (int64_t j = 0; j < 2 * HD; j++) y[j] = x[j] * lt_sigmoid(x[j]);
+    for (int64_t j = 0; j < 2 * HD; j++) y[j] = x[j] * hb_sigmoidf(x[j]);
     memcpy(y + 2 * HD, x + 2 * HD, (size_t)HD * sizeof(float));
-  }
-}
-
-/* y (R, HD) = RMSNorm_head(o) * silu(g), from o's saved rstd (R*H). */
-static void lt_gated_norm(float *y, const float *o, const float *rstd, const float *gain, const float *proj,
-                          int64_t R, int H, int dh) {
-  int64_t HD = (int64_t)H * dh;
-#pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < R; r++) {
-    const float *gate = proj + r * 4 * HD + 3 * HD;
-    for (int h = 0; h < H; h++)
-      for (int d = 0; d < dh; d++) {
-        int64_t e = r * HD + (int64_t)h * dh + d;
-        float gx = gate[h * dh + d];
-        y[e] = o[e] * rstd[r * H + h] * gain[d] * gx * lt_sigmoid(gx);
-      }
   }
 }
 
@@ -405,9 +388,7 @@ static void lt_forward(float *out, float *saved, float *scratch, const float *u,
   dnn_linear_forward(sv.proj, u, w[LT_Q], R, C, 4 * HD);
   lt_activate(act, sv.proj, R, HD);
   lightning_forward(sv.o, sv.states, core, act, &p);
-  /* rmsnorm_forward gives rstd; y is then rebuilt by the one formula backward also uses */
-  rmsnorm_forward(y, sv.rstd, sv.o, w[LT_NORM], R * H, dh);
-  lt_gated_norm(y, sv.o, sv.rstd, w[LT_NORM], sv.proj, R, H, dh);
+  gated_rmsnorm_forward(y, sv.rstd, sv.o, w[LT_NORM], sv.proj + 3 * HD, 4 * HD, R, H, dh);
   dnn_matmul(out, y, w[LT_O], 1, R, HD, C, 0, 1, 1);
 }
 
@@ -426,25 +407,11 @@ static void lt_backward(float *du, float *const *g, float *saved, float *scratch
   for (int k = LT_K; k <= LT_G; k++)
     HB_ASSERT(g[k] == g[LT_Q] + k * HD * C, "q, k, v, g gradients are adjacent in the arena (one GEMM)");
   /* out = y Wo^T: dWo += dy^T y, dyo = dy Wo */
-  lt_gated_norm(y, sv.o, sv.rstd, gain, sv.proj, R, H, dh);
+  gated_rmsnorm_recompute(y, sv.o, sv.rstd, gain, sv.proj + 3 * HD, 4 * HD, R, H, dh);
   dnn_linear_backward(dyo, g[LT_O], dy, y, w[LT_O], R, HD, C, 0);
-  /* y = on * silu(g): don (into y's place) = dyo * silu(g); dg = dyo * on * silu'(g) */
-#pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < R; r++) {
-    const float *gate = sv.proj + r * 4 * HD + 3 * HD;
-    float *dgate = dproj + r * 4 * HD + 3 * HD;
-    for (int h = 0; h < H; h++)
-      for (int d = 0; d < dh; d++) {
-        int64_t e = r * HD + (int64_t)h * dh + d;
-        float gx = gate[h * dh + d], sg = lt_sigmoid(gx);
-        float on = sv.o[e] * sv.rstd[r * H + h] * gain[d];
-        dgate[h * dh + d] = dyo[e] * on * sg * (1.0f + gx * (1.0f - sg));
-        y[e] = dyo[e] * gx * sg;
-      }
-  }
-  /* on = RMSNorm_head(o): rows of dh (rmsnorm_backward adds into dO) */
-  memset(dO, 0, (size_t)R * HD * sizeof(float));
-  rmsnorm_backward(dO, g[LT_NORM], y, sv.o, sv.rstd, gain, R * H, dh);
+  /* y = RMSNorm_head(o) * silu(g): dg into dproj's g part, don into y's place */
+  gated_rmsnorm_backward(dO, g[LT_NORM], dproj + 3 * HD, 4 * HD, y, dyo, sv.o, sv.rstd, gain, sv.proj + 3 * HD, 4 * HD,
+                         R, H, dh);
   /* the recurrence */
   lt_activate(act, sv.proj, R, HD);
   lightning_backward(dqkv, core, dO, act, sv.states, &p);
@@ -454,7 +421,7 @@ static void lt_backward(float *du, float *const *g, float *saved, float *scratch
     const float *x = sv.proj + r * 4 * HD, *dx = dqkv + r * 3 * HD;
     float *dp = dproj + r * 4 * HD;
     for (int64_t j = 0; j < 2 * HD; j++) {
-      float sg = lt_sigmoid(x[j]);
+      float sg = hb_sigmoidf(x[j]);
       dp[j] = dx[j] * sg * (1.0f + x[j] * (1.0f - sg));
     }
     memcpy(dp + 2 * HD, dx + 2 * HD, (size_t)HD * sizeof(float));

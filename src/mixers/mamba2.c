@@ -274,12 +274,6 @@ static size_t m2_scratch_floats(const MixerShape *s) {
   return m2_scratch_views(&v, NULL, &p);
 }
 
-/* ---------- elementwise helpers ---------- */
-
-static inline float m2_sigmoid(float x) { return 1.0f / (1.0f + hb_expf(-x)); }
-/* PyTorch's softplus (beta 1, threshold 20). */
-static inline float m2_softplus(float x) { return x > 20.0f ? x : log1pf(expf(x)); }
-
 /* ---------- the chunked scan ---------- */
 
 /* Recomputes what both passes need from the saved conv output and dt: silu(xBC), the
@@ -307,7 +301,7 @@ static void m2_prepare(const M2Scratch *sc, const M2Saved *sv, const float *cons
       }
       if (want_l) continue; /* backward: dt is saved */
       const float *raw = sv->dt_raw + ((int64_t)b * T + t) * H;
-      for (int h = 0; h < H; h++) dtg[h * Q + q] = t < T ? m2_softplus(raw[h] + w[M2_DT_BIAS][h]) : 0.0f;
+      for (int h = 0; h < H; h++) dtg[h * Q + q] = t < T ? hb_softplusf(raw[h] + w[M2_DT_BIAS][h]) : 0.0f;
     }
     for (int h = 0; h < H; h++) {
       int64_t nh = n * H + h;
@@ -547,7 +541,7 @@ static void m2_scan_backward(float *const *g, const M2Saved *sv, const M2Scratch
         ddt -= A * da;
         dA -= dt * da;
         dD += dDq;
-        float ddt_raw = ddt * m2_sigmoid(sv->dt_raw[r * H + h] + w[M2_DT_BIAS][h]);
+        float ddt_raw = ddt * hb_sigmoidf(sv->dt_raw[r * H + h] + w[M2_DT_BIAS][h]);
         sc->dzx[r * Z + DI + CX + h] = ddt_raw;
         dbias += ddt_raw;
       }
@@ -577,7 +571,7 @@ static void m2_gate_norm(float *gated, float *normed, const float *rstd, const f
     const float *yr = y + r * p->DI, *zr = z + r * p->DI;
     float *gr = gated + r * p->DI;
 #pragma omp simd
-    for (int j = 0; j < p->DI; j++) gr[j] = yr[j] * zr[j] * m2_sigmoid(zr[j]);
+    for (int j = 0; j < p->DI; j++) gr[j] = yr[j] * zr[j] * hb_sigmoidf(zr[j]);
     if (normed) {
       float *nr = normed + r * p->DI;
       for (int j = 0; j < p->DI; j++) nr[j] = gr[j] * rstd[r] * gain[j];
@@ -642,11 +636,7 @@ static void m2_backward(float *du, float *const *g, float *saved, float *scratch
     const float *dg = sc.dgated + r * p.DI, *y = sv.y + r * p.DI, *z = sv.z + r * p.DI;
     float *dys = sc.dys + r * p.DI, *dz = sc.dzx + r * p.Z;
 #pragma omp simd
-    for (int j = 0; j < p.DI; j++) {
-      float sg = m2_sigmoid(z[j]);
-      dys[j] = dg[j] * z[j] * sg;
-      dz[j] = dg[j] * y[j] * sg * (1.0f + z[j] * (1.0f - sg));
-    }
+    for (int j = 0; j < p.DI; j++) hb_silu_gate_backward(&dys[j], &dz[j], dg[j], y[j], z[j]);
   }
   m2_scan_backward(g, &sv, &sc, w, &p);
   silu_backward(sc.dconv, sc.dxbc, sv.conv, p.R * p.CX);
