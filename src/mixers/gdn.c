@@ -68,9 +68,6 @@
 #include "hybench/mixer.h"
 #include "kernels.h"
 
-#ifndef GDN_CHUNK
-#define GDN_CHUNK 16
-#endif
 #define GDN_CONV_K 4
 #define GDN_L2_EPS 1e-6f
 /* Decay factors exp(x) with x below this are taken as 0. Under strong decay
@@ -80,32 +77,24 @@
  * current position's own term (decay 1) and keeps products of two normal. */
 #define GDN_DECAY_CUTOFF -40.0f
 
-/* The chunk length, for the tests (T = L - 1, L, 3L + 5). The block loops
- * assume every block is GDN_CHUNK long. */
-const int gdn_chunk_len = GDN_CHUNK;
-
 /* ---------- chunked core ---------- */
 
 static inline float decay_exp(float x) { return x < GDN_DECAY_CUTOFF ? 0.0f : hb_expf(x); }
 
-typedef struct {
-  int B, T, H, dh, L, nc;
-  int64_t BH, NB;
-} GdnPlan;
-
-static GdnPlan gdn_plan(int B, int T, int H, int dh) {
-  GdnPlan p;
-  p.B = B, p.T = T, p.H = H, p.dh = dh, p.L = GDN_CHUNK;
-  p.nc = (T + p.L - 1) / p.L;
-  p.BH = (int64_t)B * H;
-  p.NB = p.nc * p.BH;
-  return p;
+void gdn_plan(GdnPlan *p, int B, int T, int H, int dh, int chunk) {
+  HB_ASSERT(T >= 1 && B >= 1 && H >= 1 && dh >= 1, "a mixer call has at least one row, head and channel");
+  HB_ASSERT(chunk >= 1 && chunk <= GDN_MAX_CHUNK, "backward_blocks sums dg in a stack array of GDN_MAX_CHUNK");
+  memset(p, 0, sizeof *p);
+  p->B = B, p->T = T, p->H = H, p->dh = dh, p->chunk = chunk;
+  p->nc = (T + chunk - 1) / chunk;
+  p->BH = (int64_t)B * H;
+  p->NB = p->nc * p->BH;
 }
 
 /* Sub-buffers are carved with hb_carve (common.h): base NULL only counts. */
-static size_t blk_vec(const GdnPlan *p) { return (size_t)p->NB * p->L * p->dh; } /* (NB, L, dh) */
-static size_t blk_sq(const GdnPlan *p) { return (size_t)p->NB * p->L * p->L; }   /* (NB, L, L) */
-static size_t blk_pos(const GdnPlan *p) { return (size_t)p->NB * p->L; }         /* (NB, L) */
+static size_t blk_vec(const GdnPlan *p) { return (size_t)p->NB * p->chunk * p->dh; } /* (NB, L, dh) */
+static size_t blk_sq(const GdnPlan *p) { return (size_t)p->NB * p->chunk * p->chunk; }   /* (NB, L, L) */
+static size_t blk_pos(const GdnPlan *p) { return (size_t)p->NB * p->chunk; }         /* (NB, L) */
 static size_t blk_state(const GdnPlan *p) { return (size_t)p->NB * p->dh * p->dh; } /* (NB, dh, dh) */
 
 /* Kept from forward to backward. */
@@ -113,7 +102,7 @@ typedef struct {
   float *q, *k, *v;   /* (NB, L, dh) normalised q, k and v in blocks */
   float *la, *beta;   /* (NB, L) */
   float *state;       /* (NB, dk, dv) M at the start of each block's chunk */
-} CoreSaved;
+} GdnSaved;
 
 /* Scratch. Forward uses the first group only. */
 typedef struct {
@@ -127,18 +116,18 @@ typedef struct {
   float *dp, *da;              /* (NB, L, L) */
   float *dstate;               /* (NB + BH, dk, dv) gradient of the state at each chunk start, then zeros */
   float *dg, *dbeta;           /* (NB, L) */
-} CoreScratch;
+} GdnScratch;
 
-static CoreSaved core_saved_views(HbCarver *cv, const GdnPlan *p) {
-  CoreSaved s;
+static GdnSaved gdn_saved_views(HbCarver *cv, const GdnPlan *p) {
+  GdnSaved s;
   s.q = hb_carve(cv, blk_vec(p)), s.k = hb_carve(cv, blk_vec(p)), s.v = hb_carve(cv, blk_vec(p));
   s.la = hb_carve(cv, blk_pos(p)), s.beta = hb_carve(cv, blk_pos(p));
   s.state = hb_carve(cv, blk_state(p));
   return s;
 }
 
-static CoreScratch core_scratch_views(HbCarver *cv, const GdnPlan *p) {
-  CoreScratch s;
+static GdnScratch gdn_scratch_views(HbCarver *cv, const GdnPlan *p) {
+  GdnScratch s;
   size_t vec = blk_vec(p), sq = blk_sq(p), pos = blk_pos(p);
   s.g = (double *)hb_carve(cv, 2 * pos), s.gam = hb_carve(cv, pos), s.dec = hb_carve(cv, pos);
   s.kk = hb_carve(cv, sq), s.lm = hb_carve(cv, sq), s.p = hb_carve(cv, sq), s.tm = hb_carve(cv, sq);
@@ -151,15 +140,15 @@ static CoreScratch core_scratch_views(HbCarver *cv, const GdnPlan *p) {
   return s;
 }
 
-static size_t core_saved_floats(const GdnPlan *p) {
+size_t gdn_saved_floats(const GdnPlan *p) {
   HbCarver cv = {NULL, 0};
-  core_saved_views(&cv, p);
+  gdn_saved_views(&cv, p);
   return cv.used;
 }
 
-static size_t core_scratch_floats(const GdnPlan *p) {
+size_t gdn_scratch_floats(const GdnPlan *p) {
   HbCarver cv = {NULL, 0};
-  core_scratch_views(&cv, p);
+  gdn_scratch_views(&cv, p);
   return cv.used;
 }
 
@@ -169,9 +158,9 @@ static void rows_to_blocks(float *blk, const float *rows, int64_t stride, int wi
 #pragma omp parallel for schedule(static)
   for (int64_t n = 0; n < p->NB; n++) {
     int c = (int)(n / p->BH), bh = (int)(n % p->BH), b = bh / p->H, h = bh % p->H;
-    for (int i = 0; i < p->L; i++) {
-      int t = c * p->L + i;
-      float *dst = blk + (n * p->L + i) * width;
+    for (int i = 0; i < p->chunk; i++) {
+      int t = c * p->chunk + i;
+      float *dst = blk + (n * p->chunk + i) * width;
       if (t < p->T)
         memcpy(dst, rows + ((int64_t)b * p->T + t) * stride + (int64_t)h * width, (size_t)width * sizeof(float));
       else
@@ -184,10 +173,10 @@ static void blocks_to_rows(float *rows, const float *blk, int64_t stride, int wi
 #pragma omp parallel for schedule(static)
   for (int64_t n = 0; n < p->NB; n++) {
     int c = (int)(n / p->BH), bh = (int)(n % p->BH), b = bh / p->H, h = bh % p->H;
-    for (int i = 0; i < p->L; i++) {
-      int t = c * p->L + i;
+    for (int i = 0; i < p->chunk; i++) {
+      int t = c * p->chunk + i;
       if (t >= p->T) break;
-      memcpy(rows + ((int64_t)b * p->T + t) * stride + (int64_t)h * width, blk + (n * p->L + i) * width,
+      memcpy(rows + ((int64_t)b * p->T + t) * stride + (int64_t)h * width, blk + (n * p->chunk + i) * width,
              (size_t)width * sizeof(float));
     }
   }
@@ -215,8 +204,8 @@ static void unit_lower_inverse(float *restrict tm, int L) {
 /* Everything of a block that does not depend on the chunk's starting state:
  * g, gam, dec; Lm; P = (Q K^T) .* Lm in place over the raw Q K^T; Tm; qg, xv,
  * xn, kt. kk and p hold K K^T and Q K^T on entry. */
-static void prepare_blocks(CoreScratch *s, const CoreSaved *sv, const GdnPlan *p) {
-  int L = p->L, dh = p->dh;
+static void prepare_blocks(GdnScratch *s, const GdnSaved *sv, const GdnPlan *p) {
+  int L = p->chunk, dh = p->dh;
 #pragma omp parallel for schedule(static)
   for (int64_t n = 0; n < p->NB; n++) {
     const float *la = sv->la + n * L, *beta = sv->beta + n * L;
@@ -257,8 +246,8 @@ static void prepare_blocks(CoreScratch *s, const CoreSaved *sv, const GdnPlan *p
 
 /* The state-independent matmuls: K K^T, Q K^T, then (after prepare_blocks)
  * U = Tm xv (into w; the state term is added later) and Wn = Tm xn. */
-static void chunk_local(CoreScratch *s, const CoreSaved *sv, const GdnPlan *p) {
-  int64_t NB = p->NB, L = p->L, dh = p->dh;
+static void chunk_local(GdnScratch *s, const GdnSaved *sv, const GdnPlan *p) {
+  int64_t NB = p->NB, L = p->chunk, dh = p->dh;
   dnn_matmul(s->kk, sv->k, sv->k, NB, L, dh, L, 0, 1, 0); /* (NB, L, L) = K K^T */
   dnn_matmul(s->p, sv->q, sv->k, NB, L, dh, L, 0, 1, 0);  /* (NB, L, L) = Q K^T */
   prepare_blocks(s, sv, p);
@@ -266,14 +255,14 @@ static void chunk_local(CoreScratch *s, const CoreSaved *sv, const GdnPlan *p) {
   dnn_matmul(s->wn, s->tm, s->xn, NB, L, L, dh, 0, 0, 0); /* Wn (NB, L, dk) */
 }
 
-/* o (B, T, H, dh) row layout with row stride HD; saved: core_saved_floats;
+/* o (B, T, H, dh) row layout with row stride HD; saved: gdn_saved_floats;
  * qkv (R, 3, H, dh) = [q | k | v] normalised; la, beta (R, H). */
-static void gdn_core_forward(float *o, const CoreSaved *saved, float *scratch, const float *qkv, const float *la,
-                             const float *beta, const GdnPlan *p) {
-  HbCarver scratch_cv = {scratch, 0};
-  CoreSaved sv = *saved;
-  CoreScratch s = core_scratch_views(&scratch_cv, p);
-  int64_t HD = (int64_t)p->H * p->dh, L = p->L, dh = p->dh, BH = p->BH;
+void gdn_forward(float *o, float *saved, float *scratch, const float *qkv, const float *la, const float *beta,
+                 const GdnPlan *p) {
+  HbCarver saved_cv = {saved, 0}, scratch_cv = {scratch, 0};
+  GdnSaved sv = gdn_saved_views(&saved_cv, p);
+  GdnScratch s = gdn_scratch_views(&scratch_cv, p);
+  int64_t HD = (int64_t)p->H * p->dh, L = p->chunk, dh = p->dh, BH = p->BH;
   int64_t blk = L * dh, st = dh * dh; /* floats per block vector / state */
   rows_to_blocks(sv.q, qkv, 3 * HD, p->dh, p);
   rows_to_blocks(sv.k, qkv + HD, 3 * HD, p->dh, p);
@@ -323,8 +312,8 @@ static void gdn_core_forward(float *o, const CoreSaved *saved, float *scratch, c
  *   A_ts = beta_t Lm_ts KK_ts: dbeta_t += sum_s dA Lm KK, dg_t += Y_ts, dg_s -= Y_ts with
  *                              Y = dA .* A; dKK = dA beta Lm, dK += (dKK + dKK^T) K
  *   (the matmul terms dQ += dQK K, dK += dQK^T Q + (dKK + dKK^T) K follow). */
-static void backward_blocks(CoreScratch *s, const CoreSaved *sv, const GdnPlan *p) {
-  int L = p->L, dh = p->dh;
+static void backward_blocks(GdnScratch *s, const GdnSaved *sv, const GdnPlan *p) {
+  int L = p->chunk, dh = p->dh;
   int64_t st = (int64_t)dh * dh;
 #pragma omp parallel for schedule(static)
   for (int64_t n = 0; n < p->NB; n++) {
@@ -334,8 +323,7 @@ static void backward_blocks(CoreScratch *s, const CoreSaved *sv, const GdnPlan *
     float *db = s->dbeta + n * L;
     /* dg sums many terms that largely cancel (row sums minus column sums, then
      * a reverse cumsum): accumulated in double, it costs nothing measurable. */
-    double dg[GDN_CHUNK];
-    HB_ASSERT(L == GDN_CHUNK, "blocks are GDN_CHUNK long");
+    double dg[GDN_MAX_CHUNK];
     for (int t = 0; t < L; t++) dg[t] = 0.0, db[t] = 0.0f;
     for (int t = 0; t < L; t++) {
       float *dpr = dp + (int64_t)t * L, *dar = da + (int64_t)t * L;
@@ -387,13 +375,13 @@ static void backward_blocks(CoreScratch *s, const CoreSaved *sv, const GdnPlan *
 }
 
 /* dqkv (R, 3HD), dla, dbeta (R, H) overwritten (row layout); saved as left by
- * gdn_core_forward; dout (R, HD) = dL/do. */
-static void gdn_core_backward(float *dqkv, float *dla, float *dbeta, const CoreSaved *saved, float *scratch,
-                              const float *dout, const GdnPlan *p) {
-  HbCarver scratch_cv = {scratch, 0};
-  CoreSaved sv = *saved;
-  CoreScratch s = core_scratch_views(&scratch_cv, p);
-  int64_t HD = (int64_t)p->H * p->dh, L = p->L, dh = p->dh, BH = p->BH, NB = p->NB;
+ * gdn_forward; dout (R, HD) = dL/do. */
+void gdn_backward(float *dqkv, float *dla, float *dbeta, float *saved, float *scratch, const float *dout,
+                  const GdnPlan *p) {
+  HbCarver saved_cv = {saved, 0}, scratch_cv = {scratch, 0};
+  GdnSaved sv = gdn_saved_views(&saved_cv, p);
+  GdnScratch s = gdn_scratch_views(&scratch_cv, p);
+  int64_t HD = (int64_t)p->H * p->dh, L = p->chunk, dh = p->dh, BH = p->BH, NB = p->NB;
   int64_t blk = L * dh, st = dh * dh;
   float *dO = s.o;
   rows_to_blocks(dO, dout, HD, p->dh, p);
@@ -538,30 +526,6 @@ void gdn_reference_backward(float *dqkv, float *dla, float *dbeta, const float *
   free(S), free(dS), free(p), free(dSk);
 }
 
-/* The chunked core behind include/hybench/gdn.h (for the tests). */
-size_t gdn_core_saved_floats(int B, int T, int H, int dh) {
-  GdnPlan p = gdn_plan(B, T, H, dh);
-  return core_saved_floats(&p);
-}
-size_t gdn_core_scratch_floats(int B, int T, int H, int dh) {
-  GdnPlan p = gdn_plan(B, T, H, dh);
-  return core_scratch_floats(&p);
-}
-void gdn_chunked_forward(float *o, float *saved, float *scratch, const float *qkv, const float *la, const float *beta,
-                         int B, int T, int H, int dh) {
-  GdnPlan p = gdn_plan(B, T, H, dh);
-  HbCarver cv = {saved, 0};
-  CoreSaved sv = core_saved_views(&cv, &p);
-  gdn_core_forward(o, &sv, scratch, qkv, la, beta, &p);
-}
-void gdn_chunked_backward(float *dqkv, float *dla, float *dbeta, float *saved, float *scratch, const float *dout,
-                          int B, int T, int H, int dh) {
-  GdnPlan p = gdn_plan(B, T, H, dh);
-  HbCarver cv = {saved, 0};
-  CoreSaved sv = core_saved_views(&cv, &p);
-  gdn_core_backward(dqkv, dla, dbeta, &sv, scratch, dout, &p);
-}
-
 /* ---------- the G mixer ----------
  * Parameters (arena order = this enum): q, k, v projections (HD, C) adjacent,
  * so they are one (3HD, C) GEMM; g (HD, C), a (H, C), b (H, C) adjacent, one
@@ -572,7 +536,7 @@ enum {
   GDN_QCONV, GDN_KCONV, GDN_VCONV, GDN_ALOG, GDN_DTBIAS, GDN_NORM, GDN_N_PARAMS
 };
 
-static int gdn_param_specs(MixerParamSpec *specs, const ModelConfig *cfg) {
+static int gdn_mixer_param_specs(MixerParamSpec *specs, const ModelConfig *cfg) {
   int64_t C = cfg->d_model, H = cfg->n_heads, dh = cfg->head_dim, HD = H * dh;
   specs[GDN_Q] = (MixerParamSpec){"q_proj.weight", 2, {HD, C}, INIT_NORMAL, 1};
   specs[GDN_K] = (MixerParamSpec){"k_proj.weight", 2, {HD, C}, INIT_NORMAL, 1};
@@ -590,7 +554,7 @@ static int gdn_param_specs(MixerParamSpec *specs, const ModelConfig *cfg) {
   return GDN_N_PARAMS;
 }
 
-static void gdn_init_custom(float *const *w, const ModelConfig *cfg, HbRng *rng) {
+static void gdn_mixer_init_custom(float *const *w, const ModelConfig *cfg, HbRng *rng) {
   int H = cfg->n_heads, HD = cfg->n_heads * cfg->head_dim;
   for (int k = GDN_QCONV; k <= GDN_VCONV; k++)
     for (int i = 0; i < HD * GDN_CONV_K; i++) w[k][i] = (float)(rng_uniform(rng) - 0.5);
@@ -602,7 +566,9 @@ static void gdn_init_custom(float *const *w, const ModelConfig *cfg, HbRng *rng)
   }
 }
 
-static GdnPlan plan_of(const MixerShape *s) { return gdn_plan(s->B, s->T, s->cfg->n_heads, s->cfg->head_dim); }
+static void gdn_plan_of(GdnPlan *p, const MixerShape *s) {
+  gdn_plan(p, s->B, s->T, s->cfg->n_heads, s->cfg->head_dim, GDN_CHUNK);
+}
 
 /* Saved from forward to backward. */
 typedef struct {
@@ -610,8 +576,8 @@ typedef struct {
   float *gab;  /* (R, HD + 2H) [g | a | b] projections, raw */
   float *o;    /* (R, HD) the recurrence output */
   float *rstd; /* (R*H) of the head norm */
-  CoreSaved core;
-} MixSaved;
+  float *core; /* gdn_forward's saved */
+} GdnMixerSaved;
 
 /* Scratch (forward uses qkv_a, qkv_b, la, beta, y and the core's). */
 typedef struct {
@@ -624,44 +590,46 @@ typedef struct {
   float *dy_o, *don, *dout; /* (R, HD) dL/dy, dL/don, dL/do */
   float *dgab;      /* (R, HD + 2H) */
   float *core;      /* the core's scratch */
-} MixScratch;
+} GdnMixerScratch;
 
-static MixSaved mix_saved_views(HbCarver *cv, const MixerShape *s) {
+static GdnMixerSaved gdn_mixer_saved_views(HbCarver *cv, const MixerShape *s) {
   size_t R = (size_t)s->B * s->T, H = s->cfg->n_heads, HD = H * s->cfg->head_dim;
-  GdnPlan p = plan_of(s);
-  MixSaved v;
+  GdnPlan p;
+  gdn_plan_of(&p, s);
+  GdnMixerSaved v;
   v.xqkv = hb_carve(cv, R * 3 * HD);
   v.gab = hb_carve(cv, R * (HD + 2 * H));
   v.o = hb_carve(cv, R * HD);
   v.rstd = hb_carve(cv, R * H);
-  v.core = core_saved_views(cv, &p);
+  v.core = hb_carve(cv, gdn_saved_floats(&p));
   return v;
 }
 
-static MixScratch mix_scratch_views(HbCarver *cv, const MixerShape *s) {
+static GdnMixerScratch gdn_mixer_scratch_views(HbCarver *cv, const MixerShape *s) {
   size_t R = (size_t)s->B * s->T, H = s->cfg->n_heads, HD = H * s->cfg->head_dim;
-  GdnPlan p = plan_of(s);
-  MixScratch v;
+  GdnPlan p;
+  gdn_plan_of(&p, s);
+  GdnMixerScratch v;
   v.qkv_a = hb_carve(cv, R * 3 * HD), v.qkv_b = hb_carve(cv, R * 3 * HD), v.qkv_c = hb_carve(cv, R * 3 * HD);
   v.la = hb_carve(cv, R * H), v.beta = hb_carve(cv, R * H), v.dla = hb_carve(cv, R * H), v.dbeta = hb_carve(cv, R * H);
   v.y = hb_carve(cv, R * HD);
   v.dy_o = hb_carve(cv, R * HD), v.don = hb_carve(cv, R * HD), v.dout = hb_carve(cv, R * HD);
   v.dgab = hb_carve(cv, R * (HD + 2 * H));
-  v.core = hb_carve(cv, core_scratch_floats(&p));
+  v.core = hb_carve(cv, gdn_scratch_floats(&p));
   return v;
 }
 
 /* Sizes do not depend on s->window: a context limit (analyses, forward only)
  * runs through mixer_limited_forward on ordinary unlimited calls. */
-static size_t gdn_saved_floats(const MixerShape *s) {
+static size_t gdn_mixer_saved_floats(const MixerShape *s) {
   HbCarver cv = {NULL, 0};
-  mix_saved_views(&cv, s);
+  gdn_mixer_saved_views(&cv, s);
   return cv.used;
 }
 
-static size_t gdn_scratch_floats(const MixerShape *s) {
+static size_t gdn_mixer_scratch_floats(const MixerShape *s) {
   HbCarver cv = {NULL, 0};
-  mix_scratch_views(&cv, s);
+  gdn_mixer_scratch_views(&cv, s);
   return cv.used;
 }
 
@@ -722,19 +690,18 @@ static void l2norm_backward(float *dqkv, const float *sqkv, int64_t R, int H, in
       }
 }
 
-extern const MixerOps gdn_ops;
-
-static void gdn_forward(float *out, float *saved, float *scratch, const float *u, const float *const *w,
+static void gdn_mixer_forward(float *out, float *saved, float *scratch, const float *u, const float *const *w,
                         const MixerShape *s) {
   if (mixer_context_limited(s)) {
     mixer_limited_forward(&gdn_ops, out, saved, scratch, u, w, s);
     return;
   }
   check_adjacent(w, s->cfg);
-  GdnPlan p = plan_of(s);
+  GdnPlan p;
+  gdn_plan_of(&p, s);
   HbCarver saved_cv = {saved, 0}, scratch_cv = {scratch, 0};
-  MixSaved sv = mix_saved_views(&saved_cv, s);
-  MixScratch sc = mix_scratch_views(&scratch_cv, s);
+  GdnMixerSaved sv = gdn_mixer_saved_views(&saved_cv, s);
+  GdnMixerScratch sc = gdn_mixer_scratch_views(&scratch_cv, s);
   int64_t R = (int64_t)s->B * s->T, C = s->cfg->d_model, H = p.H, dh = p.dh, HD = H * dh;
   dnn_linear_forward(sv.xqkv, u, w[GDN_Q], R, C, 3 * HD);
   dnn_linear_forward(sv.gab, u, w[GDN_G], R, C, HD + 2 * H);
@@ -742,19 +709,20 @@ static void gdn_forward(float *out, float *saved, float *scratch, const float *u
   silu_forward(sc.qkv_b, sc.qkv_a, R * 3 * HD);
   l2norm_forward(sc.qkv_b, R, (int)H, (int)dh);
   gates_forward(sc.la, sc.beta, sv.gab, w, R, (int)H, (int)HD);
-  gdn_core_forward(sv.o, &sv.core, sc.core, sc.qkv_b, sc.la, sc.beta, &p);
+  gdn_forward(sv.o, sv.core, sc.core, sc.qkv_b, sc.la, sc.beta, &p);
   gated_rmsnorm_forward(sc.y, sv.rstd, sv.o, w[GDN_NORM], sv.gab, HD + 2 * H, R, (int)H, (int)dh);
   dnn_matmul(out, sc.y, w[GDN_O], 1, R, HD, C, 0, 1, 1); /* out += y . Wo^T */
 }
 
-static void gdn_backward(float *du, float *const *g, float *saved, float *scratch, const float *dy, const float *u,
+static void gdn_mixer_backward(float *du, float *const *g, float *saved, float *scratch, const float *dy, const float *u,
                          const float *const *w, const MixerShape *s) {
   HB_ASSERT(!mixer_context_limited(s), "the inference-time context limit has no backward (analyses only)");
   check_adjacent(w, s->cfg);
-  GdnPlan p = plan_of(s);
+  GdnPlan p;
+  gdn_plan_of(&p, s);
   HbCarver saved_cv = {saved, 0}, scratch_cv = {scratch, 0};
-  MixSaved sv = mix_saved_views(&saved_cv, s);
-  MixScratch sc = mix_scratch_views(&scratch_cv, s);
+  GdnMixerSaved sv = gdn_mixer_saved_views(&saved_cv, s);
+  GdnMixerScratch sc = gdn_mixer_scratch_views(&scratch_cv, s);
   int64_t R = (int64_t)s->B * s->T, C = s->cfg->d_model, H = p.H, dh = p.dh, HD = H * dh, gs = HD + 2 * H;
   /* out = y . Wo^T,  y = on * silu(g),  on = RMSNorm_head(o) */
   gated_rmsnorm_recompute(sc.y, sv.o, sv.rstd, w[GDN_NORM], sv.gab, gs, R, (int)H, (int)dh);
@@ -762,7 +730,7 @@ static void gdn_backward(float *du, float *const *g, float *saved, float *scratc
   gated_rmsnorm_backward(sc.dout, g[GDN_NORM], sc.dgab, gs, sc.don, sc.dy_o, sv.o, sv.rstd, w[GDN_NORM], sv.gab, gs, R,
                          (int)H, (int)dh);
   /* the recurrence: d(q, k, v normalised) into qkv_b, dla, dbeta */
-  gdn_core_backward(sc.qkv_b, sc.dla, sc.dbeta, &sv.core, sc.core, sc.dout, &p);
+  gdn_backward(sc.qkv_b, sc.dla, sc.dbeta, sv.core, sc.core, sc.dout, &p);
   /* gates: la = -exp(A_log) softplus(a + dt_bias) (so dla/dA_log = la), beta = sigmoid(b);
    * the per-head sums run in row order (same result for any thread count). */
   for (int64_t h = 0; h < H; h++) {
@@ -792,5 +760,5 @@ static void gdn_backward(float *du, float *const *g, float *saved, float *scratc
   dnn_linear_backward(du, g[GDN_G], sc.dgab, u, w[GDN_G], R, C, gs, 1);
 }
 
-const MixerOps gdn_ops = {'G', "gdn", gdn_param_specs, gdn_init_custom, gdn_saved_floats, gdn_scratch_floats,
-                          gdn_forward, gdn_backward};
+const MixerOps gdn_ops = {'G', "gdn", gdn_mixer_param_specs, gdn_mixer_init_custom, gdn_mixer_saved_floats,
+                          gdn_mixer_scratch_floats, gdn_mixer_forward, gdn_mixer_backward};

@@ -74,7 +74,7 @@ void mamba2_plan(Mamba2Plan *p, const ModelConfig *cfg, int B, int T, int chunk)
 
 /* ---------- parameters and init ---------- */
 
-static int m2_param_specs(MixerParamSpec *specs, const ModelConfig *cfg) {
+static int mamba2_mixer_param_specs(MixerParamSpec *specs, const ModelConfig *cfg) {
   Mamba2Plan p;
   m2_dims(&p, cfg);
   specs[M2_IN] = (MixerParamSpec){"in_proj.weight", 2, {p.Z, p.C}, INIT_NORMAL, 1};
@@ -88,7 +88,7 @@ static int m2_param_specs(MixerParamSpec *specs, const ModelConfig *cfg) {
   return M2_N_PARAMS;
 }
 
-static void m2_init_custom(float *const *w, const ModelConfig *cfg, HbRng *rng) {
+static void mamba2_mixer_init_custom(float *const *w, const ModelConfig *cfg, HbRng *rng) {
   Mamba2Plan p;
   m2_dims(&p, cfg);
   double bound = 1.0 / sqrt((double)M2_CONV_K); /* kaiming_uniform(a = sqrt 5): 1/sqrt(fan_in) */
@@ -630,7 +630,7 @@ static void mamba2_mixer_backward(float *du, float *const *g, float *saved, floa
   mamba2_backward(du, g, saved, scratch, dy, u, w, &p);
 }
 
-const MixerOps mamba2_ops = {'M', "mamba2", m2_param_specs, m2_init_custom, mamba2_mixer_saved_floats,
+const MixerOps mamba2_ops = {'M', "mamba2", mamba2_mixer_param_specs, mamba2_mixer_init_custom, mamba2_mixer_saved_floats,
                              mamba2_mixer_scratch_floats, mamba2_mixer_forward, mamba2_mixer_backward};
 
 /* ---------- plain sequential reference (tests) ----------
