@@ -25,4 +25,14 @@ void gated_rmsnorm_backward(float *do_, float *dgain, float *dgate, int64_t dgat
                             const float *o, const float *rstd, const float *gain, const float *gate,
                             int64_t gate_stride, int64_t R, int H, int dh);
 
+/* Rows (B, T, stride) holding H heads side by side at columns col0 + h*dh
+ * <-> head-major heads (B, H, Tp, dh), Tp >= T (a chunked layout's padded
+ * length). Contiguous heads make the batched matmuls run at full speed
+ * (strided views were several times slower). */
+/* heads (B, H, Tp, dh) from rows; positions t >= T of each head are zeroed. */
+void heads_from_rows(float *heads, const float *rows, int64_t stride, int64_t col0, int B, int T, int Tp, int H,
+                     int dh);
+/* rows (B, T, stride) columns col0 .. col0 + H*dh from heads; positions t >= T are dropped. */
+void heads_to_rows(float *rows, int64_t stride, int64_t col0, const float *heads, int B, int T, int Tp, int H, int dh);
+
 #endif
