@@ -212,8 +212,8 @@ static void compare_case(int B, int T, int Q, double mat_std, const char *label)
     CHECK(d < 1e-4, "%s Q=%d T=%d: gradient of %s differs from the reference by %g", label, Q, T, m.specs[k].suffix, d);
     if (d > worst) worst = d, worst_name = m.specs[k].suffix;
   }
-  printf("  %-10s Q=%-3d B=%d T=%-5d forward %.2e   gradients: worst %.2e (%s), du %.2e\n", label,
-         Q, B, T, fwd, worst, worst_name, gc_rel_max_diff(m.du, ref_du, m.RC));
+  printf("  %-10s Q=%-3d B=%d T=%-5d forward %.2e   gradients: worst %.2e (%s), du %.2e\n", label, Q, B, T, fwd, worst,
+         worst_name, gc_rel_max_diff(m.du, ref_du, m.RC));
   CHECK(gc_all_finite(m.out, m.RC) && gc_all_finite(m.du, m.RC), "%s T=%d: non-finite output or du", label, T);
   CHECK(fwd < 1e-5, "%s Q=%d T=%d: forward differs from the reference by %g", label, Q, T, fwd);
   CHECK(gc_rel_max_diff(m.du, ref_du, m.RC) < 1e-4, "%s T=%d: du differs from the reference", label, T);

@@ -23,9 +23,9 @@
 
 typedef struct {
   int B, T, H, dh;
-  int chunk;       /* L */
-  int nc;          /* chunks per sequence */
-  int64_t BH, NB;  /* B*H heads, nc*BH blocks */
+  int chunk;      /* L */
+  int nc;         /* chunks per sequence */
+  int64_t BH, NB; /* B*H heads, nc*BH blocks */
 } GdnPlan;
 
 void gdn_plan(GdnPlan *p, int B, int T, int H, int dh, int chunk);

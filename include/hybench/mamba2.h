@@ -55,8 +55,7 @@ void mamba2_backward(float *du, float *const *g, float *saved, float *scratch, c
 /* The whole mixer in double with straightforward loops and the recurrence stepped one token
  * at a time (keeps every state: O(T * DI * N), for tests); shares no code with the fast
  * path. out (R, C) overwritten. */
-void mamba2_reference_forward(double *out, const float *u, const float *const *w, const ModelConfig *cfg, int B,
-                              int T);
+void mamba2_reference_forward(double *out, const float *u, const float *const *w, const ModelConfig *cfg, int B, int T);
 /* Backpropagation through time of the reference: du (R, C) overwritten, g added into. */
 void mamba2_reference_backward(float *du, float *const *g, const float *dy, const float *u, const float *const *w,
                                const ModelConfig *cfg, int B, int T);

@@ -92,6 +92,15 @@ typedef struct {
                    const float *const *w, const MixerShape *s);
 } MixerOps;
 
+/* The MixerOps of mixer X (layout above): its static functions x_mixer_<field>.
+ * init_custom is a function or NULL (no INIT_MIXER parameters). */
+#define HB_MIXER_OPS(layer_letter, checkpoint_prefix, x, init_fn)                                                \
+  {                                                                                                            \
+    .letter = layer_letter, .prefix = checkpoint_prefix, .param_specs = x##_mixer_param_specs,                 \
+    .init_custom = init_fn, .saved_floats = x##_mixer_saved_floats, .scratch_floats = x##_mixer_scratch_floats, \
+    .forward = x##_mixer_forward, .backward = x##_mixer_backward,                                              \
+  }
+
 /* The mixer of a layer letter; NULL when the engine does not implement it. */
 const MixerOps *mixer_ops(char letter);
 

@@ -572,11 +572,5 @@ static void attention_mixer_backward(float *du, float *const *g, float *saved, f
 }
 
 /* F and S differ only in their letter: the window comes with the shape. */
-#define ATTENTION_MIXER_OPS(layer_letter)                                                                      \
-  {                                                                                                            \
-    .letter = layer_letter, .prefix = "attn", .param_specs = attention_mixer_param_specs, .init_custom = NULL, \
-    .saved_floats = attention_mixer_saved_floats, .scratch_floats = attention_mixer_scratch_floats,            \
-    .forward = attention_mixer_forward, .backward = attention_mixer_backward,                                  \
-  }
-const MixerOps attention_full_ops = ATTENTION_MIXER_OPS('F');
-const MixerOps attention_sliding_ops = ATTENTION_MIXER_OPS('S');
+const MixerOps attention_full_ops = HB_MIXER_OPS('F', "attn", attention, NULL);
+const MixerOps attention_sliding_ops = HB_MIXER_OPS('S', "attn", attention, NULL);

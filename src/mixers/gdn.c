@@ -92,10 +92,10 @@ void gdn_plan(GdnPlan *p, int B, int T, int H, int dh, int chunk) {
 }
 
 /* Sub-buffers are carved with hb_carve (common.h): base NULL only counts. */
-static size_t blk_vec(const GdnPlan *p) { return (size_t)p->NB * p->chunk * p->dh; } /* (NB, L, dh) */
-static size_t blk_sq(const GdnPlan *p) { return (size_t)p->NB * p->chunk * p->chunk; }   /* (NB, L, L) */
-static size_t blk_pos(const GdnPlan *p) { return (size_t)p->NB * p->chunk; }         /* (NB, L) */
-static size_t blk_state(const GdnPlan *p) { return (size_t)p->NB * p->dh * p->dh; } /* (NB, dh, dh) */
+static size_t blk_vec(const GdnPlan *p) { return (size_t)p->NB * p->chunk * p->dh; }   /* (NB, L, dh) */
+static size_t blk_sq(const GdnPlan *p) { return (size_t)p->NB * p->chunk * p->chunk; } /* (NB, L, L) */
+static size_t blk_pos(const GdnPlan *p) { return (size_t)p->NB * p->chunk; }           /* (NB, L) */
+static size_t blk_state(const GdnPlan *p) { return (size_t)p->NB * p->dh * p->dh; }  /* (NB, dh, dh) */
 
 /* Kept from forward to backward. */
 typedef struct {
@@ -153,33 +153,34 @@ size_t gdn_scratch_floats(const GdnPlan *p) {
 }
 
 /* Row layout (B, T, H, width) with row stride `stride` floats per (b, t)
- * <-> blocks (NB, L, width), zero on padding positions. */
-static void rows_to_blocks(float *blk, const float *rows, int64_t stride, int width, const GdnPlan *p) {
+ * <-> blocks (NB, L, width). to_rows 0 gathers rows into blocks, zero on
+ * padding positions; to_rows 1 scatters blocks into rows, padding dropped.
+ * The source is only read. */
+static void copy_blocks(float *blk, float *rows, int64_t stride, int width, const GdnPlan *p, int to_rows) {
+  size_t bytes = (size_t)width * sizeof(float);
 #pragma omp parallel for schedule(static)
   for (int64_t n = 0; n < p->NB; n++) {
     int c = (int)(n / p->BH), bh = (int)(n % p->BH), b = bh / p->H, h = bh % p->H;
     for (int i = 0; i < p->chunk; i++) {
       int t = c * p->chunk + i;
-      float *dst = blk + (n * p->chunk + i) * width;
-      if (t < p->T)
-        memcpy(dst, rows + ((int64_t)b * p->T + t) * stride + (int64_t)h * width, (size_t)width * sizeof(float));
-      else
-        memset(dst, 0, (size_t)width * sizeof(float));
+      float *block_row = blk + (n * p->chunk + i) * width;
+      if (t >= p->T) {
+        if (!to_rows) memset(block_row, 0, bytes);
+        continue;
+      }
+      float *row = rows + ((int64_t)b * p->T + t) * stride + (int64_t)h * width;
+      if (to_rows) memcpy(row, block_row, bytes);
+      else memcpy(block_row, row, bytes);
     }
   }
 }
 
+static void rows_to_blocks(float *blk, const float *rows, int64_t stride, int width, const GdnPlan *p) {
+  copy_blocks(blk, (float *)rows, stride, width, p, 0);
+}
+
 static void blocks_to_rows(float *rows, const float *blk, int64_t stride, int width, const GdnPlan *p) {
-#pragma omp parallel for schedule(static)
-  for (int64_t n = 0; n < p->NB; n++) {
-    int c = (int)(n / p->BH), bh = (int)(n % p->BH), b = bh / p->H, h = bh % p->H;
-    for (int i = 0; i < p->chunk; i++) {
-      int t = c * p->chunk + i;
-      if (t >= p->T) break;
-      memcpy(rows + ((int64_t)b * p->T + t) * stride + (int64_t)h * width, blk + (n * p->chunk + i) * width,
-             (size_t)width * sizeof(float));
-    }
-  }
+  copy_blocks((float *)blk, rows, stride, width, p, 1);
 }
 
 /* Tm = (I + A)^-1 of one block by forward substitution, in place over A
@@ -586,7 +587,7 @@ typedef struct {
   float *qkv_c;     /* (R, 3HD) backward: silu output, then its gradient */
   float *la, *beta; /* (R, H) */
   float *dla, *dbeta; /* (R, H) */
-  float *y;         /* (R, HD) gated y = RMSNorm_head(o) * silu(g) */
+  float *y;           /* (R, HD) gated y = RMSNorm_head(o) * silu(g) */
   float *dy_o, *don, *dout; /* (R, HD) dL/dy, dL/don, dL/do */
   float *dgab;      /* (R, HD + 2H) */
   float *core;      /* the core's scratch */
@@ -691,7 +692,7 @@ static void l2norm_backward(float *dqkv, const float *sqkv, int64_t R, int H, in
 }
 
 static void gdn_mixer_forward(float *out, float *saved, float *scratch, const float *u, const float *const *w,
-                        const MixerShape *s) {
+                              const MixerShape *s) {
   if (mixer_context_limited(s)) {
     mixer_limited_forward(&gdn_ops, out, saved, scratch, u, w, s);
     return;
@@ -714,8 +715,8 @@ static void gdn_mixer_forward(float *out, float *saved, float *scratch, const fl
   dnn_matmul(out, sc.y, w[GDN_O], 1, R, HD, C, 0, 1, 1); /* out += y . Wo^T */
 }
 
-static void gdn_mixer_backward(float *du, float *const *g, float *saved, float *scratch, const float *dy, const float *u,
-                         const float *const *w, const MixerShape *s) {
+static void gdn_mixer_backward(float *du, float *const *g, float *saved, float *scratch, const float *dy,
+                               const float *u, const float *const *w, const MixerShape *s) {
   HB_ASSERT(!mixer_context_limited(s), "the inference-time context limit has no backward (analyses only)");
   check_adjacent(w, s->cfg);
   GdnPlan p;
@@ -760,5 +761,4 @@ static void gdn_mixer_backward(float *du, float *const *g, float *saved, float *
   dnn_linear_backward(du, g[GDN_G], sc.dgab, u, w[GDN_G], R, C, gs, 1);
 }
 
-const MixerOps gdn_ops = {'G', "gdn", gdn_mixer_param_specs, gdn_mixer_init_custom, gdn_mixer_saved_floats,
-                          gdn_mixer_scratch_floats, gdn_mixer_forward, gdn_mixer_backward};
+const MixerOps gdn_ops = HB_MIXER_OPS('G', "gdn", gdn, gdn_mixer_init_custom);

@@ -29,11 +29,12 @@ void lightning_plan(LightningPlan *p, int B, int T, int H, int dh, int chunk) {
 
 double lightning_decay(int h) { return 1.0 - ldexp(1.0, -(5 + h)); }
 
-/* pw[n] = lambda_h^n for n = 0 .. Cs, computed in double (lambda_h rounds to
- * 1.0f in float for h >= 20). */
+/* lambda_h^n, computed in double (lambda_h rounds to 1.0f in float for h >= 20). */
+static float decay_power(int h, int n) { return (float)exp(n * log1p(-ldexp(1.0, -(5 + h)))); }
+
+/* pw[n] = lambda_h^n for n = 0 .. Cs. */
 static void decay_powers(float *pw, int h, int Cs) {
-  double log_lambda = log1p(-ldexp(1.0, -(5 + h)));
-  for (int n = 0; n <= Cs; n++) pw[n] = (float)exp(n * log_lambda);
+  for (int n = 0; n <= Cs; n++) pw[n] = decay_power(h, n);
 }
 
 /* The saved tensor is the state entering each chunk, (N, dh, dh): see scan_states. */
@@ -43,11 +44,11 @@ size_t lightning_saved_floats(const LightningPlan *p) { return (size_t)p->n_chun
  * forward and backward passes share qc, kc, vc; the rest of each pass's
  * buffers share one region. */
 typedef struct {
-  float *qc, *kc, *vc;          /* (N, Cs, dh) = (B, H, Tp, dh): q, k, v in chunks */
+  float *qc, *kc, *vc; /* (N, Cs, dh) = (B, H, Tp, dh): q, k, v in chunks */
   /* forward */
-  float *oc;                    /* (N, Cs, dh) */
-  float *a;                     /* (N, Cs, Cs) Qc Kc^T . D */
-  float *kv;                    /* (N, dh, dh) each chunk's own term of the next state */
+  float *oc; /* (N, Cs, dh) */
+  float *a;  /* (N, Cs, Cs) Qc Kc^T . D */
+  float *kv; /* (N, dh, dh) each chunk's own term of the next state */
   /* backward */
   float *doc, *dqc, *dkc, *dvc; /* (N, Cs, dh) */
   float *pd;                    /* (N, Cs, Cs) P, then dP */
@@ -78,31 +79,12 @@ size_t lightning_scratch_floats(const LightningPlan *p) {
 /* dst (B, H, Tp, dh) = part (0 q, 1 k, 2 v) of src rows (B, T, ld) with head h
  * at columns part*HD + h*dh; zero rows for t >= T. */
 static void to_chunks(float *dst, const float *src, int64_t ld, int part, const LightningPlan *p) {
-  int B = p->B, T = p->T, H = p->H, dh = p->dh, Tp = p->Tp;
-  int64_t col = (int64_t)part * H * dh;
-#pragma omp parallel for collapse(2) schedule(static)
-  for (int b = 0; b < B; b++)
-    for (int h = 0; h < H; h++) {
-      float *head = dst + ((int64_t)b * H + h) * Tp * dh;
-      for (int t = 0; t < T; t++)
-        memcpy(head + (int64_t)t * dh, src + ((int64_t)b * T + t) * ld + col + (int64_t)h * dh,
-               (size_t)dh * sizeof(float));
-      memset(head + (int64_t)T * dh, 0, (size_t)(Tp - T) * dh * sizeof(float));
-    }
+  heads_from_rows(dst, src, ld, (int64_t)part * p->H * p->dh, p->B, p->T, p->Tp, p->H, p->dh);
 }
 
 /* The inverse of to_chunks: rows t < T of src (B, H, Tp, dh) into dst (B, T, ld). */
 static void from_chunks(float *dst, int64_t ld, int part, const float *src, const LightningPlan *p) {
-  int B = p->B, T = p->T, H = p->H, dh = p->dh, Tp = p->Tp;
-  int64_t col = (int64_t)part * H * dh;
-#pragma omp parallel for collapse(2) schedule(static)
-  for (int b = 0; b < B; b++)
-    for (int h = 0; h < H; h++) {
-      const float *head = src + ((int64_t)b * H + h) * Tp * dh;
-      for (int t = 0; t < T; t++)
-        memcpy(dst + ((int64_t)b * T + t) * ld + col + (int64_t)h * dh, head + (int64_t)t * dh,
-               (size_t)dh * sizeof(float));
-    }
+  heads_to_rows(dst, ld, (int64_t)part * p->H * p->dh, src, p->B, p->T, p->Tp, p->H, p->dh);
 }
 
 /* In place on every chunk of x (N, Cs, dh): row i *= lambda^(i+1) (ROWS_Q: a
@@ -146,9 +128,7 @@ static void scan_states(float *states, const float *kv, const LightningPlan *p) 
   int64_t n_heads = (int64_t)p->B * p->H, dd = (int64_t)p->dh * p->dh;
 #pragma omp parallel for schedule(static)
   for (int64_t bh = 0; bh < n_heads; bh++) {
-    float pw[LIGHTNING_MAX_CHUNK + 1];
-    decay_powers(pw, (int)(bh % p->H), p->chunk);
-    float f = pw[p->chunk];
+    float f = decay_power((int)(bh % p->H), p->chunk);
     float *s = states + bh * p->nc * dd;
     const float *x = kv + bh * p->nc * dd;
     memset(s, 0, (size_t)dd * sizeof(float));
@@ -164,9 +144,7 @@ static void scan_states_backward(float *g, const LightningPlan *p) {
   int64_t n_heads = (int64_t)p->B * p->H, dd = (int64_t)p->dh * p->dh;
 #pragma omp parallel for schedule(static)
   for (int64_t bh = 0; bh < n_heads; bh++) {
-    float pw[LIGHTNING_MAX_CHUNK + 1];
-    decay_powers(pw, (int)(bh % p->H), p->chunk);
-    float f = pw[p->chunk];
+    float f = decay_power((int)(bh % p->H), p->chunk);
     float *x = g + bh * p->nc * dd;
     for (int64_t e = 0; e < dd; e++) {
       float acc = 0; /* total gradient of S_c+1 */
@@ -179,14 +157,21 @@ static void scan_states_backward(float *g, const LightningPlan *p) {
   }
 }
 
-void lightning_forward(float *o, float *saved, float *scratch, const float *qkv, const LightningPlan *p) {
-  int64_t N = p->n_chunks, HD = (int64_t)p->H * p->dh;
-  int Cs = p->chunk, dh = p->dh;
+/* The scratch views with q, k, v of qkv (B, T, 3*HD) gathered into chunks: both passes start so. */
+static LightningScratch chunked_qkv(float *scratch, const float *qkv, const LightningPlan *p) {
+  int64_t HD = (int64_t)p->H * p->dh;
   HbCarver cv = {scratch, 0};
   LightningScratch s = lightning_scratch_views(&cv, p);
   to_chunks(s.qc, qkv, 3 * HD, 0, p);
   to_chunks(s.kc, qkv, 3 * HD, 1, p);
   to_chunks(s.vc, qkv, 3 * HD, 2, p);
+  return s;
+}
+
+void lightning_forward(float *o, float *saved, float *scratch, const float *qkv, const LightningPlan *p) {
+  int64_t N = p->n_chunks, HD = (int64_t)p->H * p->dh;
+  int Cs = p->chunk, dh = p->dh;
+  LightningScratch s = chunked_qkv(scratch, qkv, p);
   /* intra-chunk: Oc = (Qc Kc^T . D) Vc */
   dnn_matmul(s.a, s.qc, s.kc, N, Cs, dh, Cs, 0, 1, 0);
   decay_mask(s.a, p);
@@ -205,11 +190,7 @@ void lightning_backward(float *dqkv, const float *saved, float *scratch, const f
                         const LightningPlan *p) {
   int64_t N = p->n_chunks, HD = (int64_t)p->H * p->dh;
   int Cs = p->chunk, dh = p->dh;
-  HbCarver cv = {scratch, 0};
-  LightningScratch s = lightning_scratch_views(&cv, p);
-  to_chunks(s.qc, qkv, 3 * HD, 0, p);
-  to_chunks(s.kc, qkv, 3 * HD, 1, p);
-  to_chunks(s.vc, qkv, 3 * HD, 2, p);
+  LightningScratch s = chunked_qkv(scratch, qkv, p);
   to_chunks(s.doc, dout, HD, 0, p);
   /* intra-chunk, P = Qc Kc^T . D recomputed: dVc = P^T dOc; dP = (dOc Vc^T) . D;
    * dQc = dP Kc; dKc = dP^T Qc */
@@ -477,5 +458,4 @@ static void lightning_mixer_backward(float *du, float *const *g, float *saved, f
   dnn_linear_backward(du, g[LT_Q], sc.dproj, u, w[LT_Q], R, C, 4 * HD, 0);
 }
 
-const MixerOps lightning_ops = {'L', "lightning", lightning_mixer_param_specs, NULL, lightning_mixer_saved_floats,
-                                lightning_mixer_scratch_floats, lightning_mixer_forward, lightning_mixer_backward};
+const MixerOps lightning_ops = HB_MIXER_OPS('L', "lightning", lightning, NULL);

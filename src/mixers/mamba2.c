@@ -158,7 +158,7 @@ typedef struct {
   float *dzx;     /* (R, Z) [dz | dxBC | ddt_raw] */
 } Mamba2Scratch;
 
-static Mamba2Saved m2_saved_views(HbCarver *cv, const Mamba2Plan *p) {
+static Mamba2Saved mamba2_saved_views(HbCarver *cv, const Mamba2Plan *p) {
   Mamba2Saved v;
   size_t R = (size_t)p->R;
   v.z = hb_carve(cv, R * p->DI);
@@ -172,7 +172,7 @@ static Mamba2Saved m2_saved_views(HbCarver *cv, const Mamba2Plan *p) {
   return v;
 }
 
-static Mamba2Scratch m2_scratch_views(HbCarver *cv, const Mamba2Plan *p) {
+static Mamba2Scratch mamba2_scratch_views(HbCarver *cv, const Mamba2Plan *p) {
   Mamba2Scratch v;
   size_t R = (size_t)p->R, NC = (size_t)p->NC, Q = (size_t)p->chunk, H = (size_t)p->H;
   size_t padded = (size_t)p->B * p->Tp, qq = NC * H * Q * Q, heads = NC * H * Q * p->P;
@@ -223,13 +223,13 @@ static Mamba2Scratch m2_scratch_views(HbCarver *cv, const Mamba2Plan *p) {
 
 size_t mamba2_saved_floats(const Mamba2Plan *p) {
   HbCarver cv = {NULL, 0};
-  m2_saved_views(&cv, p);
+  mamba2_saved_views(&cv, p);
   return cv.used;
 }
 
 size_t mamba2_scratch_floats(const Mamba2Plan *p) {
   HbCarver cv = {NULL, 0};
-  m2_scratch_views(&cv, p);
+  mamba2_scratch_views(&cv, p);
   return cv.used;
 }
 
@@ -239,7 +239,8 @@ size_t mamba2_scratch_floats(const Mamba2Plan *p) {
  * chunked Bm, Cm, dt*x (head-major, and decay-weighted token-major), cum, exp(cum), the
  * weights exp(cum_end - cum), G = Cm Bm^T and G .* L (and L itself into sc->lm when
  * want_l). The forward pass (want_l = 0) also computes dt (saved for backward). */
-static void m2_prepare(const Mamba2Scratch *sc, const Mamba2Saved *sv, const float *const *w, const Mamba2Plan *p, int want_l) {
+static void m2_prepare(const Mamba2Scratch *sc, const Mamba2Saved *sv, const float *const *w, const Mamba2Plan *p,
+                       int want_l) {
   const int H = p->H, P = p->P, N = p->N, Q = p->chunk, DI = p->DI, CX = p->CX, T = p->T, nc = p->nc;
   for (int h = 0; h < H; h++) sc->A[h] = expf(w[M2_A_LOG][h]);
   silu_forward(sc->xbc, sv->conv, p->R * CX);
@@ -317,8 +318,24 @@ static void m2_prepare(const Mamba2Scratch *sc, const Mamba2Saved *sv, const flo
   }
 }
 
+/* One step of the state walk across chunks, forward (S_prev[c+1] = e S_prev[c] + sloc[c]) or
+ * back (gs[c-1] = e gs[c] + dsin[c]): dst (DI, N) = e_h src + add per head h (rows h*P ..),
+ * e_h = exp(cum_{Q-1}) of the chunk whose ecum (H, Q) is given. */
+static void m2_walk_step(float *restrict dst, const float *restrict src, const float *restrict add, const float *ecum,
+                         const Mamba2Plan *p) {
+  const int H = p->H, P = p->P, N = p->N, Q = p->chunk;
+  for (int h = 0; h < H; h++) {
+    float e = ecum[h * Q + Q - 1];
+    const float *restrict s = src + (int64_t)h * P * N, *restrict a = add + (int64_t)h * P * N;
+    float *restrict d = dst + (int64_t)h * P * N;
+#pragma omp simd
+    for (int j = 0; j < P * N; j++) d[j] = e * s[j] + a[j];
+  }
+}
+
 /* y (R, DI) = y_intra + y_inter + D x; state (NC, DI, N) the states entering the chunks. */
-static void m2_scan_forward(const Mamba2Saved *sv, const Mamba2Scratch *sc, const float *const *w, const Mamba2Plan *p) {
+static void m2_scan_forward(const Mamba2Saved *sv, const Mamba2Scratch *sc, const float *const *w,
+                            const Mamba2Plan *p) {
   const int H = p->H, P = p->P, N = p->N, Q = p->chunk, DI = p->DI, CX = p->CX, T = p->T, nc = p->nc;
   const int64_t SS = (int64_t)DI * N; /* one chunk's state */
   /* y_intra (NC*H, Q, P) = (G .* L) (NC*H, Q, Q) . dt*x (NC*H, Q, P) */
@@ -329,17 +346,9 @@ static void m2_scan_forward(const Mamba2Saved *sv, const Mamba2Scratch *sc, cons
   for (int b = 0; b < p->B; b++) {
     int64_t n0 = (int64_t)b * nc;
     memset(sv->state + n0 * SS, 0, (size_t)SS * sizeof(float));
-    for (int c = 1; c < nc; c++) {
-      int64_t n = n0 + c;
-      for (int h = 0; h < H; h++) {
-        float e = sc->ecum[((n - 1) * H + h) * Q + Q - 1];
-        const float *restrict prev = sv->state + (n - 1) * SS + (int64_t)h * P * N;
-        const float *restrict loc = sc->sloc + (n - 1) * SS + (int64_t)h * P * N;
-        float *restrict cur = sv->state + n * SS + (int64_t)h * P * N;
-#pragma omp simd
-        for (int j = 0; j < P * N; j++) cur[j] = e * prev[j] + loc[j];
-      }
-    }
+    for (int64_t n = n0 + 1; n < n0 + nc; n++)
+      m2_walk_step(sv->state + n * SS, sv->state + (n - 1) * SS, sc->sloc + (n - 1) * SS, sc->ecum + (n - 1) * H * Q,
+                   p);
   }
   /* y0 (NC, Q, DI) = Cm (NC, Q, N) . S_prev^T, S_prev stored (NC, DI, N) */
   dnn_matmul(sc->y0, sc->cg, sv->state, p->NC, Q, N, DI, 0, 1, 0);
@@ -435,17 +444,8 @@ static void m2_scan_backward(float *const *g, const Mamba2Saved *sv, const Mamba
   for (int b = 0; b < p->B; b++) {
     int64_t n0 = (int64_t)b * nc;
     memset(sc->gs + (n0 + nc - 1) * SS, 0, (size_t)SS * sizeof(float));
-    for (int c = nc - 1; c >= 1; c--) {
-      int64_t n = n0 + c;
-      for (int h = 0; h < H; h++) {
-        float e = sc->ecum[(n * H + h) * Q + Q - 1];
-        const float *restrict din = sc->dsin + n * SS + (int64_t)h * P * N;
-        const float *restrict gn = sc->gs + n * SS + (int64_t)h * P * N;
-        float *restrict gp = sc->gs + (n - 1) * SS + (int64_t)h * P * N;
-#pragma omp simd
-        for (int j = 0; j < P * N; j++) gp[j] = din[j] + e * gn[j];
-      }
-    }
+    for (int64_t n = n0 + nc - 1; n > n0; n--)
+      m2_walk_step(sc->gs + (n - 1) * SS, sc->gs + n * SS, sc->dsin + n * SS, sc->ecum + n * H * Q, p);
     for (int c = 0; c < nc - 1; c++) { /* gs[nc-1] = 0 */
       int64_t n = n0 + c;
       for (int h = 0; h < H; h++) {
@@ -543,8 +543,8 @@ static void m2_gate_norm(float *gated, float *normed, const float *rstd, const f
 void mamba2_forward(float *out, float *saved, float *scratch, const float *u, const float *const *w,
                     const Mamba2Plan *p) {
   HbCarver saved_cv = {saved, 0}, scratch_cv = {scratch, 0};
-  Mamba2Saved sv = m2_saved_views(&saved_cv, p);
-  Mamba2Scratch sc = m2_scratch_views(&scratch_cv, p);
+  Mamba2Saved sv = mamba2_saved_views(&saved_cv, p);
+  Mamba2Scratch sc = mamba2_scratch_views(&scratch_cv, p);
   /* zx (R, Z) = u (R, C) . Win^T, split into z (R, DI), xBC (R, CX), dt_raw (R, H) */
   dnn_linear_forward(sc.zx, u, w[M2_IN], p->R, p->C, p->Z);
 #pragma omp parallel for schedule(static)
@@ -566,8 +566,8 @@ void mamba2_forward(float *out, float *saved, float *scratch, const float *u, co
 void mamba2_backward(float *du, float *const *g, float *saved, float *scratch, const float *dy, const float *u,
                      const float *const *w, const Mamba2Plan *p) {
   HbCarver saved_cv = {saved, 0}, scratch_cv = {scratch, 0};
-  Mamba2Saved sv = m2_saved_views(&saved_cv, p);
-  Mamba2Scratch sc = m2_scratch_views(&scratch_cv, p);
+  Mamba2Saved sv = mamba2_saved_views(&saved_cv, p);
+  Mamba2Scratch sc = mamba2_scratch_views(&scratch_cv, p);
   m2_prepare(&sc, &sv, w, p, 1);
   m2_gate_norm(sc.gated, sc.normed, sv.rstd, sv.y, sv.z, w[M2_NORM], p);
   /* out = normed . Wout^T */
@@ -584,8 +584,8 @@ void mamba2_backward(float *du, float *const *g, float *saved, float *scratch, c
   }
   m2_scan_backward(g, &sv, &sc, w, p);
   silu_backward(sc.dconv, sc.dxbc, sv.conv, p->R * p->CX);
-  conv1d_causal_backward(sc.dxbc_pre, g[M2_CONV_W], g[M2_CONV_B], sc.dconv, sv.xbc_pre, w[M2_CONV_W], p->B, p->T,
-                         p->CX, M2_CONV_K);
+  conv1d_causal_backward(sc.dxbc_pre, g[M2_CONV_W], g[M2_CONV_B], sc.dconv, sv.xbc_pre, w[M2_CONV_W], p->B, p->T, p->CX,
+                         M2_CONV_K);
 #pragma omp parallel for schedule(static)
   for (int64_t r = 0; r < p->R; r++)
     memcpy(sc.dzx + r * p->Z + p->DI, sc.dxbc_pre + r * p->CX, (size_t)p->CX * sizeof(float));
@@ -630,8 +630,7 @@ static void mamba2_mixer_backward(float *du, float *const *g, float *saved, floa
   mamba2_backward(du, g, saved, scratch, dy, u, w, &p);
 }
 
-const MixerOps mamba2_ops = {'M', "mamba2", mamba2_mixer_param_specs, mamba2_mixer_init_custom, mamba2_mixer_saved_floats,
-                             mamba2_mixer_scratch_floats, mamba2_mixer_forward, mamba2_mixer_backward};
+const MixerOps mamba2_ops = HB_MIXER_OPS('M', "mamba2", mamba2, mamba2_mixer_init_custom);
 
 /* ---------- plain sequential reference (tests) ----------
  * The whole mixer in double with straightforward loops and the recurrence stepped one token
