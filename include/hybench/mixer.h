@@ -31,7 +31,8 @@
  * x_plan_of(&p, shape) the plan of a MixerShape; buffers are named views
  * (XSaved, XScratch; XMixerSaved, XMixerScratch around the core) carved by one
  * x_..._views function each with hb_carve (common.h), whose count with a NULL
- * base is the size; the state entering each chunk is `state`. Kernels two
+ * base is the size (CARVED_FLOATS, src/mixers/kernels.h); the state entering
+ * each chunk is `state`. Kernels two
  * mixers share are in src/mixers/kernels.h and include/hybench/layers.h. */
 #ifndef HYBENCH_MIXER_H
 #define HYBENCH_MIXER_H

@@ -101,17 +101,8 @@ static AttnScratch attention_scratch_views(HbCarver *cv, const AttnPlan *p) {
   return s;
 }
 
-size_t attention_saved_floats(const AttnPlan *p) {
-  HbCarver cv = {NULL, 0};
-  attention_saved_views(&cv, p);
-  return cv.used;
-}
-
-size_t attention_scratch_floats(const AttnPlan *p) {
-  HbCarver cv = {NULL, 0};
-  attention_scratch_views(&cv, p);
-  return cv.used;
-}
+CARVED_FLOATS(attention_saved_floats, attention_saved_views, AttnPlan)
+CARVED_FLOATS(attention_scratch_floats, attention_scratch_views, AttnPlan)
 
 /* RoPE on every head of heads (B, H, T, dh), in place. */
 static void rotate_heads(float *heads, const AttnPlan *p, const RopeTable *rope, int inverse) {
@@ -526,17 +517,8 @@ static AttnMixerScratch attention_mixer_scratch_views(HbCarver *cv, const MixerS
   return v;
 }
 
-static size_t attention_mixer_saved_floats(const MixerShape *s) {
-  HbCarver cv = {NULL, 0};
-  attention_mixer_saved_views(&cv, s);
-  return cv.used;
-}
-
-static size_t attention_mixer_scratch_floats(const MixerShape *s) {
-  HbCarver cv = {NULL, 0};
-  attention_mixer_scratch_views(&cv, s);
-  return cv.used;
-}
+static CARVED_FLOATS(attention_mixer_saved_floats, attention_mixer_saved_views, MixerShape)
+static CARVED_FLOATS(attention_mixer_scratch_floats, attention_mixer_scratch_views, MixerShape)
 
 const float *attention_mixer_saved(AttnPlan *p, const float *mixer_saved, const MixerShape *s) {
   HB_ASSERT(s->kind == LAYER_F || s->kind == LAYER_S, "only attention layers keep probabilities");

@@ -140,17 +140,8 @@ static GdnScratch gdn_scratch_views(HbCarver *cv, const GdnPlan *p) {
   return s;
 }
 
-size_t gdn_saved_floats(const GdnPlan *p) {
-  HbCarver cv = {NULL, 0};
-  gdn_saved_views(&cv, p);
-  return cv.used;
-}
-
-size_t gdn_scratch_floats(const GdnPlan *p) {
-  HbCarver cv = {NULL, 0};
-  gdn_scratch_views(&cv, p);
-  return cv.used;
-}
+CARVED_FLOATS(gdn_saved_floats, gdn_saved_views, GdnPlan)
+CARVED_FLOATS(gdn_scratch_floats, gdn_scratch_views, GdnPlan)
 
 /* Row layout (B, T, H, width) with row stride `stride` floats per (b, t)
  * <-> blocks (NB, L, width). to_rows 0 gathers rows into blocks, zero on
@@ -622,17 +613,8 @@ static GdnMixerScratch gdn_mixer_scratch_views(HbCarver *cv, const MixerShape *s
 
 /* Sizes do not depend on s->window: a context limit (analyses, forward only)
  * runs through mixer_limited_forward on ordinary unlimited calls. */
-static size_t gdn_mixer_saved_floats(const MixerShape *s) {
-  HbCarver cv = {NULL, 0};
-  gdn_mixer_saved_views(&cv, s);
-  return cv.used;
-}
-
-static size_t gdn_mixer_scratch_floats(const MixerShape *s) {
-  HbCarver cv = {NULL, 0};
-  gdn_mixer_scratch_views(&cv, s);
-  return cv.used;
-}
+static CARVED_FLOATS(gdn_mixer_saved_floats, gdn_mixer_saved_views, MixerShape)
+static CARVED_FLOATS(gdn_mixer_scratch_floats, gdn_mixer_scratch_views, MixerShape)
 
 static void check_adjacent(const float *const *w, const ModelConfig *cfg) {
   size_t C = cfg->d_model, H = cfg->n_heads, HD = H * cfg->head_dim;

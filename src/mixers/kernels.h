@@ -11,7 +11,20 @@
 #ifndef HYBENCH_MIXERS_KERNELS_H
 #define HYBENCH_MIXERS_KERNELS_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include "hybench/common.h"
+
+/* Defines `size_t name(const Arg *a)`: the floats that views(cv, a) carves,
+ * counted on a carver with a NULL base. Every mixer sizes its saved and
+ * scratch buffers this way, so a size can never disagree with its layout. */
+#define CARVED_FLOATS(name, views, Arg) \
+  size_t name(const Arg *a) {           \
+    HbCarver cv = {NULL, 0};            \
+    views(&cv, a);                      \
+    return cv.used;                     \
+  }
 
 /* y (R, HD) and rstd (R*H), the one kept for backward. */
 void gated_rmsnorm_forward(float *y, float *rstd, const float *o, const float *gain, const float *gate,

@@ -70,11 +70,7 @@ static LightningScratch lightning_scratch_views(HbCarver *cv, const LightningPla
   return s;
 }
 
-size_t lightning_scratch_floats(const LightningPlan *p) {
-  HbCarver cv = {NULL, 0};
-  lightning_scratch_views(&cv, p);
-  return cv.used;
-}
+CARVED_FLOATS(lightning_scratch_floats, lightning_scratch_views, LightningPlan)
 
 /* dst (B, H, Tp, dh) = part (0 q, 1 k, 2 v) of src rows (B, T, ld) with head h
  * at columns part*HD + h*dh; zero rows for t >= T. */
@@ -371,17 +367,8 @@ static LightningMixerScratch lightning_mixer_scratch_views(HbCarver *cv, const M
   return v;
 }
 
-static size_t lightning_mixer_saved_floats(const MixerShape *s) {
-  HbCarver cv = {NULL, 0};
-  lightning_mixer_saved_views(&cv, s);
-  return cv.used;
-}
-
-static size_t lightning_mixer_scratch_floats(const MixerShape *s) {
-  HbCarver cv = {NULL, 0};
-  lightning_mixer_scratch_views(&cv, s);
-  return cv.used;
-}
+static CARVED_FLOATS(lightning_mixer_saved_floats, lightning_mixer_saved_views, MixerShape)
+static CARVED_FLOATS(lightning_mixer_scratch_floats, lightning_mixer_scratch_views, MixerShape)
 
 /* act (R, 3*HD) = [silu(q) | silu(k) | v] from proj (R, 4*HD). */
 static void lightning_activate(float *act, const float *proj, int64_t R, int64_t HD) {

@@ -40,6 +40,7 @@
 #include "hybench/common.h"
 #include "hybench/dnn.h"
 #include "hybench/mamba2.h"
+#include "kernels.h"
 
 #define M2_CONV_K 4
 
@@ -221,17 +222,8 @@ static Mamba2Scratch mamba2_scratch_views(HbCarver *cv, const Mamba2Plan *p) {
   return v;
 }
 
-size_t mamba2_saved_floats(const Mamba2Plan *p) {
-  HbCarver cv = {NULL, 0};
-  mamba2_saved_views(&cv, p);
-  return cv.used;
-}
-
-size_t mamba2_scratch_floats(const Mamba2Plan *p) {
-  HbCarver cv = {NULL, 0};
-  mamba2_scratch_views(&cv, p);
-  return cv.used;
-}
+CARVED_FLOATS(mamba2_saved_floats, mamba2_saved_views, Mamba2Plan)
+CARVED_FLOATS(mamba2_scratch_floats, mamba2_scratch_views, Mamba2Plan)
 
 /* ---------- the chunked scan ---------- */
 
