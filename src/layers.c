@@ -65,15 +65,13 @@ void rmsnorm_backward(float *dx, float *dg, const float *dy, const float *x, con
   free(partial);
 }
 
-static inline float sigmoidf(float x) { return 1.0f / (1.0f + hb_expf(-x)); }
-
 void swiglu_forward(float *act, const float *gu, int64_t R, int Hm) {
 #pragma omp parallel for schedule(static)
   for (int64_t r = 0; r < R; r++) {
     const float *gate = gu + r * 2 * Hm, *up = gate + Hm;
     float *a = act + r * Hm;
 #pragma omp simd
-    for (int j = 0; j < Hm; j++) a[j] = gate[j] * sigmoidf(gate[j]) * up[j];
+    for (int j = 0; j < Hm; j++) a[j] = gate[j] * hb_sigmoidf(gate[j]) * up[j];
   }
 }
 
@@ -84,7 +82,7 @@ void swiglu_backward(float *dgu, const float *dact, const float *gu, int64_t R, 
     float *dgate = dgu + r * 2 * Hm, *dup = dgate + Hm;
 #pragma omp simd
     for (int j = 0; j < Hm; j++) {
-      float sg = sigmoidf(gate[j]);
+      float sg = hb_sigmoidf(gate[j]);
       float silu = gate[j] * sg;
       dup[j] = da[j] * silu;
       dgate[j] = da[j] * up[j] * sg * (1.0f + gate[j] * (1.0f - sg));
@@ -94,13 +92,13 @@ void swiglu_backward(float *dgu, const float *dact, const float *gu, int64_t R, 
 
 void silu_forward(float *y, const float *x, int64_t n) {
 #pragma omp parallel for simd schedule(static)
-  for (int64_t i = 0; i < n; i++) y[i] = x[i] * sigmoidf(x[i]);
+  for (int64_t i = 0; i < n; i++) y[i] = x[i] * hb_sigmoidf(x[i]);
 }
 
 void silu_backward(float *dx, const float *dy, const float *x, int64_t n) {
 #pragma omp parallel for simd schedule(static)
   for (int64_t i = 0; i < n; i++) {
-    float sg = sigmoidf(x[i]);
+    float sg = hb_sigmoidf(x[i]);
     dx[i] = dy[i] * sg * (1.0f + x[i] * (1.0f - sg));
   }
 }

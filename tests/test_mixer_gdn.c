@@ -2,7 +2,8 @@
  *  1. the chunked recurrence against the plain sequential reference, forward
  *     (max |fast - ref| / max |ref| < 1e-5) and backward (the same measure
  *     per gradient, q, k, v, la, beta, < 1e-4), at T = 1, L - 1, L, 3L + 5
- *     for the chunk length L, under mild, strong and vanishing decay;
+ *     for the chunk length L, under mild, strong and vanishing decay, and
+ *     (last) at other chunk lengths;
  *  2. the reference's own backward against central finite differences (in
  *     its double-precision state), so both sides of 1. are anchored;
  *  3. the mixer alone and a 2-layer GF model against central finite
@@ -65,17 +66,19 @@ static void core_inputs_free(CoreInputs *in) { free(in->qkv), free(in->la), free
 
 /* ---------- 1. chunked vs reference ---------- */
 
-static void compare_core(int B, int T, int H, int dh, Decay decay) {
+static void compare_core(int B, int T, int H, int dh, int L, Decay decay) {
   CoreInputs in = core_inputs(B, T, H, dh, decay);
   size_t R = (size_t)B * T, HD = (size_t)H * dh;
+  GdnPlan p;
+  gdn_plan(&p, B, T, H, dh, L);
   float *o = gc_zeros(R * HD), *o_ref = gc_zeros(R * HD), *dout = gc_randn(R * HD, 1.0);
-  float *saved = malloc(gdn_core_saved_floats(B, T, H, dh) * sizeof(float));
-  float *scratch = malloc(gdn_core_scratch_floats(B, T, H, dh) * sizeof(float));
+  float *saved = malloc(gdn_saved_floats(&p) * sizeof(float));
+  float *scratch = malloc(gdn_scratch_floats(&p) * sizeof(float));
   float *dqkv = gc_zeros(R * 3 * HD), *dla = gc_zeros(R * H), *dbeta = gc_zeros(R * H);
   float *dqkv_ref = gc_zeros(R * 3 * HD), *dla_ref = gc_zeros(R * H), *dbeta_ref = gc_zeros(R * H);
-  gdn_chunked_forward(o, saved, scratch, in.qkv, in.la, in.beta, B, T, H, dh);
+  gdn_forward(o, saved, scratch, in.qkv, in.la, in.beta, &p);
   gdn_reference_forward(o_ref, in.qkv, in.la, in.beta, B, T, H, dh);
-  gdn_chunked_backward(dqkv, dla, dbeta, saved, scratch, dout, B, T, H, dh);
+  gdn_backward(dqkv, dla, dbeta, saved, scratch, dout, &p);
   gdn_reference_backward(dqkv_ref, dla_ref, dbeta_ref, dout, in.qkv, in.la, in.beta, B, T, H, dh);
   double e_o = gc_rel_max_diff(o, o_ref, R * HD);
   /* q, k, v gradients separately: each part of the rows on its own scale. */
@@ -97,12 +100,24 @@ static void compare_core(int B, int T, int H, int dh, Decay decay) {
 }
 
 static void test_chunked_vs_reference(void) {
-  int L = gdn_chunk_len;
+  int L = GDN_CHUNK;
   printf("chunked recurrence vs sequential reference (chunk L = %d; relative max differences)\n", L);
   const int Ts[] = {1, L - 1, L, 3 * L + 5};
   for (size_t i = 0; i < sizeof Ts / sizeof Ts[0]; i++)
-    for (int decay = DECAY_MILD; decay <= DECAY_NONE; decay++) compare_core(2, Ts[i], 2, 16, (Decay)decay);
-  compare_core(1, 2 * L + 7, 3, 32, DECAY_MILD); /* the largest head size we train */
+    for (int decay = DECAY_MILD; decay <= DECAY_NONE; decay++) compare_core(2, Ts[i], 2, 16, L, (Decay)decay);
+  compare_core(1, 2 * L + 7, 3, 32, L, DECAY_MILD); /* the largest head size we train */
+}
+
+/* Other chunk lengths, through the plan: 1 (every step is a chunk), odd, and
+ * longer than the default (the last case a chunk longer than T). */
+static void test_other_chunks(void) {
+  printf("chunked recurrence vs sequential reference, other chunk lengths\n");
+  const int Ls[] = {1, 5, 32, 64};
+  for (size_t i = 0; i < sizeof Ls / sizeof Ls[0]; i++) {
+    printf(" L = %d\n", Ls[i]);
+    for (int decay = DECAY_MILD; decay <= DECAY_STRONG; decay++)
+      compare_core(2, 3 * Ls[i] + 5 < 60 ? 3 * Ls[i] + 5 : 45, 2, 16, Ls[i], (Decay)decay);
+  }
 }
 
 /* ---------- 2. the reference's backward against finite differences ---------- */
@@ -231,7 +246,7 @@ static void test_model_gf(void) {
   printf("2-layer GF model vs finite differences\n");
   char text[512];
   snprintf(text, sizeof text, MIXER_CONFIG, 16, 2, 8, 0.4);
-  gc_check_model(text, 2, gdn_chunk_len + 9, MODEL_EPS, MODEL_TOL, &(GcModelOptions){.after = check_gdn_tensors});
+  gc_check_model(text, 2, GDN_CHUNK + 9, MODEL_EPS, MODEL_TOL, &(GcModelOptions){.after = check_gdn_tensors});
 }
 
 /* ---------- 4. stability, memory, determinism ---------- */
@@ -279,11 +294,12 @@ int main(void) {
   dnn_init();
   test_chunked_vs_reference();
   test_reference_backward();
-  test_mixer_fd(2, 3 * gdn_chunk_len + 5, 16, 2, 8, 0.3);
-  test_mixer_fd(1, 2 * gdn_chunk_len + 1, 32, 2, 16, 0.3);
+  test_mixer_fd(2, 3 * GDN_CHUNK + 5, 16, 2, 8, 0.3);
+  test_mixer_fd(1, 2 * GDN_CHUNK + 1, 32, 2, 16, 0.3);
   test_mixer_fd(1, 9, 16, 2, 8, 1.0); /* large weights: strong decay, saturated gates */
   test_model_gf();
   test_long_sequence();
+  test_other_chunks();
   dnn_shutdown();
   TEST_MAIN_END();
 }

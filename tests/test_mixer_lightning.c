@@ -37,14 +37,14 @@ static void test_core_case(int B, int T, int H, int dh, int chunk) {
       qkv[r * 3 * HD + j] = x / (1.0f + expf(-x));
     }
   float *o = gc_zeros((size_t)R * HD), *o_ref = gc_zeros((size_t)R * HD);
-  float *states = gc_zeros(lightning_states_floats(&p)), *scratch = gc_zeros(lightning_scratch_floats(&p));
-  lightning_forward(o, states, scratch, qkv, &p);
+  float *saved = gc_zeros(lightning_saved_floats(&p)), *scratch = gc_zeros(lightning_scratch_floats(&p));
+  lightning_forward(o, saved, scratch, qkv, &p);
   lightning_reference_forward(o_ref, qkv, B, T, H, dh);
   double fwd = gc_rel_max_diff(o, o_ref, (size_t)(R * HD));
 
   float *dout = gc_randn((size_t)R * HD, 1.0);
   float *dqkv = gc_zeros((size_t)R * 3 * HD), *dqkv_ref = gc_zeros((size_t)R * 3 * HD);
-  lightning_backward(dqkv, scratch, dout, qkv, states, &p);
+  lightning_backward(dqkv, saved, scratch, dout, qkv, &p);
   lightning_reference_backward(dqkv_ref, dout, qkv, B, T, H, dh);
   double bwd[3];
   for (int part = 0; part < 3; part++)
@@ -55,7 +55,7 @@ static void test_core_case(int B, int T, int H, int dh, int chunk) {
   for (int part = 0; part < 3; part++)
     CHECK(bwd[part] < BWD_TOL, "chunked backward d%c differs from the reference by %g (T=%d chunk=%d)",
           "qkv"[part], bwd[part], T, chunk);
-  free(qkv), free(o), free(o_ref), free(states), free(scratch), free(dout), free(dqkv), free(dqkv_ref);
+  free(qkv), free(o), free(o_ref), free(saved), free(scratch), free(dout), free(dqkv), free(dqkv_ref);
 }
 
 static void test_core(void) {

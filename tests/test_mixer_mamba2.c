@@ -12,7 +12,7 @@
 #include <stdlib.h>
 
 #include "hybench/dnn.h"
-#include "hybench/mixer.h"
+#include "hybench/mamba2.h"
 #include "hybench/model.h"
 #include "hybench/rng.h"
 
@@ -22,15 +22,6 @@
  * where g.u would count the rounding of the step (~1e-3 relative) as error. */
 #define GC_EXACT_STEP 1
 #include "gradcheck.h"
-
-/* Exported by src/mixers/mamba2.c for tests (no public header: one mixer, one file). */
-extern const MixerOps mamba2_ops;
-int mamba2_set_chunk_size(int q);
-int mamba2_chunk_size(void);
-void mamba2_reference_forward(double *out, const float *u, const float *const *w, const ModelConfig *cfg, int B,
-                              int T);
-void mamba2_reference_backward(float *du, float *const *g, const float *dy, const float *u, const float *const *w,
-                               const ModelConfig *cfg, int B, int T);
 
 #define GRAD_TOL 5e-3   /* float32 fast path vs finite differences (as tests/test_grad.c) */
 #define REF_FD_TOL 1e-5 /* float64 reference vs finite differences (eps 1e-4) */
@@ -70,7 +61,7 @@ static double rel_diff_f64(const float *a, const double *b, size_t n) {
 
 typedef struct {
   ModelConfig cfg;
-  MixerShape shape;
+  Mamba2Plan plan; /* B, T and the chunk under test */
   MixerParamSpec specs[HB_MAX_MIXER_PARAMS];
   int n_params;
   size_t numel[HB_MAX_MIXER_PARAMS];
@@ -91,7 +82,7 @@ static int param_index(const Mix *m, const char *suffix) {
 
 /* Trained-scale weights: matrices N(0, mat_std^2), conv and A_log as initialised, dt_bias
  * around softplus^-1(0.1) (stronger decays than at init), D and the norm gain 1 + 0.3 N(0,1). */
-static void mix_create(Mix *m, int B, int T, double mat_std) {
+static void mix_create(Mix *m, int B, int T, int Q, double mat_std) {
   memset(m, 0, sizeof *m);
   if (use_wide) {
     char text[512];
@@ -117,12 +108,12 @@ static void mix_create(Mix *m, int B, int T, double mat_std) {
   for (size_t i = 0; i < m->numel[kb]; i++) m->w[kb][i] = (float)(-2.25 + 0.5 * rng_normal(&gc_rng));
   m->B = B, m->T = T;
   m->RC = (size_t)B * T * m->cfg.d_model;
-  m->shape = (MixerShape){&m->cfg, 0, 'M', B, T, 0, 0, NULL};
+  mamba2_plan(&m->plan, &m->cfg, B, T, Q);
   m->u = gc_randn(m->RC, 1.0), m->r = gc_randn(m->RC, 1.0);
   m->out = calloc(m->RC, sizeof(float)), m->du = calloc(m->RC, sizeof(float));
   m->out64 = calloc(m->RC, sizeof(double));
-  m->saved = calloc(mamba2_ops.saved_floats(&m->shape), sizeof(float));
-  m->scratch = calloc(mamba2_ops.scratch_floats(&m->shape), sizeof(float));
+  m->saved = calloc(mamba2_saved_floats(&m->plan), sizeof(float));
+  m->scratch = calloc(mamba2_scratch_floats(&m->plan), sizeof(float));
 }
 
 static void mix_free(Mix *m) {
@@ -137,10 +128,10 @@ static void mix_zero_grads(Mix *m) {
 /* out = fast forward (from zero), then du and g = backward of <r, out>. */
 static void mix_fast(Mix *m, int with_backward) {
   memset(m->out, 0, m->RC * sizeof(float));
-  mamba2_ops.forward(m->out, m->saved, m->scratch, m->u, (const float *const *)m->w, &m->shape);
+  mamba2_forward(m->out, m->saved, m->scratch, m->u, (const float *const *)m->w, &m->plan);
   if (!with_backward) return;
   mix_zero_grads(m);
-  mamba2_ops.backward(m->du, m->g, m->saved, m->scratch, m->r, m->u, (const float *const *)m->w, &m->shape);
+  mamba2_backward(m->du, m->g, m->saved, m->scratch, m->r, m->u, (const float *const *)m->w, &m->plan);
 }
 
 static double fast_objective(void *p) {
@@ -162,7 +153,7 @@ static double ref_objective(void *p) {
 static void test_params_and_init(void) {
   printf("parameters and init\n");
   Mix m;
-  mix_create(&m, 1, 1, 0.02);
+  mix_create(&m, 1, 1, MAMBA2_CHUNK, 0.02);
   /* C 8, DI 16, N 6, H 4: in_proj (2*16 + 2*6 + 4, 8), conv (16 + 12, 1, 4) */
   const struct {
     const char *suffix;
@@ -205,9 +196,9 @@ static void test_params_and_init(void) {
 /* ---------- 2. fast path vs the sequential reference ---------- */
 
 /* Returns the worst gradient difference; prints forward and per-tensor differences. */
-static void compare_case(int B, int T, double mat_std, const char *label) {
+static void compare_case(int B, int T, int Q, double mat_std, const char *label) {
   Mix m;
-  mix_create(&m, B, T, mat_std);
+  mix_create(&m, B, T, Q, mat_std);
   mix_fast(&m, 1);
   float *ref_du = calloc(m.RC, sizeof(float));
   float *ref_g[HB_MAX_MIXER_PARAMS];
@@ -218,14 +209,13 @@ static void compare_case(int B, int T, double mat_std, const char *label) {
   const char *worst_name = "du";
   for (int k = 0; k < m.n_params; k++) {
     double d = gc_rel_max_diff(m.g[k], ref_g[k], m.numel[k]);
-    CHECK(d < 1e-4, "%s Q=%d T=%d: gradient of %s differs from the reference by %g", label, mamba2_chunk_size(), T,
-          m.specs[k].suffix, d);
+    CHECK(d < 1e-4, "%s Q=%d T=%d: gradient of %s differs from the reference by %g", label, Q, T, m.specs[k].suffix, d);
     if (d > worst) worst = d, worst_name = m.specs[k].suffix;
   }
-  printf("  %-10s Q=%-3d B=%d T=%-5d forward %.2e   gradients: worst %.2e (%s), du %.2e\n", label,
-         mamba2_chunk_size(), B, T, fwd, worst, worst_name, gc_rel_max_diff(m.du, ref_du, m.RC));
+  printf("  %-10s Q=%-3d B=%d T=%-5d forward %.2e   gradients: worst %.2e (%s), du %.2e\n", label, Q, B, T, fwd, worst,
+         worst_name, gc_rel_max_diff(m.du, ref_du, m.RC));
   CHECK(gc_all_finite(m.out, m.RC) && gc_all_finite(m.du, m.RC), "%s T=%d: non-finite output or du", label, T);
-  CHECK(fwd < 1e-5, "%s Q=%d T=%d: forward differs from the reference by %g", label, mamba2_chunk_size(), T, fwd);
+  CHECK(fwd < 1e-5, "%s Q=%d T=%d: forward differs from the reference by %g", label, Q, T, fwd);
   CHECK(gc_rel_max_diff(m.du, ref_du, m.RC) < 1e-4, "%s T=%d: du differs from the reference", label, T);
   for (int k = 0; k < m.n_params; k++) free(ref_g[k]);
   free(ref_du);
@@ -234,29 +224,26 @@ static void compare_case(int B, int T, double mat_std, const char *label) {
 
 static void test_matches_reference(void) {
   printf("chunked fast path vs sequential reference (max |fast - ref| / max |ref|)\n");
-  int Q = mamba2_chunk_size();
+  int Q = MAMBA2_CHUNK;
   const int Ts[] = {1, Q - 1, Q, 3 * Q + 5};
-  for (size_t i = 0; i < sizeof Ts / sizeof Ts[0]; i++) compare_case(2, Ts[i], 0.3, "default");
+  for (size_t i = 0; i < sizeof Ts / sizeof Ts[0]; i++) compare_case(2, Ts[i], Q, 0.3, "default");
   use_wide = 1; /* C 32, P 16, N 16; matrices std 0.15 keep |u W^T| at the tiny case's scale */
-  compare_case(2, 3 * Q + 5, 0.15, "C32P16N16");
+  compare_case(2, 3 * Q + 5, Q, 0.15, "C32P16N16");
   use_wide = 0;
   /* other chunk lengths: 1 (every step is a chunk), odd, and a chunk longer than T */
   const int other[] = {1, 5, 32, 64};
-  for (size_t i = 0; i < sizeof other / sizeof other[0]; i++) {
-    int old = mamba2_set_chunk_size(other[i]);
-    compare_case(2, 3 * other[i] + 5 < 60 ? 3 * other[i] + 5 : 45, 0.3, "chunk");
-    mamba2_set_chunk_size(old);
-  }
+  for (size_t i = 0; i < sizeof other / sizeof other[0]; i++)
+    compare_case(2, 3 * other[i] + 5 < 60 ? 3 * other[i] + 5 : 45, other[i], 0.3, "chunk");
 }
 
 /* ---------- 3. finite differences ---------- */
 
 static void test_fd_mixer(void) {
-  int Q = mamba2_chunk_size();
+  int Q = MAMBA2_CHUNK;
   int T = Q + 7; /* two chunks, the second partial */
   printf("finite differences, mixer alone (B=2, T=%d, Q=%d)\n", T, Q);
   Mix m;
-  mix_create(&m, 2, T, 0.3);
+  mix_create(&m, 2, T, Q, 0.3);
   /* the reference in float64: its backward must match its own differences tightly */
   float *ref_du = calloc(m.RC, sizeof(float));
   float *ref_g[HB_MAX_MIXER_PARAMS];
@@ -295,7 +282,7 @@ static double mf_eps(const ParamSpec *ps, double eps) {
 static void test_fd_model(void) {
   char text[512];
   snprintf(text, sizeof text, CFG_TEXT, "MF", "off", "0.4");
-  int B = 2, T = mamba2_chunk_size() + 5;
+  int B = 2, T = MAMBA2_CHUNK + 5;
   printf("finite differences, 2-layer MF model (B=%d, T=%d)\n", B, T);
   gc_check_model(text, B, T, MODEL_EPS, MODEL_TOL,
                  &(GcModelOptions){.label = "MF ", .init = mf_init, .eps_for = mf_eps});
@@ -307,7 +294,7 @@ static void test_long_sequence(void) {
   int T = 4096;
   printf("stability at T=%d (B=1, matrices std 0.3, dt_bias ~ softplus^-1(0.1), A in [1, 16])\n", T);
   Mix m;
-  mix_create(&m, 1, T, 0.3);
+  mix_create(&m, 1, T, MAMBA2_CHUNK, 0.3);
   mix_fast(&m, 1);
   int finite = gc_all_finite(m.out, m.RC) && gc_all_finite(m.du, m.RC);
   for (int k = 0; k < m.n_params; k++) finite = finite && gc_all_finite(m.g[k], m.numel[k]);
@@ -352,7 +339,7 @@ static void test_memory_linear(void) {
 
 static void test_determinism(void) {
   Mix m;
-  mix_create(&m, 2, 3 * mamba2_chunk_size() + 5, 0.3);
+  mix_create(&m, 2, 3 * MAMBA2_CHUNK + 5, MAMBA2_CHUNK, 0.3);
   mix_fast(&m, 1);
   float *out1 = malloc(m.RC * sizeof(float)), *du1 = malloc(m.RC * sizeof(float));
   memcpy(out1, m.out, m.RC * sizeof(float));
@@ -362,7 +349,7 @@ static void test_determinism(void) {
     g1[k] = malloc(m.numel[k] * sizeof(float));
     memcpy(g1[k], m.g[k], m.numel[k] * sizeof(float));
   }
-  memset(m.scratch, 0xff, mamba2_ops.scratch_floats(&m.shape) * sizeof(float)); /* stale NaNs must not leak */
+  memset(m.scratch, 0xff, mamba2_scratch_floats(&m.plan) * sizeof(float)); /* stale NaNs must not leak */
   mix_fast(&m, 1);
   int same = !memcmp(out1, m.out, m.RC * sizeof(float)) && !memcmp(du1, m.du, m.RC * sizeof(float));
   for (int k = 0; k < m.n_params; k++) same = same && !memcmp(g1[k], m.g[k], m.numel[k] * sizeof(float));

@@ -69,6 +69,10 @@ int attention_key_visible(const AttnPlan *p, int64_t t, int64_t j);
  * plan the mixer used for shape s. For analyses. */
 const float *attention_mixer_saved(AttnPlan *p, const float *mixer_saved, const MixerShape *s);
 
+/* The F and S mixers: attention_forward / attention_backward between the fused
+ * q, k, v projection and the output projection; the window comes with the shape. */
+extern const MixerOps attention_full_ops, attention_sliding_ops;
+
 /* Seconds inside attention (all of it / its batched matmuls) since the last reset. */
 double attention_seconds(void);
 double attention_matmul_seconds(void);

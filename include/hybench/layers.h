@@ -6,6 +6,7 @@
 #ifndef HYBENCH_LAYERS_H
 #define HYBENCH_LAYERS_H
 
+#include <math.h>
 #include <stdint.h>
 
 #define HB_RMS_EPS 1e-5f
@@ -29,6 +30,21 @@ static inline float hb_expf(float x) {
   } scale;
   scale.i = ((int32_t)n + 127) << 23;
   return p * scale.f;
+}
+
+/* The element functions every layer and mixer shares, inline so that the loops
+ * calling them vectorise. sigmoid uses hb_expf; softplus is PyTorch's (beta 1,
+ * threshold 20) on libm's expf and log1pf. */
+static inline float hb_sigmoidf(float x) { return 1.0f / (1.0f + hb_expf(-x)); }
+static inline float hb_softplusf(float x) { return x > 20.0f ? x : log1pf(expf(x)); }
+
+/* One element of the backward of y = a * silu(g), the gate of the L, M and G
+ * mixers: da = dy * silu(g) (written dy * g * sigmoid(g)) and
+ * dg = dy * a * silu'(g). */
+static inline void hb_silu_gate_backward(float *da, float *dg, float dy, float a, float g) {
+  float sg = hb_sigmoidf(g);
+  *da = dy * g * sg;
+  *dg = dy * a * sg * (1.0f + g * (1.0f - sg));
 }
 
 /* x (R, C) = E[tokens] */

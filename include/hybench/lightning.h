@@ -16,7 +16,7 @@
  *
  * Every product is ONE batched oneDNN matmul over all (batch, head, chunk)
  * triples; only the scan S_c -> S_c+1 (dh^2 per chunk) is a loop. Cost
- * O(T (chunk + dh) dh) per head; the layer keeps the states before each chunk
+ * O(T (chunk + dh) dh) per head; the layer keeps the state entering each chunk
  * (T/chunk states of dh^2), which the backward pass reads.
  * Legend: B batch, T length, H heads, dh head dim, HD = H*dh, Cs chunk,
  * nc = ceil(T / Cs) chunks, Tp = nc*Cs padded length, N = B*H*nc. */
@@ -25,6 +25,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "hybench/mixer.h"
 
 /* The chunk the L mixer uses (timings in src/mixers/lightning.c). */
 #define LIGHTNING_CHUNK 32
@@ -40,16 +42,17 @@ typedef struct {
 void lightning_plan(LightningPlan *p, int B, int T, int H, int dh, int chunk);
 /* lambda_h = 1 - 2^-(5+h), in double. */
 double lightning_decay(int h);
-/* The states the backward pass needs: (B, H, nc, dh, dh). */
-size_t lightning_states_floats(const LightningPlan *p);
+/* Floats kept from forward to backward: the state entering each chunk, S_c
+ * (B, H, nc, dh, dh). */
+size_t lightning_saved_floats(const LightningPlan *p);
 /* Scratch of lightning_forward and lightning_backward (the larger of the two). */
 size_t lightning_scratch_floats(const LightningPlan *p);
 
-/* o (B, T, HD) overwritten; states (B, H, nc, dh, dh): S_c, the state before
- * each chunk; qkv (B, T, 3*HD) = [q | k | v], q and k after silu. */
-void lightning_forward(float *o, float *states, float *scratch, const float *qkv, const LightningPlan *p);
-/* dqkv (B, T, 3*HD) overwritten; dout (B, T, HD); states as left by forward. */
-void lightning_backward(float *dqkv, float *scratch, const float *dout, const float *qkv, const float *states,
+/* o (B, T, HD) overwritten; saved: see lightning_saved_floats; qkv (B, T,
+ * 3*HD) = [q | k | v], q and k after silu. */
+void lightning_forward(float *o, float *saved, float *scratch, const float *qkv, const LightningPlan *p);
+/* dqkv (B, T, 3*HD) overwritten; saved as left by forward; dout (B, T, HD). */
+void lightning_backward(float *dqkv, const float *saved, float *scratch, const float *dout, const float *qkv,
                         const LightningPlan *p);
 
 /* Plain sequential recurrence, double accumulation, O(dh^2) memory: the same
@@ -59,5 +62,8 @@ void lightning_reference_forward(float *o, const float *qkv, int B, int T, int H
  * dS (the gradient of S_t) = lambda dS + q_t^T dO_t in a backward sweep with
  * dk_t = dS v_t, dv_t = k_t^T dS. */
 void lightning_reference_backward(float *dqkv, const float *dout, const float *qkv, int B, int T, int H, int dh);
+
+/* The L mixer: lightning_forward / lightning_backward at Cs = LIGHTNING_CHUNK. */
+extern const MixerOps lightning_ops;
 
 #endif

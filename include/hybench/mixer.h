@@ -8,7 +8,32 @@
  * mixer's output INCLUDING its output projection, and ADDS y into `out`,
  * which holds the residual stream x (so the last projection can accumulate
  * in place). backward gets dy (B*T, C), OVERWRITES du (B*T, C) and ADDS into
- * its parameter gradients. */
+ * its parameter gradients.
+ *
+ * One layout for every mixer: src/mixers/X.c with include/hybench/X.h, X one
+ * of attention (F, S), lightning (L), mamba2 (M), gdn (G):
+ *   XPlan              every size of one call: dims, the chunk length, derived
+ *                      counts. Built by x_plan(&p, dims..., chunk), never read
+ *                      from a global; X_CHUNK is the chunk the mixer uses,
+ *                      tests pass others. (Attention: AttnPlan, and its query
+ *                      block comes from the window, not an argument.)
+ *   x_saved_floats(&p)    floats kept from forward to backward
+ *   x_scratch_floats(&p)  floats of scratch, free between calls
+ *   x_forward(out, saved, scratch, inputs..., &p)
+ *   x_backward(dinputs..., saved, scratch, dout, [inputs...], &p)
+ *   x_reference_forward / x_reference_backward: plain loops, for the tests
+ *   x_ops              the MixerOps below, wrapping x_forward / x_backward
+ * x_forward is the sequence-mixing core: attention, lightning and gdn take the
+ * projected q, k, v (and gates) and x_ops adds projections, conv, norms and
+ * gate; Mamba-2's scan reads its conv output and parameters itself, so
+ * mamba2_forward is the whole mixer (u and w, as x_ops's forward).
+ * Inside X.c: x_ops's functions are static x_mixer_<field>, with
+ * x_plan_of(&p, shape) the plan of a MixerShape; buffers are named views
+ * (XSaved, XScratch; XMixerSaved, XMixerScratch around the core) carved by one
+ * x_..._views function each with hb_carve (common.h), whose count with a NULL
+ * base is the size (CARVED_FLOATS, src/mixers/kernels.h); the state entering
+ * each chunk is `state`. Kernels two
+ * mixers share are in src/mixers/kernels.h and include/hybench/layers.h. */
 #ifndef HYBENCH_MIXER_H
 #define HYBENCH_MIXER_H
 
@@ -67,6 +92,15 @@ typedef struct {
   void (*backward)(float *du, float *const *g, float *saved, float *scratch, const float *dy, const float *u,
                    const float *const *w, const MixerShape *s);
 } MixerOps;
+
+/* The MixerOps of mixer X (layout above): its static functions x_mixer_<field>.
+ * init_custom is a function or NULL (no INIT_MIXER parameters). */
+#define HB_MIXER_OPS(layer_letter, checkpoint_prefix, x, init_fn)                                                \
+  {                                                                                                            \
+    .letter = layer_letter, .prefix = checkpoint_prefix, .param_specs = x##_mixer_param_specs,                 \
+    .init_custom = init_fn, .saved_floats = x##_mixer_saved_floats, .scratch_floats = x##_mixer_scratch_floats, \
+    .forward = x##_mixer_forward, .backward = x##_mixer_backward,                                              \
+  }
 
 /* The mixer of a layer letter; NULL when the engine does not implement it. */
 const MixerOps *mixer_ops(char letter);

@@ -9,6 +9,7 @@
 #include "hybench/common.h"
 #include "hybench/dnn.h"
 #include "hybench/mixer.h"
+#include "kernels.h"
 
 /* Smallest query block: below it the per-block matmuls are too small to run
  * well, and the wasted masked work (bs - 1 extra keys) is still O(T * W). */
@@ -61,89 +62,68 @@ static size_t probs_floats(const AttnPlan *p) {
 static size_t qblock_floats(const AttnPlan *p) { return (size_t)p->n_blocks * p->bs * p->dh; }
 static size_t kblock_floats(const AttnPlan *p) { return (size_t)p->n_blocks * p->span * p->dh; }
 
-size_t attention_saved_floats(const AttnPlan *p) { return 3 * head_floats(p) + probs_floats(p); }
-
-/* Scratch: Qb, Kb, Vb, dOb (blocks), dP (like probs), dQb, dKb, dVb;
- * causal groups: O / dO heads, dP of the largest group, dQ, dK, dV heads. */
-size_t attention_scratch_floats(const AttnPlan *p) {
-  if (p->causal) return 4 * head_floats(p) + (size_t)p->B * p->H * p->bs * p->T;
-  return 2 * qblock_floats(p) + 2 * kblock_floats(p) + probs_floats(p) + qblock_floats(p) + 2 * kblock_floats(p);
-}
-
+/* Buffer views, carved with hb_carve (common.h; a NULL base only counts). */
 typedef struct {
-  float *q, *k, *v;  /* (B, H, T, dh) */
-  float *probs;      /* (NB, bs, span) */
-} Saved;
+  float *q, *k, *v; /* (B, H, T, dh) */
+  float *probs;     /* (NB, bs, span); causal groups: one (B*H, r_g, span_g) after another */
+} AttnSaved;
 
+/* The blocked path uses the first group, causal groups the second. */
 typedef struct {
   float *qb, *kb, *vb, *dob; /* (NB, bs, dh), (NB, span, dh) x2, (NB, bs, dh) */
-  float *dp;                 /* (NB, bs, span) */
+  float *dp;                 /* (NB, bs, span); causal groups: (B*H, bs, T), the largest group's */
   float *dqb, *dkb, *dvb;    /* (NB, bs, dh), (NB, span, dh) x2 */
-} Scratch;
+  float *o;                  /* (B*H, T, dh) the heads' output in forward, dO in backward */
+  float *dq, *dk, *dv;       /* (B*H, T, dh) */
+} AttnScratch;
 
-static Saved saved_views(float *saved, const AttnPlan *p) {
-  Saved s;
+static AttnSaved attention_saved_views(HbCarver *cv, const AttnPlan *p) {
+  AttnSaved s;
   size_t hf = head_floats(p);
-  s.q = saved, s.k = saved + hf, s.v = saved + 2 * hf, s.probs = saved + 3 * hf;
+  s.q = hb_carve(cv, hf), s.k = hb_carve(cv, hf), s.v = hb_carve(cv, hf);
+  s.probs = hb_carve(cv, probs_floats(p));
   return s;
 }
 
-static Scratch scratch_views(float *scratch, const AttnPlan *p) {
-  Scratch s;
+static AttnScratch attention_scratch_views(HbCarver *cv, const AttnPlan *p) {
+  AttnScratch s;
+  memset(&s, 0, sizeof s);
+  if (p->causal) {
+    size_t hf = head_floats(p);
+    s.o = hb_carve(cv, hf), s.dq = hb_carve(cv, hf), s.dk = hb_carve(cv, hf), s.dv = hb_carve(cv, hf);
+    s.dp = hb_carve(cv, (size_t)p->B * p->H * p->bs * p->T);
+    return s;
+  }
   size_t qf = qblock_floats(p), kf = kblock_floats(p);
-  s.qb = scratch;
-  s.kb = s.qb + qf;
-  s.vb = s.kb + kf;
-  s.dob = s.vb + kf;
-  s.dp = s.dob + qf;
-  s.dqb = s.dp + probs_floats(p);
-  s.dkb = s.dqb + qf;
-  s.dvb = s.dkb + kf;
+  s.qb = hb_carve(cv, qf), s.kb = hb_carve(cv, kf), s.vb = hb_carve(cv, kf), s.dob = hb_carve(cv, qf);
+  s.dp = hb_carve(cv, probs_floats(p));
+  s.dqb = hb_carve(cv, qf), s.dkb = hb_carve(cv, kf), s.dvb = hb_carve(cv, kf);
   return s;
 }
 
-/* Row layout (B, T, row_stride) <-> head-major (B, H, T, dh): columns
- * col0 .. col0 + H*dh of each row hold the heads side by side. Contiguous
- * heads make the block matmuls run at full speed (strided views were
- * several times slower). rows_to_heads rotates after copying (forward RoPE),
- * heads_to_rows un-rotates the head in place before copying (its gradient). */
-static void rows_to_heads(float *dst, const float *rows, int64_t row_stride, int64_t col0, const AttnPlan *p,
-                          const RopeTable *rope, int rotate) {
-  int B = p->B, T = p->T, H = p->H, dh = p->dh;
-#pragma omp parallel for collapse(2) schedule(static)
-  for (int b = 0; b < B; b++)
-    for (int h = 0; h < H; h++) {
-      float *head = dst + ((int64_t)b * H + h) * T * dh;
-      for (int t = 0; t < T; t++)
-        memcpy(head + (int64_t)t * dh, rows + ((int64_t)b * T + t) * row_stride + col0 + (int64_t)h * dh,
-               (size_t)dh * sizeof(float));
-      if (rotate) rope_rotate(head, rope, T, dh, 0);
-    }
+CARVED_FLOATS(attention_saved_floats, attention_saved_views, AttnPlan)
+CARVED_FLOATS(attention_scratch_floats, attention_scratch_views, AttnPlan)
+
+/* RoPE on every head of heads (B, H, T, dh), in place. */
+static void rotate_heads(float *heads, const AttnPlan *p, const RopeTable *rope, int inverse) {
+  int64_t n_heads = (int64_t)p->B * p->H;
+#pragma omp parallel for schedule(static)
+  for (int64_t bh = 0; bh < n_heads; bh++) rope_rotate(heads + bh * p->T * p->dh, rope, p->T, p->dh, inverse);
 }
 
-static void heads_to_rows(float *rows, int64_t row_stride, int64_t col0, float *src, const AttnPlan *p,
-                          const RopeTable *rope, int unrotate) {
-  int B = p->B, T = p->T, H = p->H, dh = p->dh;
-#pragma omp parallel for collapse(2) schedule(static)
-  for (int b = 0; b < B; b++)
-    for (int h = 0; h < H; h++) {
-      float *head = src + ((int64_t)b * H + h) * T * dh;
-      if (unrotate) rope_rotate(head, rope, T, dh, 1);
-      for (int t = 0; t < T; t++)
-        memcpy(rows + ((int64_t)b * T + t) * row_stride + col0 + (int64_t)h * dh, head + (int64_t)t * dh,
-               (size_t)dh * sizeof(float));
-    }
-}
-
-/* Part (0 q, 1 k, 2 v) of qkv (B, T, 3*H*dh) into head-major dst, and back for gradients. */
+/* Part (0 q, 1 k, 2 v) of qkv (B, T, 3*H*dh) into head-major dst (B, H, T,
+ * dh), rotated after copying (forward RoPE); and back for gradients, the head
+ * un-rotated in place before copying. */
 static void split_heads(float *dst, const float *qkv, int part, const AttnPlan *p, const RopeTable *rope, int rotate) {
   int64_t HD = (int64_t)p->H * p->dh;
-  rows_to_heads(dst, qkv, 3 * HD, part * HD, p, rope, rotate);
+  heads_from_rows(dst, qkv, 3 * HD, part * HD, p->B, p->T, p->T, p->H, p->dh);
+  if (rotate) rotate_heads(dst, p, rope, 0);
 }
 
 static void merge_head_grads(float *dqkv, float *src, int part, const AttnPlan *p, const RopeTable *rope, int rotate) {
   int64_t HD = (int64_t)p->H * p->dh;
-  heads_to_rows(dqkv, 3 * HD, part * HD, src, p, rope, rotate);
+  if (rotate) rotate_heads(src, p, rope, 1);
+  heads_to_rows(dqkv, 3 * HD, part * HD, src, p->B, p->T, p->T, p->H, p->dh);
 }
 
 static inline int64_t block_key_start(const AttnPlan *p, int blk) {
@@ -292,9 +272,9 @@ static void causal_softmax(float *probs_g, int g, const AttnPlan *p) {
   }
 }
 
-static void causal_forward(float *out, const Saved *sv, float *scratch, const AttnPlan *p) {
+static void causal_forward(float *out, const AttnSaved *sv, const AttnScratch *sc, const AttnPlan *p) {
   int64_t BH = (int64_t)p->B * p->H, T = p->T, dh = p->dh, hs = T * dh;
-  float *o = scratch; /* (B*H, T, dh) */
+  float *o = sc->o;
   for (int g = 0; g < p->nb; g++) {
     int rows = group_rows(p, g), span = group_span(p, g);
     float *pg = sv->probs + group_offset(p, g);
@@ -305,15 +285,15 @@ static void causal_forward(float *out, const Saved *sv, float *scratch, const At
     /* O_g (BH, rows, dh) = P_g . V[0:span] */
     dnn_matmul_strided(o + (int64_t)g * p->bs * dh, pg, sv->v, BH, rows, span, dh, 0, 0, 0, (int64_t)rows * span, hs, hs);
   }
-  heads_to_rows(out, (int64_t)p->H * dh, 0, o, p, NULL, 0);
+  heads_to_rows(out, (int64_t)p->H * dh, 0, o, p->B, p->T, p->T, p->H, p->dh);
 }
 
-static void causal_backward(float *dqkv, const Saved *sv, float *scratch, const float *dout, const AttnPlan *p,
-                            const RopeTable *rope) {
+static void causal_backward(float *dqkv, const AttnSaved *sv, const AttnScratch *sc, const float *dout,
+                            const AttnPlan *p, const RopeTable *rope) {
   int64_t BH = (int64_t)p->B * p->H, T = p->T, dh = p->dh, hs = T * dh;
   size_t hf = head_floats(p);
-  float *dO = scratch, *dq = scratch + hf, *dk = scratch + 2 * hf, *dv = scratch + 3 * hf, *dp = scratch + 4 * hf;
-  rows_to_heads(dO, dout, (int64_t)p->H * dh, 0, p, NULL, 0);
+  float *dO = sc->o, *dq = sc->dq, *dk = sc->dk, *dv = sc->dv, *dp = sc->dp;
+  heads_from_rows(dO, dout, (int64_t)p->H * dh, 0, p->B, p->T, p->T, p->H, p->dh);
   memset(dk, 0, hf * sizeof(float));
   memset(dv, 0, hf * sizeof(float));
   for (int g = 0; g < p->nb; g++) {
@@ -333,34 +313,21 @@ static void causal_backward(float *dqkv, const Saved *sv, float *scratch, const 
   merge_head_grads(dqkv, dv, 2, p, rope, 0);
 }
 
-void attention_forward(float *out, float *saved, float *scratch, const float *qkv, const AttnPlan *p,
-                       const RopeTable *rope) {
-  double t0 = hb_now_seconds(), mm0 = dnn_matmul_seconds();
-  Saved sv = saved_views(saved, p);
-  Scratch sc = scratch_views(scratch, p);
-  split_heads(sv.q, qkv, 0, p, rope, p->rope);
-  split_heads(sv.k, qkv, 1, p, rope, p->rope);
-  split_heads(sv.v, qkv, 2, p, rope, 0);
-  if (p->causal) {
-    causal_forward(out, &sv, scratch, p);
-    attn_seconds += hb_now_seconds() - t0;
-    attn_matmul_seconds += dnn_matmul_seconds() - mm0;
-    return;
-  }
-  gather_blocks(sc.qb, sc.kb, sc.vb, sv.q, sv.k, sv.v, p);
+/* The blocked path (see attention.h): every (batch, head, query block) is one
+ * batch of the same matmul. */
+static void blocked_forward(float *out, const AttnSaved *sv, const AttnScratch *sc, const AttnPlan *p) {
+  gather_blocks(sc->qb, sc->kb, sc->vb, sv->q, sv->k, sv->v, p);
   /* scores (NB, bs, span) = Qb (NB, bs, dh) . Kb^T */
-  dnn_matmul(sv.probs, sc.qb, sc.kb, p->n_blocks, p->bs, p->dh, p->span, 0, 1, 0);
-  masked_softmax(sv.probs, p);
+  dnn_matmul(sv->probs, sc->qb, sc->kb, p->n_blocks, p->bs, p->dh, p->span, 0, 1, 0);
+  masked_softmax(sv->probs, p);
   /* Ob (NB, bs, dh) = P (NB, bs, span) . Vb (NB, span, dh); Qb's space is reused. */
-  dnn_matmul(sc.qb, sv.probs, sc.vb, p->n_blocks, p->bs, p->span, p->dh, 0, 0, 0);
-  copy_block_rows(sc.qb, out, p, 1);
-  attn_seconds += hb_now_seconds() - t0;
-  attn_matmul_seconds += dnn_matmul_seconds() - mm0;
+  dnn_matmul(sc->qb, sv->probs, sc->vb, p->n_blocks, p->bs, p->span, p->dh, 0, 0, 0);
+  copy_block_rows(sc->qb, out, p, 1);
 }
 
 /* Sums block gradients back into heads. Blocks of one head overlap in their
  * keys, so each head's blocks are summed by one thread in block order. */
-static void scatter_block_grads(float *dq, float *dk, float *dv, const Scratch *sc, const AttnPlan *p) {
+static void scatter_block_grads(float *dq, float *dk, float *dv, const AttnScratch *sc, const AttnPlan *p) {
   int64_t head_stride = (int64_t)p->T * p->dh;
   int64_t n_heads = (int64_t)p->B * p->H;
   memset(dq, 0, (size_t)n_heads * head_stride * sizeof(float));
@@ -376,35 +343,55 @@ static void scatter_block_grads(float *dq, float *dk, float *dv, const Scratch *
     }
 }
 
+static void blocked_backward(float *dqkv, const AttnSaved *sv, const AttnScratch *sc, const float *dout,
+                             const AttnPlan *p, const RopeTable *rope) {
+  gather_blocks(sc->qb, sc->kb, sc->vb, sv->q, sv->k, sv->v, p);
+  copy_block_rows(sc->dob, (float *)dout, p, 0); /* dout is only read */
+  int64_t NB = p->n_blocks;
+  /* dP (NB, bs, span) = dOb (NB, bs, dh) . Vb^T */
+  dnn_matmul(sc->dp, sc->dob, sc->vb, NB, p->bs, p->dh, p->span, 0, 1, 0);
+  /* dVb (NB, span, dh) = P^T (NB, span, bs) . dOb */
+  dnn_matmul(sc->dvb, sv->probs, sc->dob, NB, p->span, p->bs, p->dh, 1, 0, 0);
+  softmax_backward(sc->dp, sv->probs, NB * p->bs, p->span, p);
+  /* dQb (NB, bs, dh) = dS . Kb;  dKb (NB, span, dh) = dS^T . Qb */
+  dnn_matmul(sc->dqb, sc->dp, sc->kb, NB, p->bs, p->span, p->dh, 0, 0, 0);
+  dnn_matmul(sc->dkb, sc->dp, sc->qb, NB, p->span, p->bs, p->dh, 1, 0, 0);
+  /* The saved q, k, v are dead after this point: reuse them for their gradients. */
+  scatter_block_grads(sv->q, sv->k, sv->v, sc, p);
+  merge_head_grads(dqkv, sv->q, 0, p, rope, p->rope);
+  merge_head_grads(dqkv, sv->k, 1, p, rope, p->rope);
+  merge_head_grads(dqkv, sv->v, 2, p, rope, 0);
+}
+
+/* The timers: seconds since t0, and matmul seconds since mm0. */
+static void attention_add_time(double t0, double mm0) {
+  attn_seconds += hb_now_seconds() - t0;
+  attn_matmul_seconds += dnn_matmul_seconds() - mm0;
+}
+
+void attention_forward(float *out, float *saved, float *scratch, const float *qkv, const AttnPlan *p,
+                       const RopeTable *rope) {
+  double t0 = hb_now_seconds(), mm0 = dnn_matmul_seconds();
+  HbCarver saved_cv = {saved, 0}, scratch_cv = {scratch, 0};
+  AttnSaved sv = attention_saved_views(&saved_cv, p);
+  AttnScratch sc = attention_scratch_views(&scratch_cv, p);
+  split_heads(sv.q, qkv, 0, p, rope, p->rope);
+  split_heads(sv.k, qkv, 1, p, rope, p->rope);
+  split_heads(sv.v, qkv, 2, p, rope, 0);
+  if (p->causal) causal_forward(out, &sv, &sc, p);
+  else blocked_forward(out, &sv, &sc, p);
+  attention_add_time(t0, mm0);
+}
+
 void attention_backward(float *dqkv, float *saved, float *scratch, const float *dout, const AttnPlan *p,
                         const RopeTable *rope) {
   double t0 = hb_now_seconds(), mm0 = dnn_matmul_seconds();
-  Saved sv = saved_views(saved, p);
-  if (p->causal) {
-    causal_backward(dqkv, &sv, scratch, dout, p, rope);
-    attn_seconds += hb_now_seconds() - t0;
-    attn_matmul_seconds += dnn_matmul_seconds() - mm0;
-    return;
-  }
-  Scratch sc = scratch_views(scratch, p);
-  gather_blocks(sc.qb, sc.kb, sc.vb, sv.q, sv.k, sv.v, p);
-  copy_block_rows(sc.dob, (float *)dout, p, 0); /* dout is only read */
-  int64_t NB = p->n_blocks;
-  /* dP (NB, bs, span) = dOb (NB, bs, dh) . Vb^T */
-  dnn_matmul(sc.dp, sc.dob, sc.vb, NB, p->bs, p->dh, p->span, 0, 1, 0);
-  /* dVb (NB, span, dh) = P^T (NB, span, bs) . dOb */
-  dnn_matmul(sc.dvb, sv.probs, sc.dob, NB, p->span, p->bs, p->dh, 1, 0, 0);
-  softmax_backward(sc.dp, sv.probs, NB * p->bs, p->span, p);
-  /* dQb (NB, bs, dh) = dS . Kb;  dKb (NB, span, dh) = dS^T . Qb */
-  dnn_matmul(sc.dqb, sc.dp, sc.kb, NB, p->bs, p->span, p->dh, 0, 0, 0);
-  dnn_matmul(sc.dkb, sc.dp, sc.qb, NB, p->span, p->bs, p->dh, 1, 0, 0);
-  /* The saved q, k, v are dead after this point: reuse them for their gradients. */
-  scatter_block_grads(sv.q, sv.k, sv.v, &sc, p);
-  merge_head_grads(dqkv, sv.q, 0, p, rope, p->rope);
-  merge_head_grads(dqkv, sv.k, 1, p, rope, p->rope);
-  merge_head_grads(dqkv, sv.v, 2, p, rope, 0);
-  attn_seconds += hb_now_seconds() - t0;
-  attn_matmul_seconds += dnn_matmul_seconds() - mm0;
+  HbCarver saved_cv = {saved, 0}, scratch_cv = {scratch, 0};
+  AttnSaved sv = attention_saved_views(&saved_cv, p);
+  AttnScratch sc = attention_scratch_views(&scratch_cv, p);
+  if (p->causal) causal_backward(dqkv, &sv, &sc, dout, p, rope);
+  else blocked_backward(dqkv, &sv, &sc, dout, p, rope);
+  attention_add_time(t0, mm0);
 }
 
 /* Where query t of head bh keeps its probabilities: the row, the position
@@ -425,7 +412,8 @@ void attention_probs_row(float *row, const float *saved, const AttnPlan *p, int 
   HB_ASSERT(b >= 0 && b < p->B && h >= 0 && h < p->H && t >= 0 && t < p->T, "the query is inside the batch");
   int64_t ks;
   int len;
-  const float *src = probs_row_of(saved + 3 * head_floats(p), p, (int64_t)b * p->H + h, t, &ks, &len);
+  HbCarver cv = {(float *)saved, 0}; /* only read */
+  const float *src = probs_row_of(attention_saved_views(&cv, p).probs, p, (int64_t)b * p->H + h, t, &ks, &len);
   memset(row, 0, (size_t)p->T * sizeof(float));
   for (int j = 0; j < len; j++)
     if (key_visible(t, ks + j, p)) row[ks + j] = src[j];
@@ -480,12 +468,10 @@ void attention_reference_forward(float *out, const float *qkv, int B, int T, int
 
 /* ---------- the F and S mixers ----------
  * Parameters: q, k, v projections (HD, C) each, adjacent in the arena so that
- * together they are one (3*HD, C) matrix and one GEMM; o projection (C, HD).
- * Saved: att (B*T, HD) the heads' output, then attention's own saved tensors.
- * Scratch: qkv / dqkv (B*T, 3*HD), datt (B*T, HD), attention scratch. */
+ * together they are one (3*HD, C) matrix and one GEMM; o projection (C, HD). */
 enum { ATT_Q, ATT_K, ATT_V, ATT_O, ATT_N_PARAMS };
 
-static int attn_param_specs(MixerParamSpec *specs, const ModelConfig *cfg) {
+static int attention_mixer_param_specs(MixerParamSpec *specs, const ModelConfig *cfg) {
   int64_t C = cfg->d_model, HD = (int64_t)cfg->n_heads * cfg->head_dim;
   const char *names[] = {"q_proj.weight", "k_proj.weight", "v_proj.weight", "o_proj.weight"};
   for (int k = 0; k < ATT_N_PARAMS; k++) {
@@ -495,53 +481,78 @@ static int attn_param_specs(MixerParamSpec *specs, const ModelConfig *cfg) {
   return ATT_N_PARAMS;
 }
 
-static void attn_plan_of(AttnPlan *p, const MixerShape *s) {
+static void attention_plan_of(AttnPlan *p, const MixerShape *s) {
   attention_plan(p, s->B, s->T, s->cfg->n_heads, s->cfg->head_dim, s->window, s->rope);
 }
 
-static size_t rows_hd(const MixerShape *s) { return (size_t)s->B * s->T * s->cfg->n_heads * s->cfg->head_dim; }
+typedef struct {
+  float *att;  /* (R, HD) the heads' output */
+  float *core; /* attention_forward's saved */
+} AttnMixerSaved;
 
-static size_t attn_saved_floats(const MixerShape *s) {
+typedef struct {
+  float *qkv;  /* (R, 3*HD) the fused projection; backward: its gradient */
+  float *datt; /* (R, HD) */
+  float *core; /* attention_forward / attention_backward's scratch */
+} AttnMixerScratch;
+
+static AttnMixerSaved attention_mixer_saved_views(HbCarver *cv, const MixerShape *s) {
+  size_t R = (size_t)s->B * s->T, HD = (size_t)s->cfg->n_heads * s->cfg->head_dim;
   AttnPlan p;
-  attn_plan_of(&p, s);
-  return rows_hd(s) + attention_saved_floats(&p);
+  attention_plan_of(&p, s);
+  AttnMixerSaved v;
+  v.att = hb_carve(cv, R * HD);
+  v.core = hb_carve(cv, attention_saved_floats(&p));
+  return v;
 }
 
-static size_t attn_scratch_floats(const MixerShape *s) {
+static AttnMixerScratch attention_mixer_scratch_views(HbCarver *cv, const MixerShape *s) {
+  size_t R = (size_t)s->B * s->T, HD = (size_t)s->cfg->n_heads * s->cfg->head_dim;
   AttnPlan p;
-  attn_plan_of(&p, s);
-  return 4 * rows_hd(s) + attention_scratch_floats(&p);
+  attention_plan_of(&p, s);
+  AttnMixerScratch v;
+  v.qkv = hb_carve(cv, R * 3 * HD);
+  v.datt = hb_carve(cv, R * HD);
+  v.core = hb_carve(cv, attention_scratch_floats(&p));
+  return v;
 }
+
+static CARVED_FLOATS(attention_mixer_saved_floats, attention_mixer_saved_views, MixerShape)
+static CARVED_FLOATS(attention_mixer_scratch_floats, attention_mixer_scratch_views, MixerShape)
 
 const float *attention_mixer_saved(AttnPlan *p, const float *mixer_saved, const MixerShape *s) {
   HB_ASSERT(s->kind == LAYER_F || s->kind == LAYER_S, "only attention layers keep probabilities");
-  attn_plan_of(p, s);
-  return mixer_saved + rows_hd(s);
+  attention_plan_of(p, s);
+  HbCarver cv = {(float *)mixer_saved, 0}; /* only read */
+  return attention_mixer_saved_views(&cv, s).core;
 }
 
-static void attn_forward(float *out, float *saved, float *scratch, const float *u, const float *const *w,
-                         const MixerShape *s) {
+static void attention_mixer_forward(float *out, float *saved, float *scratch, const float *u, const float *const *w,
+                                    const MixerShape *s) {
   AttnPlan p;
-  attn_plan_of(&p, s);
+  attention_plan_of(&p, s);
+  HbCarver saved_cv = {saved, 0}, scratch_cv = {scratch, 0};
+  AttnMixerSaved sv = attention_mixer_saved_views(&saved_cv, s);
+  AttnMixerScratch sc = attention_mixer_scratch_views(&scratch_cv, s);
   int64_t R = (int64_t)s->B * s->T, C = s->cfg->d_model, HD = (int64_t)s->cfg->n_heads * s->cfg->head_dim;
-  float *att = saved, *qkv = scratch;
-  dnn_linear_forward(qkv, u, w[ATT_Q], R, C, 3 * HD);
-  attention_forward(att, saved + rows_hd(s), scratch + 4 * rows_hd(s), qkv, &p, s->rope_table);
-  dnn_matmul(out, att, w[ATT_O], 1, R, HD, C, 0, 1, 1);
+  dnn_linear_forward(sc.qkv, u, w[ATT_Q], R, C, 3 * HD);
+  attention_forward(sv.att, sv.core, sc.core, sc.qkv, &p, s->rope_table);
+  dnn_matmul(out, sv.att, w[ATT_O], 1, R, HD, C, 0, 1, 1);
 }
 
-static void attn_backward(float *du, float *const *g, float *saved, float *scratch, const float *dy, const float *u,
-                          const float *const *w, const MixerShape *s) {
+static void attention_mixer_backward(float *du, float *const *g, float *saved, float *scratch, const float *dy,
+                                     const float *u, const float *const *w, const MixerShape *s) {
   AttnPlan p;
-  attn_plan_of(&p, s);
+  attention_plan_of(&p, s);
+  HbCarver saved_cv = {saved, 0}, scratch_cv = {scratch, 0};
+  AttnMixerSaved sv = attention_mixer_saved_views(&saved_cv, s);
+  AttnMixerScratch sc = attention_mixer_scratch_views(&scratch_cv, s);
   int64_t R = (int64_t)s->B * s->T, C = s->cfg->d_model, HD = (int64_t)s->cfg->n_heads * s->cfg->head_dim;
-  float *att = saved, *dqkv = scratch, *datt = scratch + 3 * rows_hd(s);
-  dnn_linear_backward(datt, g[ATT_O], dy, att, w[ATT_O], R, HD, C, 0);
-  attention_backward(dqkv, saved + rows_hd(s), scratch + 4 * rows_hd(s), datt, &p, s->rope_table);
-  dnn_linear_backward(du, g[ATT_Q], dqkv, u, w[ATT_Q], R, C, 3 * HD, 0);
+  dnn_linear_backward(sc.datt, g[ATT_O], dy, sv.att, w[ATT_O], R, HD, C, 0);
+  attention_backward(sc.qkv, sv.core, sc.core, sc.datt, &p, s->rope_table);
+  dnn_linear_backward(du, g[ATT_Q], sc.qkv, u, w[ATT_Q], R, C, 3 * HD, 0);
 }
 
-const MixerOps attention_full_ops = {'F', "attn", attn_param_specs, NULL, attn_saved_floats, attn_scratch_floats,
-                                     attn_forward, attn_backward};
-const MixerOps attention_sliding_ops = {'S', "attn", attn_param_specs, NULL, attn_saved_floats,
-                                        attn_scratch_floats, attn_forward, attn_backward};
+/* F and S differ only in their letter: the window comes with the shape. */
+const MixerOps attention_full_ops = HB_MIXER_OPS('F', "attn", attention, NULL);
+const MixerOps attention_sliding_ops = HB_MIXER_OPS('S', "attn", attention, NULL);

@@ -66,10 +66,8 @@
 #include "hybench/dnn.h"
 #include "hybench/gdn.h"
 #include "hybench/mixer.h"
+#include "kernels.h"
 
-#ifndef GDN_CHUNK
-#define GDN_CHUNK 16
-#endif
 #define GDN_CONV_K 4
 #define GDN_L2_EPS 1e-6f
 /* Decay factors exp(x) with x below this are taken as 0. Under strong decay
@@ -79,40 +77,32 @@
  * current position's own term (decay 1) and keeps products of two normal. */
 #define GDN_DECAY_CUTOFF -40.0f
 
-/* The chunk length, for the tests (T = L - 1, L, 3L + 5). The block loops
- * assume every block is GDN_CHUNK long. */
-const int gdn_chunk_len = GDN_CHUNK;
-
 /* ---------- chunked core ---------- */
 
 static inline float decay_exp(float x) { return x < GDN_DECAY_CUTOFF ? 0.0f : hb_expf(x); }
 
-typedef struct {
-  int B, T, H, dh, L, nc;
-  int64_t BH, NB;
-} GdnPlan;
-
-static GdnPlan gdn_plan(int B, int T, int H, int dh) {
-  GdnPlan p;
-  p.B = B, p.T = T, p.H = H, p.dh = dh, p.L = GDN_CHUNK;
-  p.nc = (T + p.L - 1) / p.L;
-  p.BH = (int64_t)B * H;
-  p.NB = p.nc * p.BH;
-  return p;
+void gdn_plan(GdnPlan *p, int B, int T, int H, int dh, int chunk) {
+  HB_ASSERT(T >= 1 && B >= 1 && H >= 1 && dh >= 1, "a mixer call has at least one row, head and channel");
+  HB_ASSERT(chunk >= 1 && chunk <= GDN_MAX_CHUNK, "backward_blocks sums dg in a stack array of GDN_MAX_CHUNK");
+  memset(p, 0, sizeof *p);
+  p->B = B, p->T = T, p->H = H, p->dh = dh, p->chunk = chunk;
+  p->nc = (T + chunk - 1) / chunk;
+  p->BH = (int64_t)B * H;
+  p->NB = p->nc * p->BH;
 }
 
 /* Sub-buffers are carved with hb_carve (common.h): base NULL only counts. */
-static size_t blk_vec(const GdnPlan *p) { return (size_t)p->NB * p->L * p->dh; } /* (NB, L, dh) */
-static size_t blk_sq(const GdnPlan *p) { return (size_t)p->NB * p->L * p->L; }   /* (NB, L, L) */
-static size_t blk_pos(const GdnPlan *p) { return (size_t)p->NB * p->L; }         /* (NB, L) */
-static size_t blk_state(const GdnPlan *p) { return (size_t)p->NB * p->dh * p->dh; } /* (NB, dh, dh) */
+static size_t blk_vec(const GdnPlan *p) { return (size_t)p->NB * p->chunk * p->dh; }   /* (NB, L, dh) */
+static size_t blk_sq(const GdnPlan *p) { return (size_t)p->NB * p->chunk * p->chunk; } /* (NB, L, L) */
+static size_t blk_pos(const GdnPlan *p) { return (size_t)p->NB * p->chunk; }           /* (NB, L) */
+static size_t blk_state(const GdnPlan *p) { return (size_t)p->NB * p->dh * p->dh; }  /* (NB, dh, dh) */
 
 /* Kept from forward to backward. */
 typedef struct {
   float *q, *k, *v;   /* (NB, L, dh) normalised q, k and v in blocks */
   float *la, *beta;   /* (NB, L) */
   float *state;       /* (NB, dk, dv) M at the start of each block's chunk */
-} CoreSaved;
+} GdnSaved;
 
 /* Scratch. Forward uses the first group only. */
 typedef struct {
@@ -126,18 +116,18 @@ typedef struct {
   float *dp, *da;              /* (NB, L, L) */
   float *dstate;               /* (NB + BH, dk, dv) gradient of the state at each chunk start, then zeros */
   float *dg, *dbeta;           /* (NB, L) */
-} CoreScratch;
+} GdnScratch;
 
-static CoreSaved core_saved_views(HbCarver *cv, const GdnPlan *p) {
-  CoreSaved s;
+static GdnSaved gdn_saved_views(HbCarver *cv, const GdnPlan *p) {
+  GdnSaved s;
   s.q = hb_carve(cv, blk_vec(p)), s.k = hb_carve(cv, blk_vec(p)), s.v = hb_carve(cv, blk_vec(p));
   s.la = hb_carve(cv, blk_pos(p)), s.beta = hb_carve(cv, blk_pos(p));
   s.state = hb_carve(cv, blk_state(p));
   return s;
 }
 
-static CoreScratch core_scratch_views(HbCarver *cv, const GdnPlan *p) {
-  CoreScratch s;
+static GdnScratch gdn_scratch_views(HbCarver *cv, const GdnPlan *p) {
+  GdnScratch s;
   size_t vec = blk_vec(p), sq = blk_sq(p), pos = blk_pos(p);
   s.g = (double *)hb_carve(cv, 2 * pos), s.gam = hb_carve(cv, pos), s.dec = hb_carve(cv, pos);
   s.kk = hb_carve(cv, sq), s.lm = hb_carve(cv, sq), s.p = hb_carve(cv, sq), s.tm = hb_carve(cv, sq);
@@ -150,46 +140,38 @@ static CoreScratch core_scratch_views(HbCarver *cv, const GdnPlan *p) {
   return s;
 }
 
-static size_t core_saved_floats(const GdnPlan *p) {
-  HbCarver cv = {NULL, 0};
-  core_saved_views(&cv, p);
-  return cv.used;
-}
-
-static size_t core_scratch_floats(const GdnPlan *p) {
-  HbCarver cv = {NULL, 0};
-  core_scratch_views(&cv, p);
-  return cv.used;
-}
+CARVED_FLOATS(gdn_saved_floats, gdn_saved_views, GdnPlan)
+CARVED_FLOATS(gdn_scratch_floats, gdn_scratch_views, GdnPlan)
 
 /* Row layout (B, T, H, width) with row stride `stride` floats per (b, t)
- * <-> blocks (NB, L, width), zero on padding positions. */
-static void rows_to_blocks(float *blk, const float *rows, int64_t stride, int width, const GdnPlan *p) {
+ * <-> blocks (NB, L, width). to_rows 0 gathers rows into blocks, zero on
+ * padding positions; to_rows 1 scatters blocks into rows, padding dropped.
+ * The source is only read. */
+static void copy_blocks(float *blk, float *rows, int64_t stride, int width, const GdnPlan *p, int to_rows) {
+  size_t bytes = (size_t)width * sizeof(float);
 #pragma omp parallel for schedule(static)
   for (int64_t n = 0; n < p->NB; n++) {
     int c = (int)(n / p->BH), bh = (int)(n % p->BH), b = bh / p->H, h = bh % p->H;
-    for (int i = 0; i < p->L; i++) {
-      int t = c * p->L + i;
-      float *dst = blk + (n * p->L + i) * width;
-      if (t < p->T)
-        memcpy(dst, rows + ((int64_t)b * p->T + t) * stride + (int64_t)h * width, (size_t)width * sizeof(float));
-      else
-        memset(dst, 0, (size_t)width * sizeof(float));
+    for (int i = 0; i < p->chunk; i++) {
+      int t = c * p->chunk + i;
+      float *block_row = blk + (n * p->chunk + i) * width;
+      if (t >= p->T) {
+        if (!to_rows) memset(block_row, 0, bytes);
+        continue;
+      }
+      float *row = rows + ((int64_t)b * p->T + t) * stride + (int64_t)h * width;
+      if (to_rows) memcpy(row, block_row, bytes);
+      else memcpy(block_row, row, bytes);
     }
   }
+}
+
+static void rows_to_blocks(float *blk, const float *rows, int64_t stride, int width, const GdnPlan *p) {
+  copy_blocks(blk, (float *)rows, stride, width, p, 0);
 }
 
 static void blocks_to_rows(float *rows, const float *blk, int64_t stride, int width, const GdnPlan *p) {
-#pragma omp parallel for schedule(static)
-  for (int64_t n = 0; n < p->NB; n++) {
-    int c = (int)(n / p->BH), bh = (int)(n % p->BH), b = bh / p->H, h = bh % p->H;
-    for (int i = 0; i < p->L; i++) {
-      int t = c * p->L + i;
-      if (t >= p->T) break;
-      memcpy(rows + ((int64_t)b * p->T + t) * stride + (int64_t)h * width, blk + (n * p->L + i) * width,
-             (size_t)width * sizeof(float));
-    }
-  }
+  copy_blocks((float *)blk, rows, stride, width, p, 1);
 }
 
 /* Tm = (I + A)^-1 of one block by forward substitution, in place over A
@@ -214,8 +196,8 @@ static void unit_lower_inverse(float *restrict tm, int L) {
 /* Everything of a block that does not depend on the chunk's starting state:
  * g, gam, dec; Lm; P = (Q K^T) .* Lm in place over the raw Q K^T; Tm; qg, xv,
  * xn, kt. kk and p hold K K^T and Q K^T on entry. */
-static void prepare_blocks(CoreScratch *s, const CoreSaved *sv, const GdnPlan *p) {
-  int L = p->L, dh = p->dh;
+static void prepare_blocks(GdnScratch *s, const GdnSaved *sv, const GdnPlan *p) {
+  int L = p->chunk, dh = p->dh;
 #pragma omp parallel for schedule(static)
   for (int64_t n = 0; n < p->NB; n++) {
     const float *la = sv->la + n * L, *beta = sv->beta + n * L;
@@ -256,8 +238,8 @@ static void prepare_blocks(CoreScratch *s, const CoreSaved *sv, const GdnPlan *p
 
 /* The state-independent matmuls: K K^T, Q K^T, then (after prepare_blocks)
  * U = Tm xv (into w; the state term is added later) and Wn = Tm xn. */
-static void chunk_local(CoreScratch *s, const CoreSaved *sv, const GdnPlan *p) {
-  int64_t NB = p->NB, L = p->L, dh = p->dh;
+static void chunk_local(GdnScratch *s, const GdnSaved *sv, const GdnPlan *p) {
+  int64_t NB = p->NB, L = p->chunk, dh = p->dh;
   dnn_matmul(s->kk, sv->k, sv->k, NB, L, dh, L, 0, 1, 0); /* (NB, L, L) = K K^T */
   dnn_matmul(s->p, sv->q, sv->k, NB, L, dh, L, 0, 1, 0);  /* (NB, L, L) = Q K^T */
   prepare_blocks(s, sv, p);
@@ -265,14 +247,14 @@ static void chunk_local(CoreScratch *s, const CoreSaved *sv, const GdnPlan *p) {
   dnn_matmul(s->wn, s->tm, s->xn, NB, L, L, dh, 0, 0, 0); /* Wn (NB, L, dk) */
 }
 
-/* o (B, T, H, dh) row layout with row stride HD; saved: core_saved_floats;
+/* o (B, T, H, dh) row layout with row stride HD; saved: gdn_saved_floats;
  * qkv (R, 3, H, dh) = [q | k | v] normalised; la, beta (R, H). */
-static void gdn_core_forward(float *o, const CoreSaved *saved, float *scratch, const float *qkv, const float *la,
-                             const float *beta, const GdnPlan *p) {
-  HbCarver scratch_cv = {scratch, 0};
-  CoreSaved sv = *saved;
-  CoreScratch s = core_scratch_views(&scratch_cv, p);
-  int64_t HD = (int64_t)p->H * p->dh, L = p->L, dh = p->dh, BH = p->BH;
+void gdn_forward(float *o, float *saved, float *scratch, const float *qkv, const float *la, const float *beta,
+                 const GdnPlan *p) {
+  HbCarver saved_cv = {saved, 0}, scratch_cv = {scratch, 0};
+  GdnSaved sv = gdn_saved_views(&saved_cv, p);
+  GdnScratch s = gdn_scratch_views(&scratch_cv, p);
+  int64_t HD = (int64_t)p->H * p->dh, L = p->chunk, dh = p->dh, BH = p->BH;
   int64_t blk = L * dh, st = dh * dh; /* floats per block vector / state */
   rows_to_blocks(sv.q, qkv, 3 * HD, p->dh, p);
   rows_to_blocks(sv.k, qkv + HD, 3 * HD, p->dh, p);
@@ -322,8 +304,8 @@ static void gdn_core_forward(float *o, const CoreSaved *saved, float *scratch, c
  *   A_ts = beta_t Lm_ts KK_ts: dbeta_t += sum_s dA Lm KK, dg_t += Y_ts, dg_s -= Y_ts with
  *                              Y = dA .* A; dKK = dA beta Lm, dK += (dKK + dKK^T) K
  *   (the matmul terms dQ += dQK K, dK += dQK^T Q + (dKK + dKK^T) K follow). */
-static void backward_blocks(CoreScratch *s, const CoreSaved *sv, const GdnPlan *p) {
-  int L = p->L, dh = p->dh;
+static void backward_blocks(GdnScratch *s, const GdnSaved *sv, const GdnPlan *p) {
+  int L = p->chunk, dh = p->dh;
   int64_t st = (int64_t)dh * dh;
 #pragma omp parallel for schedule(static)
   for (int64_t n = 0; n < p->NB; n++) {
@@ -333,8 +315,7 @@ static void backward_blocks(CoreScratch *s, const CoreSaved *sv, const GdnPlan *
     float *db = s->dbeta + n * L;
     /* dg sums many terms that largely cancel (row sums minus column sums, then
      * a reverse cumsum): accumulated in double, it costs nothing measurable. */
-    double dg[GDN_CHUNK];
-    HB_ASSERT(L == GDN_CHUNK, "blocks are GDN_CHUNK long");
+    double dg[GDN_MAX_CHUNK];
     for (int t = 0; t < L; t++) dg[t] = 0.0, db[t] = 0.0f;
     for (int t = 0; t < L; t++) {
       float *dpr = dp + (int64_t)t * L, *dar = da + (int64_t)t * L;
@@ -386,13 +367,13 @@ static void backward_blocks(CoreScratch *s, const CoreSaved *sv, const GdnPlan *
 }
 
 /* dqkv (R, 3HD), dla, dbeta (R, H) overwritten (row layout); saved as left by
- * gdn_core_forward; dout (R, HD) = dL/do. */
-static void gdn_core_backward(float *dqkv, float *dla, float *dbeta, const CoreSaved *saved, float *scratch,
-                              const float *dout, const GdnPlan *p) {
-  HbCarver scratch_cv = {scratch, 0};
-  CoreSaved sv = *saved;
-  CoreScratch s = core_scratch_views(&scratch_cv, p);
-  int64_t HD = (int64_t)p->H * p->dh, L = p->L, dh = p->dh, BH = p->BH, NB = p->NB;
+ * gdn_forward; dout (R, HD) = dL/do. */
+void gdn_backward(float *dqkv, float *dla, float *dbeta, float *saved, float *scratch, const float *dout,
+                  const GdnPlan *p) {
+  HbCarver saved_cv = {saved, 0}, scratch_cv = {scratch, 0};
+  GdnSaved sv = gdn_saved_views(&saved_cv, p);
+  GdnScratch s = gdn_scratch_views(&scratch_cv, p);
+  int64_t HD = (int64_t)p->H * p->dh, L = p->chunk, dh = p->dh, BH = p->BH, NB = p->NB;
   int64_t blk = L * dh, st = dh * dh;
   float *dO = s.o;
   rows_to_blocks(dO, dout, HD, p->dh, p);
@@ -537,30 +518,6 @@ void gdn_reference_backward(float *dqkv, float *dla, float *dbeta, const float *
   free(S), free(dS), free(p), free(dSk);
 }
 
-/* The chunked core behind include/hybench/gdn.h (for the tests). */
-size_t gdn_core_saved_floats(int B, int T, int H, int dh) {
-  GdnPlan p = gdn_plan(B, T, H, dh);
-  return core_saved_floats(&p);
-}
-size_t gdn_core_scratch_floats(int B, int T, int H, int dh) {
-  GdnPlan p = gdn_plan(B, T, H, dh);
-  return core_scratch_floats(&p);
-}
-void gdn_chunked_forward(float *o, float *saved, float *scratch, const float *qkv, const float *la, const float *beta,
-                         int B, int T, int H, int dh) {
-  GdnPlan p = gdn_plan(B, T, H, dh);
-  HbCarver cv = {saved, 0};
-  CoreSaved sv = core_saved_views(&cv, &p);
-  gdn_core_forward(o, &sv, scratch, qkv, la, beta, &p);
-}
-void gdn_chunked_backward(float *dqkv, float *dla, float *dbeta, float *saved, float *scratch, const float *dout,
-                          int B, int T, int H, int dh) {
-  GdnPlan p = gdn_plan(B, T, H, dh);
-  HbCarver cv = {saved, 0};
-  CoreSaved sv = core_saved_views(&cv, &p);
-  gdn_core_backward(dqkv, dla, dbeta, &sv, scratch, dout, &p);
-}
-
 /* ---------- the G mixer ----------
  * Parameters (arena order = this enum): q, k, v projections (HD, C) adjacent,
  * so they are one (3HD, C) GEMM; g (HD, C), a (H, C), b (H, C) adjacent, one
@@ -571,7 +528,7 @@ enum {
   GDN_QCONV, GDN_KCONV, GDN_VCONV, GDN_ALOG, GDN_DTBIAS, GDN_NORM, GDN_N_PARAMS
 };
 
-static int gdn_param_specs(MixerParamSpec *specs, const ModelConfig *cfg) {
+static int gdn_mixer_param_specs(MixerParamSpec *specs, const ModelConfig *cfg) {
   int64_t C = cfg->d_model, H = cfg->n_heads, dh = cfg->head_dim, HD = H * dh;
   specs[GDN_Q] = (MixerParamSpec){"q_proj.weight", 2, {HD, C}, INIT_NORMAL, 1};
   specs[GDN_K] = (MixerParamSpec){"k_proj.weight", 2, {HD, C}, INIT_NORMAL, 1};
@@ -589,7 +546,7 @@ static int gdn_param_specs(MixerParamSpec *specs, const ModelConfig *cfg) {
   return GDN_N_PARAMS;
 }
 
-static void gdn_init_custom(float *const *w, const ModelConfig *cfg, HbRng *rng) {
+static void gdn_mixer_init_custom(float *const *w, const ModelConfig *cfg, HbRng *rng) {
   int H = cfg->n_heads, HD = cfg->n_heads * cfg->head_dim;
   for (int k = GDN_QCONV; k <= GDN_VCONV; k++)
     for (int i = 0; i < HD * GDN_CONV_K; i++) w[k][i] = (float)(rng_uniform(rng) - 0.5);
@@ -601,7 +558,9 @@ static void gdn_init_custom(float *const *w, const ModelConfig *cfg, HbRng *rng)
   }
 }
 
-static GdnPlan plan_of(const MixerShape *s) { return gdn_plan(s->B, s->T, s->cfg->n_heads, s->cfg->head_dim); }
+static void gdn_plan_of(GdnPlan *p, const MixerShape *s) {
+  gdn_plan(p, s->B, s->T, s->cfg->n_heads, s->cfg->head_dim, GDN_CHUNK);
+}
 
 /* Saved from forward to backward. */
 typedef struct {
@@ -609,60 +568,53 @@ typedef struct {
   float *gab;  /* (R, HD + 2H) [g | a | b] projections, raw */
   float *o;    /* (R, HD) the recurrence output */
   float *rstd; /* (R*H) of the head norm */
-  CoreSaved core;
-} MixSaved;
+  float *core; /* gdn_forward's saved */
+} GdnMixerSaved;
 
-/* Scratch (forward uses qkv_a, qkv_b, la, beta, on, y and the core's). */
+/* Scratch (forward uses qkv_a, qkv_b, la, beta, y and the core's). */
 typedef struct {
   float *qkv_a;     /* (R, 3HD) conv output */
   float *qkv_b;     /* (R, 3HD) forward: normalised q, k, v; backward: their gradient */
   float *qkv_c;     /* (R, 3HD) backward: silu output, then its gradient */
   float *la, *beta; /* (R, H) */
   float *dla, *dbeta; /* (R, H) */
-  float *on, *y;    /* (R, HD) normed o; gated y = on * silu(g) */
+  float *y;           /* (R, HD) gated y = RMSNorm_head(o) * silu(g) */
   float *dy_o, *don, *dout; /* (R, HD) dL/dy, dL/don, dL/do */
   float *dgab;      /* (R, HD + 2H) */
   float *core;      /* the core's scratch */
-} MixScratch;
+} GdnMixerScratch;
 
-static MixSaved mix_saved_views(HbCarver *cv, const MixerShape *s) {
+static GdnMixerSaved gdn_mixer_saved_views(HbCarver *cv, const MixerShape *s) {
   size_t R = (size_t)s->B * s->T, H = s->cfg->n_heads, HD = H * s->cfg->head_dim;
-  GdnPlan p = plan_of(s);
-  MixSaved v;
+  GdnPlan p;
+  gdn_plan_of(&p, s);
+  GdnMixerSaved v;
   v.xqkv = hb_carve(cv, R * 3 * HD);
   v.gab = hb_carve(cv, R * (HD + 2 * H));
   v.o = hb_carve(cv, R * HD);
   v.rstd = hb_carve(cv, R * H);
-  v.core = core_saved_views(cv, &p);
+  v.core = hb_carve(cv, gdn_saved_floats(&p));
   return v;
 }
 
-static MixScratch mix_scratch_views(HbCarver *cv, const MixerShape *s) {
+static GdnMixerScratch gdn_mixer_scratch_views(HbCarver *cv, const MixerShape *s) {
   size_t R = (size_t)s->B * s->T, H = s->cfg->n_heads, HD = H * s->cfg->head_dim;
-  GdnPlan p = plan_of(s);
-  MixScratch v;
+  GdnPlan p;
+  gdn_plan_of(&p, s);
+  GdnMixerScratch v;
   v.qkv_a = hb_carve(cv, R * 3 * HD), v.qkv_b = hb_carve(cv, R * 3 * HD), v.qkv_c = hb_carve(cv, R * 3 * HD);
   v.la = hb_carve(cv, R * H), v.beta = hb_carve(cv, R * H), v.dla = hb_carve(cv, R * H), v.dbeta = hb_carve(cv, R * H);
-  v.on = hb_carve(cv, R * HD), v.y = hb_carve(cv, R * HD);
+  v.y = hb_carve(cv, R * HD);
   v.dy_o = hb_carve(cv, R * HD), v.don = hb_carve(cv, R * HD), v.dout = hb_carve(cv, R * HD);
   v.dgab = hb_carve(cv, R * (HD + 2 * H));
-  v.core = hb_carve(cv, core_scratch_floats(&p));
+  v.core = hb_carve(cv, gdn_scratch_floats(&p));
   return v;
 }
 
 /* Sizes do not depend on s->window: a context limit (analyses, forward only)
  * runs through mixer_limited_forward on ordinary unlimited calls. */
-static size_t gdn_saved_floats(const MixerShape *s) {
-  HbCarver cv = {NULL, 0};
-  mix_saved_views(&cv, s);
-  return cv.used;
-}
-
-static size_t gdn_scratch_floats(const MixerShape *s) {
-  HbCarver cv = {NULL, 0};
-  mix_scratch_views(&cv, s);
-  return cv.used;
-}
+static CARVED_FLOATS(gdn_mixer_saved_floats, gdn_mixer_saved_views, MixerShape)
+static CARVED_FLOATS(gdn_mixer_scratch_floats, gdn_mixer_scratch_views, MixerShape)
 
 static void check_adjacent(const float *const *w, const ModelConfig *cfg) {
   size_t C = cfg->d_model, H = cfg->n_heads, HD = H * cfg->head_dim;
@@ -674,10 +626,6 @@ static void check_adjacent(const float *const *w, const ModelConfig *cfg) {
             "q, k, v conv weights are adjacent in the arena (one depthwise conv)");
 }
 
-static inline float softplusf(float x) { return x > 20.0f ? x : log1pf(expf(x)); }
-/* hb_expf so that the loops over it vectorise (it clamps: no overflow). */
-static inline float sigmoidf_(float x) { return 1.0f / (1.0f + hb_expf(-x)); }
-
 /* la, beta (R, H) from gab's a and b columns. */
 static void gates_forward(float *la, float *beta, const float *gab, const float *const *w, int64_t R, int H, int HD) {
   int64_t stride = HD + 2 * H;
@@ -685,8 +633,8 @@ static void gates_forward(float *la, float *beta, const float *gab, const float 
   for (int64_t r = 0; r < R; r++)
     for (int h = 0; h < H; h++) {
       float a = gab[r * stride + HD + h], b = gab[r * stride + HD + H + h];
-      la[r * H + h] = -expf(w[GDN_ALOG][h]) * softplusf(a + w[GDN_DTBIAS][h]);
-      beta[r * H + h] = sigmoidf_(b);
+      la[r * H + h] = -expf(w[GDN_ALOG][h]) * hb_softplusf(a + w[GDN_DTBIAS][h]);
+      beta[r * H + h] = hb_sigmoidf(b);
     }
 }
 
@@ -725,38 +673,18 @@ static void l2norm_backward(float *dqkv, const float *sqkv, int64_t R, int H, in
       }
 }
 
-/* on = o * rstd * gain (per head rows), y = on * silu(g). */
-static void gated_norm_output(float *on, float *y, const float *o, const float *rstd, const float *gain,
-                              const float *gab, int64_t R, int H, int dh) {
-  int64_t HD = (int64_t)H * dh, stride = HD + 2 * H;
-#pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < R; r++)
-    for (int h = 0; h < H; h++) {
-      int64_t j0 = (int64_t)h * dh;
-      const float *orow = o + r * HD + j0, *grow = gab + r * stride + j0;
-      float *onrow = on + r * HD + j0, *yrow = y + r * HD + j0, sc = rstd[r * H + h];
-#pragma omp simd
-      for (int d = 0; d < dh; d++) {
-        float n = orow[d] * sc * gain[d], g = grow[d];
-        onrow[d] = n;
-        yrow[d] = n * g * sigmoidf_(g);
-      }
-    }
-}
-
-extern const MixerOps gdn_ops;
-
-static void gdn_forward(float *out, float *saved, float *scratch, const float *u, const float *const *w,
-                        const MixerShape *s) {
+static void gdn_mixer_forward(float *out, float *saved, float *scratch, const float *u, const float *const *w,
+                              const MixerShape *s) {
   if (mixer_context_limited(s)) {
     mixer_limited_forward(&gdn_ops, out, saved, scratch, u, w, s);
     return;
   }
   check_adjacent(w, s->cfg);
-  GdnPlan p = plan_of(s);
+  GdnPlan p;
+  gdn_plan_of(&p, s);
   HbCarver saved_cv = {saved, 0}, scratch_cv = {scratch, 0};
-  MixSaved sv = mix_saved_views(&saved_cv, s);
-  MixScratch sc = mix_scratch_views(&scratch_cv, s);
+  GdnMixerSaved sv = gdn_mixer_saved_views(&saved_cv, s);
+  GdnMixerScratch sc = gdn_mixer_scratch_views(&scratch_cv, s);
   int64_t R = (int64_t)s->B * s->T, C = s->cfg->d_model, H = p.H, dh = p.dh, HD = H * dh;
   dnn_linear_forward(sv.xqkv, u, w[GDN_Q], R, C, 3 * HD);
   dnn_linear_forward(sv.gab, u, w[GDN_G], R, C, HD + 2 * H);
@@ -764,40 +692,28 @@ static void gdn_forward(float *out, float *saved, float *scratch, const float *u
   silu_forward(sc.qkv_b, sc.qkv_a, R * 3 * HD);
   l2norm_forward(sc.qkv_b, R, (int)H, (int)dh);
   gates_forward(sc.la, sc.beta, sv.gab, w, R, (int)H, (int)HD);
-  gdn_core_forward(sv.o, &sv.core, sc.core, sc.qkv_b, sc.la, sc.beta, &p);
-  /* RMSNorm_head: R*H rows of dh with the shared gain (rstd kept), then the gate. */
-  rmsnorm_forward(sc.on, sv.rstd, sv.o, w[GDN_NORM], R * H, (int)dh);
-  gated_norm_output(sc.on, sc.y, sv.o, sv.rstd, w[GDN_NORM], sv.gab, R, (int)H, (int)dh);
+  gdn_forward(sv.o, sv.core, sc.core, sc.qkv_b, sc.la, sc.beta, &p);
+  gated_rmsnorm_forward(sc.y, sv.rstd, sv.o, w[GDN_NORM], sv.gab, HD + 2 * H, R, (int)H, (int)dh);
   dnn_matmul(out, sc.y, w[GDN_O], 1, R, HD, C, 0, 1, 1); /* out += y . Wo^T */
 }
 
-static void gdn_backward(float *du, float *const *g, float *saved, float *scratch, const float *dy, const float *u,
-                         const float *const *w, const MixerShape *s) {
+static void gdn_mixer_backward(float *du, float *const *g, float *saved, float *scratch, const float *dy,
+                               const float *u, const float *const *w, const MixerShape *s) {
   HB_ASSERT(!mixer_context_limited(s), "the inference-time context limit has no backward (analyses only)");
   check_adjacent(w, s->cfg);
-  GdnPlan p = plan_of(s);
+  GdnPlan p;
+  gdn_plan_of(&p, s);
   HbCarver saved_cv = {saved, 0}, scratch_cv = {scratch, 0};
-  MixSaved sv = mix_saved_views(&saved_cv, s);
-  MixScratch sc = mix_scratch_views(&scratch_cv, s);
+  GdnMixerSaved sv = gdn_mixer_saved_views(&saved_cv, s);
+  GdnMixerScratch sc = gdn_mixer_scratch_views(&scratch_cv, s);
   int64_t R = (int64_t)s->B * s->T, C = s->cfg->d_model, H = p.H, dh = p.dh, HD = H * dh, gs = HD + 2 * H;
   /* out = y . Wo^T,  y = on * silu(g),  on = RMSNorm_head(o) */
-  gated_norm_output(sc.on, sc.y, sv.o, sv.rstd, w[GDN_NORM], sv.gab, R, (int)H, (int)dh);
+  gated_rmsnorm_recompute(sc.y, sv.o, sv.rstd, w[GDN_NORM], sv.gab, gs, R, (int)H, (int)dh);
   dnn_linear_backward(sc.dy_o, g[GDN_O], dy, sc.y, w[GDN_O], R, HD, C, 0);
-#pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < R; r++) {
-    const float *grow = sv.gab + r * gs, *dyrow = sc.dy_o + r * HD, *onrow = sc.on + r * HD;
-    float *donrow = sc.don + r * HD, *dgrow = sc.dgab + r * gs;
-#pragma omp simd
-    for (int64_t j = 0; j < HD; j++) {
-      float gv = grow[j], sg = sigmoidf_(gv), d = dyrow[j];
-      donrow[j] = d * gv * sg;
-      dgrow[j] = d * onrow[j] * sg * (1.0f + gv * (1.0f - sg));
-    }
-  }
-  memset(sc.dout, 0, (size_t)(R * HD) * sizeof(float)); /* rmsnorm_backward adds into dx */
-  rmsnorm_backward(sc.dout, g[GDN_NORM], sc.don, sv.o, sv.rstd, w[GDN_NORM], R * H, (int)dh);
+  gated_rmsnorm_backward(sc.dout, g[GDN_NORM], sc.dgab, gs, sc.don, sc.dy_o, sv.o, sv.rstd, w[GDN_NORM], sv.gab, gs, R,
+                         (int)H, (int)dh);
   /* the recurrence: d(q, k, v normalised) into qkv_b, dla, dbeta */
-  gdn_core_backward(sc.qkv_b, sc.dla, sc.dbeta, &sv.core, sc.core, sc.dout, &p);
+  gdn_backward(sc.qkv_b, sc.dla, sc.dbeta, sv.core, sc.core, sc.dout, &p);
   /* gates: la = -exp(A_log) softplus(a + dt_bias) (so dla/dA_log = la), beta = sigmoid(b);
    * the per-head sums run in row order (same result for any thread count). */
   for (int64_t h = 0; h < H; h++) {
@@ -805,9 +721,9 @@ static void gdn_backward(float *du, float *const *g, float *saved, float *scratc
     double dalog = 0, ddt = 0;
     for (int64_t r = 0; r < R; r++) {
       float a = sv.gab[r * gs + HD + h] + w[GDN_DTBIAS][h], b = sv.gab[r * gs + HD + H + h];
-      float dla = sc.dla[r * H + h], sb = sigmoidf_(b);
-      float da = -dla * A * sigmoidf_(a); /* softplus' = sigmoid */
-      dalog += (double)dla * (-A * softplusf(a));
+      float dla = sc.dla[r * H + h], sb = hb_sigmoidf(b);
+      float da = -dla * A * hb_sigmoidf(a); /* softplus' = sigmoid */
+      dalog += (double)dla * (-A * hb_softplusf(a));
       ddt += da;
       sc.dgab[r * gs + HD + h] = da;
       sc.dgab[r * gs + HD + H + h] = sc.dbeta[r * H + h] * sb * (1.0f - sb);
@@ -827,5 +743,4 @@ static void gdn_backward(float *du, float *const *g, float *saved, float *scratc
   dnn_linear_backward(du, g[GDN_G], sc.dgab, u, w[GDN_G], R, C, gs, 1);
 }
 
-const MixerOps gdn_ops = {'G', "gdn", gdn_param_specs, gdn_init_custom, gdn_saved_floats, gdn_scratch_floats,
-                          gdn_forward, gdn_backward};
+const MixerOps gdn_ops = HB_MIXER_OPS('G', "gdn", gdn, gdn_mixer_init_custom);

@@ -12,6 +12,7 @@
 #include "hybench/dnn.h"
 #include "hybench/layers.h"
 #include "hybench/mixer.h"
+#include "kernels.h"
 
 /* Largest chunk the decay tables on the stack allow. */
 #define LIGHTNING_MAX_CHUNK 1024
@@ -28,53 +29,58 @@ void lightning_plan(LightningPlan *p, int B, int T, int H, int dh, int chunk) {
 
 double lightning_decay(int h) { return 1.0 - ldexp(1.0, -(5 + h)); }
 
-/* pw[n] = lambda_h^n for n = 0 .. Cs, computed in double (lambda_h rounds to
- * 1.0f in float for h >= 20). */
+/* lambda_h^n, computed in double (lambda_h rounds to 1.0f in float for h >= 20). */
+static float decay_power(int h, int n) { return (float)exp(n * log1p(-ldexp(1.0, -(5 + h)))); }
+
+/* pw[n] = lambda_h^n for n = 0 .. Cs. */
 static void decay_powers(float *pw, int h, int Cs) {
-  double log_lambda = log1p(-ldexp(1.0, -(5 + h)));
-  for (int n = 0; n <= Cs; n++) pw[n] = (float)exp(n * log_lambda);
+  for (int n = 0; n <= Cs; n++) pw[n] = decay_power(h, n);
 }
 
-static size_t chunked_floats(const LightningPlan *p) { return (size_t)p->B * p->H * p->Tp * p->dh; }
-static size_t square_floats(const LightningPlan *p) { return (size_t)p->n_chunks * p->chunk * p->chunk; }
-size_t lightning_states_floats(const LightningPlan *p) { return (size_t)p->n_chunks * p->dh * p->dh; }
+/* The saved tensor is the state entering each chunk, (N, dh, dh): see scan_states. */
+size_t lightning_saved_floats(const LightningPlan *p) { return (size_t)p->n_chunks * p->dh * p->dh; }
 
-/* Forward: qc, kc, vc, oc (X each), A (N, Cs, Cs), KV (N, dh, dh).
- * Backward: qc, kc, vc, dOc, dQc, dKc, dVc (X each), P / dP (N, Cs, Cs), G (N, dh, dh). */
-size_t lightning_scratch_floats(const LightningPlan *p) {
-  size_t fwd = 4 * chunked_floats(p) + square_floats(p) + lightning_states_floats(p);
-  size_t bwd = 7 * chunked_floats(p) + square_floats(p) + lightning_states_floats(p);
-  return fwd > bwd ? fwd : bwd;
+/* Scratch views, carved with hb_carve (common.h; a NULL base only counts). The
+ * forward and backward passes share qc, kc, vc; the rest of each pass's
+ * buffers share one region. */
+typedef struct {
+  float *qc, *kc, *vc; /* (N, Cs, dh) = (B, H, Tp, dh): q, k, v in chunks */
+  /* forward */
+  float *oc; /* (N, Cs, dh) */
+  float *a;  /* (N, Cs, Cs) Qc Kc^T . D */
+  float *kv; /* (N, dh, dh) each chunk's own term of the next state */
+  /* backward */
+  float *doc, *dqc, *dkc, *dvc; /* (N, Cs, dh) */
+  float *pd;                    /* (N, Cs, Cs) P, then dP */
+  float *g;                     /* (N, dh, dh) gradient of the states, then of kv */
+} LightningScratch;
+
+static LightningScratch lightning_scratch_views(HbCarver *cv, const LightningPlan *p) {
+  size_t X = (size_t)p->B * p->H * p->Tp * p->dh, sq = (size_t)p->n_chunks * p->chunk * p->chunk;
+  size_t st = lightning_saved_floats(p);
+  LightningScratch s;
+  s.qc = hb_carve(cv, X), s.kc = hb_carve(cv, X), s.vc = hb_carve(cv, X);
+  size_t shared = cv->used;
+  s.oc = hb_carve(cv, X), s.a = hb_carve(cv, sq), s.kv = hb_carve(cv, st);
+  size_t fwd_end = cv->used;
+  cv->used = shared;
+  s.doc = hb_carve(cv, X), s.dqc = hb_carve(cv, X), s.dkc = hb_carve(cv, X), s.dvc = hb_carve(cv, X);
+  s.pd = hb_carve(cv, sq), s.g = hb_carve(cv, st);
+  if (cv->used < fwd_end) cv->used = fwd_end;
+  return s;
 }
+
+CARVED_FLOATS(lightning_scratch_floats, lightning_scratch_views, LightningPlan)
 
 /* dst (B, H, Tp, dh) = part (0 q, 1 k, 2 v) of src rows (B, T, ld) with head h
  * at columns part*HD + h*dh; zero rows for t >= T. */
 static void to_chunks(float *dst, const float *src, int64_t ld, int part, const LightningPlan *p) {
-  int B = p->B, T = p->T, H = p->H, dh = p->dh, Tp = p->Tp;
-  int64_t col = (int64_t)part * H * dh;
-#pragma omp parallel for collapse(2) schedule(static)
-  for (int b = 0; b < B; b++)
-    for (int h = 0; h < H; h++) {
-      float *head = dst + ((int64_t)b * H + h) * Tp * dh;
-      for (int t = 0; t < T; t++)
-        memcpy(head + (int64_t)t * dh, src + ((int64_t)b * T + t) * ld + col + (int64_t)h * dh,
-               (size_t)dh * sizeof(float));
-      memset(head + (int64_t)T * dh, 0, (size_t)(Tp - T) * dh * sizeof(float));
-    }
+  heads_from_rows(dst, src, ld, (int64_t)part * p->H * p->dh, p->B, p->T, p->Tp, p->H, p->dh);
 }
 
 /* The inverse of to_chunks: rows t < T of src (B, H, Tp, dh) into dst (B, T, ld). */
 static void from_chunks(float *dst, int64_t ld, int part, const float *src, const LightningPlan *p) {
-  int B = p->B, T = p->T, H = p->H, dh = p->dh, Tp = p->Tp;
-  int64_t col = (int64_t)part * H * dh;
-#pragma omp parallel for collapse(2) schedule(static)
-  for (int b = 0; b < B; b++)
-    for (int h = 0; h < H; h++) {
-      const float *head = src + ((int64_t)b * H + h) * Tp * dh;
-      for (int t = 0; t < T; t++)
-        memcpy(dst + ((int64_t)b * T + t) * ld + col + (int64_t)h * dh, head + (int64_t)t * dh,
-               (size_t)dh * sizeof(float));
-    }
+  heads_to_rows(dst, ld, (int64_t)part * p->H * p->dh, src, p->B, p->T, p->Tp, p->H, p->dh);
 }
 
 /* In place on every chunk of x (N, Cs, dh): row i *= lambda^(i+1) (ROWS_Q: a
@@ -118,9 +124,7 @@ static void scan_states(float *states, const float *kv, const LightningPlan *p) 
   int64_t n_heads = (int64_t)p->B * p->H, dd = (int64_t)p->dh * p->dh;
 #pragma omp parallel for schedule(static)
   for (int64_t bh = 0; bh < n_heads; bh++) {
-    float pw[LIGHTNING_MAX_CHUNK + 1];
-    decay_powers(pw, (int)(bh % p->H), p->chunk);
-    float f = pw[p->chunk];
+    float f = decay_power((int)(bh % p->H), p->chunk);
     float *s = states + bh * p->nc * dd;
     const float *x = kv + bh * p->nc * dd;
     memset(s, 0, (size_t)dd * sizeof(float));
@@ -136,9 +140,7 @@ static void scan_states_backward(float *g, const LightningPlan *p) {
   int64_t n_heads = (int64_t)p->B * p->H, dd = (int64_t)p->dh * p->dh;
 #pragma omp parallel for schedule(static)
   for (int64_t bh = 0; bh < n_heads; bh++) {
-    float pw[LIGHTNING_MAX_CHUNK + 1];
-    decay_powers(pw, (int)(bh % p->H), p->chunk);
-    float f = pw[p->chunk];
+    float f = decay_power((int)(bh % p->H), p->chunk);
     float *x = g + bh * p->nc * dd;
     for (int64_t e = 0; e < dd; e++) {
       float acc = 0; /* total gradient of S_c+1 */
@@ -151,67 +153,65 @@ static void scan_states_backward(float *g, const LightningPlan *p) {
   }
 }
 
-void lightning_forward(float *o, float *states, float *scratch, const float *qkv, const LightningPlan *p) {
-  int64_t N = p->n_chunks, HD = (int64_t)p->H * p->dh;
-  int Cs = p->chunk, dh = p->dh;
-  size_t X = chunked_floats(p);
-  float *qc = scratch, *kc = qc + X, *vc = kc + X, *oc = vc + X; /* (B, H, Tp, dh) = (N, Cs, dh) */
-  float *a = oc + X;                                             /* (N, Cs, Cs) */
-  float *kv = a + square_floats(p);                              /* (N, dh, dh) */
-  to_chunks(qc, qkv, 3 * HD, 0, p);
-  to_chunks(kc, qkv, 3 * HD, 1, p);
-  to_chunks(vc, qkv, 3 * HD, 2, p);
-  /* intra-chunk: Oc = (Qc Kc^T . D) Vc */
-  dnn_matmul(a, qc, kc, N, Cs, dh, Cs, 0, 1, 0);
-  decay_mask(a, p);
-  dnn_matmul(oc, a, vc, N, Cs, Cs, dh, 0, 0, 0);
-  /* states: kv_c = (decayed Kc)^T Vc, then the scan */
-  decay_rows(kc, ROWS_K, p);
-  dnn_matmul(kv, kc, vc, N, dh, Cs, dh, 1, 0, 0);
-  scan_states(states, kv, p);
-  /* inter-chunk: Oc += (decayed Qc) S_c */
-  decay_rows(qc, ROWS_Q, p);
-  dnn_matmul(oc, qc, states, N, Cs, dh, dh, 0, 0, 1);
-  from_chunks(o, HD, 0, oc, p);
+/* The scratch views with q, k, v of qkv (B, T, 3*HD) gathered into chunks: both passes start so. */
+static LightningScratch chunked_qkv(float *scratch, const float *qkv, const LightningPlan *p) {
+  int64_t HD = (int64_t)p->H * p->dh;
+  HbCarver cv = {scratch, 0};
+  LightningScratch s = lightning_scratch_views(&cv, p);
+  to_chunks(s.qc, qkv, 3 * HD, 0, p);
+  to_chunks(s.kc, qkv, 3 * HD, 1, p);
+  to_chunks(s.vc, qkv, 3 * HD, 2, p);
+  return s;
 }
 
-void lightning_backward(float *dqkv, float *scratch, const float *dout, const float *qkv, const float *states,
+void lightning_forward(float *o, float *saved, float *scratch, const float *qkv, const LightningPlan *p) {
+  int64_t N = p->n_chunks, HD = (int64_t)p->H * p->dh;
+  int Cs = p->chunk, dh = p->dh;
+  LightningScratch s = chunked_qkv(scratch, qkv, p);
+  /* intra-chunk: Oc = (Qc Kc^T . D) Vc */
+  dnn_matmul(s.a, s.qc, s.kc, N, Cs, dh, Cs, 0, 1, 0);
+  decay_mask(s.a, p);
+  dnn_matmul(s.oc, s.a, s.vc, N, Cs, Cs, dh, 0, 0, 0);
+  /* states: kv_c = (decayed Kc)^T Vc, then the scan */
+  decay_rows(s.kc, ROWS_K, p);
+  dnn_matmul(s.kv, s.kc, s.vc, N, dh, Cs, dh, 1, 0, 0);
+  scan_states(saved, s.kv, p);
+  /* inter-chunk: Oc += (decayed Qc) S_c */
+  decay_rows(s.qc, ROWS_Q, p);
+  dnn_matmul(s.oc, s.qc, saved, N, Cs, dh, dh, 0, 0, 1);
+  from_chunks(o, HD, 0, s.oc, p);
+}
+
+void lightning_backward(float *dqkv, const float *saved, float *scratch, const float *dout, const float *qkv,
                         const LightningPlan *p) {
   int64_t N = p->n_chunks, HD = (int64_t)p->H * p->dh;
   int Cs = p->chunk, dh = p->dh;
-  size_t X = chunked_floats(p);
-  float *qc = scratch, *kc = qc + X, *vc = kc + X, *doc = vc + X; /* (N, Cs, dh) each */
-  float *dqc = doc + X, *dkc = dqc + X, *dvc = dkc + X;           /* (N, Cs, dh) each */
-  float *pd = dvc + X;                                            /* (N, Cs, Cs): P, then dP */
-  float *g = pd + square_floats(p);                               /* (N, dh, dh) */
-  to_chunks(qc, qkv, 3 * HD, 0, p);
-  to_chunks(kc, qkv, 3 * HD, 1, p);
-  to_chunks(vc, qkv, 3 * HD, 2, p);
-  to_chunks(doc, dout, HD, 0, p);
+  LightningScratch s = chunked_qkv(scratch, qkv, p);
+  to_chunks(s.doc, dout, HD, 0, p);
   /* intra-chunk, P = Qc Kc^T . D recomputed: dVc = P^T dOc; dP = (dOc Vc^T) . D;
    * dQc = dP Kc; dKc = dP^T Qc */
-  dnn_matmul(pd, qc, kc, N, Cs, dh, Cs, 0, 1, 0);
-  decay_mask(pd, p);
-  dnn_matmul(dvc, pd, doc, N, Cs, Cs, dh, 1, 0, 0);
-  dnn_matmul(pd, doc, vc, N, Cs, dh, Cs, 0, 1, 0);
-  decay_mask(pd, p);
-  dnn_matmul(dqc, pd, kc, N, Cs, Cs, dh, 0, 0, 0);
-  dnn_matmul(dkc, pd, qc, N, Cs, Cs, dh, 1, 0, 0);
+  dnn_matmul(s.pd, s.qc, s.kc, N, Cs, dh, Cs, 0, 1, 0);
+  decay_mask(s.pd, p);
+  dnn_matmul(s.dvc, s.pd, s.doc, N, Cs, Cs, dh, 1, 0, 0);
+  dnn_matmul(s.pd, s.doc, s.vc, N, Cs, dh, Cs, 0, 1, 0);
+  decay_mask(s.pd, p);
+  dnn_matmul(s.dqc, s.pd, s.kc, N, Cs, Cs, dh, 0, 0, 0);
+  dnn_matmul(s.dkc, s.pd, s.qc, N, Cs, Cs, dh, 1, 0, 0);
   /* inter-chunk: dS_c = (decayed Qc)^T dOc, summed back through the scan */
-  decay_rows(qc, ROWS_Q, p);
-  dnn_matmul(g, qc, doc, N, dh, Cs, dh, 1, 0, 0);
-  scan_states_backward(g, p); /* g_c: gradient of kv_c */
+  decay_rows(s.qc, ROWS_Q, p);
+  dnn_matmul(s.g, s.qc, s.doc, N, dh, Cs, dh, 1, 0, 0);
+  scan_states_backward(s.g, p); /* g_c: gradient of kv_c */
   /* dQc += (decayed dOc) S_c^T */
-  decay_rows(doc, ROWS_Q, p);
-  dnn_matmul(dqc, doc, states, N, Cs, dh, dh, 0, 1, 1);
+  decay_rows(s.doc, ROWS_Q, p);
+  dnn_matmul(s.dqc, s.doc, saved, N, Cs, dh, dh, 0, 1, 1);
   /* kv_c = (decayed Kc)^T Vc: dVc += (decayed Kc) g_c; dKc += (decayed Vc) g_c^T */
-  decay_rows(kc, ROWS_K, p);
-  dnn_matmul(dvc, kc, g, N, Cs, dh, dh, 0, 0, 1);
-  decay_rows(vc, ROWS_K, p);
-  dnn_matmul(dkc, vc, g, N, Cs, dh, dh, 0, 1, 1);
-  from_chunks(dqkv, 3 * HD, 0, dqc, p);
-  from_chunks(dqkv, 3 * HD, 1, dkc, p);
-  from_chunks(dqkv, 3 * HD, 2, dvc, p);
+  decay_rows(s.kc, ROWS_K, p);
+  dnn_matmul(s.dvc, s.kc, s.g, N, Cs, dh, dh, 0, 0, 1);
+  decay_rows(s.vc, ROWS_K, p);
+  dnn_matmul(s.dkc, s.vc, s.g, N, Cs, dh, dh, 0, 1, 1);
+  from_chunks(dqkv, 3 * HD, 0, s.dqc, p);
+  from_chunks(dqkv, 3 * HD, 1, s.dkc, p);
+  from_chunks(dqkv, 3 * HD, 2, s.dvc, p);
 }
 
 void lightning_reference_forward(float *o, const float *qkv, int B, int T, int H, int dh) {
@@ -292,9 +292,9 @@ void lightning_reference_backward(float *dqkv, const float *dout, const float *q
  * ones, no decay. Nothing is INIT_MIXER: the decays are fixed, not learned.
  *
  * Saved (linear in T): proj (R, 4*HD) pre-activations, o (R, HD) before the
- * norm, rstd (R*H), the chunk states (B, H, nc, dh, dh). Everything else
- * (silu values, on, y) is recomputed elementwise in backward.
- * Scratch: see lt_scratch_floats.
+ * norm, rstd (R*H), the state entering each chunk (B, H, nc, dh, dh).
+ * Everything else (silu values, on, y) is recomputed elementwise in backward.
+ * Scratch: see LightningMixerScratch.
  *
  * Chunk size (LIGHTNING_CHUNK = 32), chosen by timing lightning_forward +
  * lightning_backward on one thread (ms, best of 3; Cs 16 / 32 / 64 / 128):
@@ -308,7 +308,7 @@ void lightning_reference_backward(float *dqkv, const float *dout, const float *q
  * __builtin_roundf is a libm call; with __builtin_rintf the mixer takes 38 ms). */
 enum { LT_Q, LT_K, LT_V, LT_G, LT_O, LT_NORM, LT_N_PARAMS };
 
-static int lt_param_specs(MixerParamSpec *specs, const ModelConfig *cfg) {
+static int lightning_mixer_param_specs(MixerParamSpec *specs, const ModelConfig *cfg) {
   int64_t C = cfg->d_model, HD = (int64_t)cfg->n_heads * cfg->head_dim;
   const char *names[] = {"q_proj.weight", "k_proj.weight", "v_proj.weight", "g_proj.weight"};
   for (int k = LT_Q; k <= LT_G; k++) specs[k] = (MixerParamSpec){names[k], 2, {HD, C}, INIT_NORMAL, 1};
@@ -319,149 +319,130 @@ static int lt_param_specs(MixerParamSpec *specs, const ModelConfig *cfg) {
 
 /* Sizes do not depend on s->window: a context limit (analyses, forward only)
  * runs through mixer_limited_forward on ordinary unlimited calls. */
-static void lt_plan_of(LightningPlan *p, const MixerShape *s) {
+static void lightning_plan_of(LightningPlan *p, const MixerShape *s) {
   lightning_plan(p, s->B, s->T, s->cfg->n_heads, s->cfg->head_dim, LIGHTNING_CHUNK);
 }
 
-static size_t lt_rows_hd(const MixerShape *s) { return (size_t)s->B * s->T * s->cfg->n_heads * s->cfg->head_dim; }
-
-static size_t lt_saved_floats(const MixerShape *s) {
-  LightningPlan p;
-  lt_plan_of(&p, s);
-  return 5 * lt_rows_hd(s) + (size_t)s->B * s->T * s->cfg->n_heads + lightning_states_floats(&p);
-}
-
-/* forward: act (R, 3*HD) | y (R, HD) | core scratch
- * backward: dproj (R, 4*HD) | act (R, 3*HD) | dqkv (R, 3*HD), first holding
- * y and dyo (R, HD) each | dO (R, HD) | core scratch */
-static size_t lt_scratch_floats(const MixerShape *s) {
-  LightningPlan p;
-  lt_plan_of(&p, s);
-  return 11 * lt_rows_hd(s) + lightning_scratch_floats(&p);
-}
-
 typedef struct {
-  float *proj; /* (R, 4*HD) */
-  float *o;    /* (R, HD) */
-  float *rstd; /* (R*H) */
-  float *states;
-} LtSaved;
+  float *proj;  /* (R, 4*HD) [q | k | v | g] pre-activations */
+  float *o;     /* (R, HD) the recurrence output, before the norm */
+  float *rstd;  /* (R*H) of the head norm */
+  float *state; /* lightning_forward's saved */
+} LightningMixerSaved;
 
-static LtSaved lt_saved_views(float *saved, const MixerShape *s) {
-  size_t rhd = lt_rows_hd(s);
-  LtSaved v;
-  v.proj = saved;
-  v.o = v.proj + 4 * rhd;
-  v.rstd = v.o + rhd;
-  v.states = v.rstd + (size_t)s->B * s->T * s->cfg->n_heads;
+/* One layout for both passes (forward uses act, y and core). */
+typedef struct {
+  float *dproj; /* (R, 4*HD) */
+  float *act;   /* (R, 3*HD) [silu(q) | silu(k) | v] */
+  float *dqkv;  /* (R, 3*HD); before it is written, its space holds y and dyo */
+  float *y;     /* (R, HD) the gated output (backward: then dL/d(on)) */
+  float *dyo;   /* (R, HD) dL/dy */
+  float *dO;    /* (R, HD) dL/do */
+  float *core;  /* lightning_forward / lightning_backward's scratch */
+} LightningMixerScratch;
+
+static LightningMixerSaved lightning_mixer_saved_views(HbCarver *cv, const MixerShape *s) {
+  size_t R = (size_t)s->B * s->T, H = s->cfg->n_heads, HD = H * s->cfg->head_dim;
+  LightningPlan p;
+  lightning_plan_of(&p, s);
+  LightningMixerSaved v;
+  v.proj = hb_carve(cv, R * 4 * HD);
+  v.o = hb_carve(cv, R * HD);
+  v.rstd = hb_carve(cv, R * H);
+  v.state = hb_carve(cv, lightning_saved_floats(&p));
   return v;
 }
 
-static inline float lt_sigmoid(float x) { return 1.0f / (1.0f + hb_expf(-x)); }
+static LightningMixerScratch lightning_mixer_scratch_views(HbCarver *cv, const MixerShape *s) {
+  size_t R = (size_t)s->B * s->T, HD = (size_t)s->cfg->n_heads * s->cfg->head_dim;
+  LightningPlan p;
+  lightning_plan_of(&p, s);
+  LightningMixerScratch v;
+  v.dproj = hb_carve(cv, R * 4 * HD);
+  v.act = hb_carve(cv, R * 3 * HD);
+  v.dqkv = hb_carve(cv, R * 3 * HD);
+  v.y = v.dqkv, v.dyo = v.dqkv + R * HD;
+  v.dO = hb_carve(cv, R * HD);
+  v.core = hb_carve(cv, lightning_scratch_floats(&p));
+  return v;
+}
+
+static CARVED_FLOATS(lightning_mixer_saved_floats, lightning_mixer_saved_views, MixerShape)
+static CARVED_FLOATS(lightning_mixer_scratch_floats, lightning_mixer_scratch_views, MixerShape)
 
 /* act (R, 3*HD) = [silu(q) | silu(k) | v] from proj (R, 4*HD). */
-static void lt_activate(float *act, const float *proj, int64_t R, int64_t HD) {
+static void lightning_activate(float *act, const float *proj, int64_t R, int64_t HD) {
 #pragma omp parallel for schedule(static)
   for (int64_t r = 0; r < R; r++) {
     const float *x = proj + r * 4 * HD;
     float *y = act + r * 3 * HD;
-    for (int64_t j = 0; j < 2 * HD; j++) y[j] = x[j] * lt_sigmoid(x[j]);
+    for (int64_t j = 0; j < 2 * HD; j++) y[j] = x[j] * hb_sigmoidf(x[j]);
     memcpy(y + 2 * HD, x + 2 * HD, (size_t)HD * sizeof(float));
   }
 }
 
-/* y (R, HD) = RMSNorm_head(o) * silu(g), from o's saved rstd (R*H). */
-static void lt_gated_norm(float *y, const float *o, const float *rstd, const float *gain, const float *proj,
-                          int64_t R, int H, int dh) {
-  int64_t HD = (int64_t)H * dh;
-#pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < R; r++) {
-    const float *gate = proj + r * 4 * HD + 3 * HD;
-    for (int h = 0; h < H; h++)
-      for (int d = 0; d < dh; d++) {
-        int64_t e = r * HD + (int64_t)h * dh + d;
-        float gx = gate[h * dh + d];
-        y[e] = o[e] * rstd[r * H + h] * gain[d] * gx * lt_sigmoid(gx);
-      }
-  }
+/* x: the weights or their gradients (the same layout). */
+static void check_adjacent(const float *const *x, const ModelConfig *cfg) {
+  int64_t C = cfg->d_model, HD = (int64_t)cfg->n_heads * cfg->head_dim;
+  for (int k = LT_K; k <= LT_G; k++)
+    HB_ASSERT(x[k] == x[LT_Q] + k * HD * C, "q, k, v, g projections are adjacent in the arena (one GEMM)");
 }
 
-extern const MixerOps lightning_ops;
-
-static void lt_forward(float *out, float *saved, float *scratch, const float *u, const float *const *w,
-                       const MixerShape *s) {
+static void lightning_mixer_forward(float *out, float *saved, float *scratch, const float *u, const float *const *w,
+                                    const MixerShape *s) {
   if (mixer_context_limited(s)) {
     mixer_limited_forward(&lightning_ops, out, saved, scratch, u, w, s);
     return;
   }
+  check_adjacent(w, s->cfg);
   LightningPlan p;
-  lt_plan_of(&p, s);
+  lightning_plan_of(&p, s);
+  HbCarver saved_cv = {saved, 0}, scratch_cv = {scratch, 0};
+  LightningMixerSaved sv = lightning_mixer_saved_views(&saved_cv, s);
+  LightningMixerScratch sc = lightning_mixer_scratch_views(&scratch_cv, s);
   int H = s->cfg->n_heads, dh = s->cfg->head_dim;
   int64_t R = (int64_t)s->B * s->T, C = s->cfg->d_model, HD = (int64_t)H * dh;
-  LtSaved sv = lt_saved_views(saved, s);
-  float *act = scratch, *y = act + 3 * R * HD, *core = y + R * HD;
-  for (int k = LT_K; k <= LT_G; k++)
-    HB_ASSERT(w[k] == w[LT_Q] + k * HD * C, "q, k, v, g projections are adjacent in the arena (one GEMM)");
   dnn_linear_forward(sv.proj, u, w[LT_Q], R, C, 4 * HD);
-  lt_activate(act, sv.proj, R, HD);
-  lightning_forward(sv.o, sv.states, core, act, &p);
-  /* rmsnorm_forward gives rstd; y is then rebuilt by the one formula backward also uses */
-  rmsnorm_forward(y, sv.rstd, sv.o, w[LT_NORM], R * H, dh);
-  lt_gated_norm(y, sv.o, sv.rstd, w[LT_NORM], sv.proj, R, H, dh);
-  dnn_matmul(out, y, w[LT_O], 1, R, HD, C, 0, 1, 1);
+  lightning_activate(sc.act, sv.proj, R, HD);
+  lightning_forward(sv.o, sv.state, sc.core, sc.act, &p);
+  gated_rmsnorm_forward(sc.y, sv.rstd, sv.o, w[LT_NORM], sv.proj + 3 * HD, 4 * HD, R, H, dh);
+  dnn_matmul(out, sc.y, w[LT_O], 1, R, HD, C, 0, 1, 1);
 }
 
-static void lt_backward(float *du, float *const *g, float *saved, float *scratch, const float *dy, const float *u,
-                        const float *const *w, const MixerShape *s) {
+static void lightning_mixer_backward(float *du, float *const *g, float *saved, float *scratch, const float *dy,
+                                     const float *u, const float *const *w, const MixerShape *s) {
   HB_ASSERT(!mixer_context_limited(s), "the inference-time context limit has no backward (analyses only)");
+  check_adjacent((const float *const *)g, s->cfg);
   LightningPlan p;
-  lt_plan_of(&p, s);
+  lightning_plan_of(&p, s);
+  HbCarver saved_cv = {saved, 0}, scratch_cv = {scratch, 0};
+  LightningMixerSaved sv = lightning_mixer_saved_views(&saved_cv, s);
+  LightningMixerScratch sc = lightning_mixer_scratch_views(&scratch_cv, s);
   int H = s->cfg->n_heads, dh = s->cfg->head_dim;
   int64_t R = (int64_t)s->B * s->T, C = s->cfg->d_model, HD = (int64_t)H * dh;
-  LtSaved sv = lt_saved_views(saved, s);
-  float *dproj = scratch, *act = dproj + 4 * R * HD, *dqkv = act + 3 * R * HD, *dO = dqkv + 3 * R * HD;
-  float *core = dO + R * HD;
-  float *y = dqkv, *dyo = dqkv + R * HD; /* dead before dqkv is written */
   const float *gain = w[LT_NORM];
-  for (int k = LT_K; k <= LT_G; k++)
-    HB_ASSERT(g[k] == g[LT_Q] + k * HD * C, "q, k, v, g gradients are adjacent in the arena (one GEMM)");
   /* out = y Wo^T: dWo += dy^T y, dyo = dy Wo */
-  lt_gated_norm(y, sv.o, sv.rstd, gain, sv.proj, R, H, dh);
-  dnn_linear_backward(dyo, g[LT_O], dy, y, w[LT_O], R, HD, C, 0);
-  /* y = on * silu(g): don (into y's place) = dyo * silu(g); dg = dyo * on * silu'(g) */
-#pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < R; r++) {
-    const float *gate = sv.proj + r * 4 * HD + 3 * HD;
-    float *dgate = dproj + r * 4 * HD + 3 * HD;
-    for (int h = 0; h < H; h++)
-      for (int d = 0; d < dh; d++) {
-        int64_t e = r * HD + (int64_t)h * dh + d;
-        float gx = gate[h * dh + d], sg = lt_sigmoid(gx);
-        float on = sv.o[e] * sv.rstd[r * H + h] * gain[d];
-        dgate[h * dh + d] = dyo[e] * on * sg * (1.0f + gx * (1.0f - sg));
-        y[e] = dyo[e] * gx * sg;
-      }
-  }
-  /* on = RMSNorm_head(o): rows of dh (rmsnorm_backward adds into dO) */
-  memset(dO, 0, (size_t)R * HD * sizeof(float));
-  rmsnorm_backward(dO, g[LT_NORM], y, sv.o, sv.rstd, gain, R * H, dh);
+  gated_rmsnorm_recompute(sc.y, sv.o, sv.rstd, gain, sv.proj + 3 * HD, 4 * HD, R, H, dh);
+  dnn_linear_backward(sc.dyo, g[LT_O], dy, sc.y, w[LT_O], R, HD, C, 0);
+  /* y = RMSNorm_head(o) * silu(g): dg into dproj's g part, don into y's place */
+  gated_rmsnorm_backward(sc.dO, g[LT_NORM], sc.dproj + 3 * HD, 4 * HD, sc.y, sc.dyo, sv.o, sv.rstd, gain,
+                         sv.proj + 3 * HD, 4 * HD, R, H, dh);
   /* the recurrence */
-  lt_activate(act, sv.proj, R, HD);
-  lightning_backward(dqkv, core, dO, act, sv.states, &p);
+  lightning_activate(sc.act, sv.proj, R, HD);
+  lightning_backward(sc.dqkv, sv.state, sc.core, sc.dO, sc.act, &p);
   /* through silu on q and k; v as is */
 #pragma omp parallel for schedule(static)
   for (int64_t r = 0; r < R; r++) {
-    const float *x = sv.proj + r * 4 * HD, *dx = dqkv + r * 3 * HD;
-    float *dp = dproj + r * 4 * HD;
+    const float *x = sv.proj + r * 4 * HD, *dx = sc.dqkv + r * 3 * HD;
+    float *dp = sc.dproj + r * 4 * HD;
     for (int64_t j = 0; j < 2 * HD; j++) {
-      float sg = lt_sigmoid(x[j]);
+      float sg = hb_sigmoidf(x[j]);
       dp[j] = dx[j] * sg * (1.0f + x[j] * (1.0f - sg));
     }
     memcpy(dp + 2 * HD, dx + 2 * HD, (size_t)HD * sizeof(float));
   }
   /* proj = u [Wq; Wk; Wv; Wg]^T */
-  dnn_linear_backward(du, g[LT_Q], dproj, u, w[LT_Q], R, C, 4 * HD, 0);
+  dnn_linear_backward(du, g[LT_Q], sc.dproj, u, w[LT_Q], R, C, 4 * HD, 0);
 }
 
-const MixerOps lightning_ops = {'L', "lightning", lt_param_specs, NULL, lt_saved_floats, lt_scratch_floats,
-                                lt_forward, lt_backward};
+const MixerOps lightning_ops = HB_MIXER_OPS('L', "lightning", lightning, NULL);

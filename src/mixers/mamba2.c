@@ -1,16 +1,6 @@
-/* Mamba-2 (layer letter M), DESIGN.md section 3, one group:
- *   [z, xBC, dt] = u . Win^T;  xBC = silu(causal depthwise conv1d(xBC) + bias), kernel 4;
- *   xBC = [x (DI), B (N), C (N)];  dt = softplus(dt + dt_bias);
- *   a_t = exp(-dt_t exp(A_log_h));  S_t = a_t S_{t-1} + dt_t x_t B_t^T   (S: P x N per head);
- *   y_t = S_t C_t + D_h x_t;  y = RMSNorm(y * silu(z); norm) over all DI values;  out = y . Wout^T.
- * Conventions where DESIGN.md is silent, as in tests/parity/hybench_ref.py: in_proj output
- * order [z, xBC, dt]; head h = columns [h*P, (h+1)*P) of x; conv weight (CX, 1, 4) with tap 3
- * on the current position; RMSNorm eps 1e-5 (HB_RMS_EPS); softplus(x) = x above 20.
- *
- * Legend: B batch, T length, R = B*T rows, C d_model, DI = d_inner = expand*C, N state size,
- * P = mamba_head_dim, H = DI/P heads, CX = DI + 2N conv channels, Z = 2*DI + 2*N + H in_proj
- * width, K = 4 conv taps, Q chunk length, nc = ceil(T/Q) chunks per sequence, Tp = nc*Q the
- * padded length, NC = B*nc chunks. Bm, Cm are the SSM's B and C (to keep B the batch).
+/* Mamba-2 (layer letter M): the chunked scan, the mixer around it and its plain
+ * sequential reference. The mixer's math, conventions and legend are in
+ * include/hybench/mamba2.h.
  *
  * Fast path: the chunked "state space duality" form (Dao & Gu, 2024). Within a chunk, with
  * cum_q = sum_{r<=q} -dt_r A_h (inclusive, per head) and xdt_s = dt_s x_s:
@@ -49,38 +39,18 @@
 
 #include "hybench/common.h"
 #include "hybench/dnn.h"
-#include "hybench/mixer.h"
+#include "hybench/mamba2.h"
+#include "kernels.h"
 
 #define M2_CONV_K 4
-#ifndef MAMBA2_CHUNK
-#define MAMBA2_CHUNK 16
-#endif
-
-static int m2_chunk = MAMBA2_CHUNK;
-
-/* For tests and benchmarks: the chunk length of every later call (saved and scratch sizes
- * depend on it, so set it before model_forward sizes the arenas). Returns the old one. */
-int mamba2_set_chunk_size(int q) {
-  HB_ASSERT(q >= 1, "a chunk holds at least one step");
-  int old = m2_chunk;
-  m2_chunk = q;
-  return old;
-}
-int mamba2_chunk_size(void) { return m2_chunk; }
 
 enum { M2_IN, M2_CONV_W, M2_CONV_B, M2_DT_BIAS, M2_A_LOG, M2_D, M2_NORM, M2_OUT, M2_N_PARAMS };
 
-typedef struct {
-  int B, T, C;      /* batch, length, d_model */
-  int DI, N, P, H;  /* d_inner, state size, head dim, heads */
-  int CX, Z;        /* conv channels DI + 2N, in_proj width 2*DI + 2*N + H */
-  int Q, nc, Tp;    /* chunk length, chunks per sequence, padded length nc*Q */
-  int64_t R, NC;    /* B*T rows, B*nc chunks */
-} M2Plan;
-
-static void m2_dims(M2Plan *p, const ModelConfig *cfg) {
+/* The sizes that depend on the config only (B, T and the chunk are left unset). */
+static void m2_dims(Mamba2Plan *p, const ModelConfig *cfg) {
   HB_ASSERT(cfg->expand >= 1 && cfg->state_size >= 1 && cfg->mamba_head_dim >= 1,
             "config.c requires expand, state_size, mamba_head_dim >= 1 for M layers");
+  memset(p, 0, sizeof *p);
   p->C = cfg->d_model;
   p->DI = cfg->expand * cfg->d_model;
   p->N = cfg->state_size;
@@ -91,20 +61,22 @@ static void m2_dims(M2Plan *p, const ModelConfig *cfg) {
   p->Z = 2 * p->DI + 2 * p->N + p->H;
 }
 
-static void m2_plan(M2Plan *p, const MixerShape *s) {
-  m2_dims(p, s->cfg);
-  p->B = s->B, p->T = s->T;
-  p->Q = m2_chunk;
-  p->nc = (s->T + p->Q - 1) / p->Q;
-  p->Tp = p->nc * p->Q;
-  p->R = (int64_t)s->B * s->T;
-  p->NC = (int64_t)s->B * p->nc;
+void mamba2_plan(Mamba2Plan *p, const ModelConfig *cfg, int B, int T, int chunk) {
+  HB_ASSERT(B >= 1 && T >= 1, "a mixer call has at least one row");
+  HB_ASSERT(chunk >= 1, "a chunk holds at least one step");
+  m2_dims(p, cfg);
+  p->B = B, p->T = T;
+  p->chunk = chunk;
+  p->nc = (T + chunk - 1) / chunk;
+  p->Tp = p->nc * chunk;
+  p->R = (int64_t)B * T;
+  p->NC = (int64_t)B * p->nc;
 }
 
 /* ---------- parameters and init ---------- */
 
-static int m2_param_specs(MixerParamSpec *specs, const ModelConfig *cfg) {
-  M2Plan p;
+static int mamba2_mixer_param_specs(MixerParamSpec *specs, const ModelConfig *cfg) {
+  Mamba2Plan p;
   m2_dims(&p, cfg);
   specs[M2_IN] = (MixerParamSpec){"in_proj.weight", 2, {p.Z, p.C}, INIT_NORMAL, 1};
   specs[M2_CONV_W] = (MixerParamSpec){"conv1d.weight", 3, {p.CX, 1, M2_CONV_K}, INIT_MIXER, 0};
@@ -117,8 +89,8 @@ static int m2_param_specs(MixerParamSpec *specs, const ModelConfig *cfg) {
   return M2_N_PARAMS;
 }
 
-static void m2_init_custom(float *const *w, const ModelConfig *cfg, HbRng *rng) {
-  M2Plan p;
+static void mamba2_mixer_init_custom(float *const *w, const ModelConfig *cfg, HbRng *rng) {
+  Mamba2Plan p;
   m2_dims(&p, cfg);
   double bound = 1.0 / sqrt((double)M2_CONV_K); /* kaiming_uniform(a = sqrt 5): 1/sqrt(fan_in) */
   for (int64_t i = 0; i < (int64_t)p.CX * M2_CONV_K; i++) w[M2_CONV_W][i] = (float)(bound * (2 * rng_uniform(rng) - 1));
@@ -143,8 +115,8 @@ typedef struct {
   float *y;       /* (R, DI) SSM output including D x, before the gate */
   float *rstd;    /* (R) of the gated RMSNorm */
   float *dtg;     /* (NC, H, Q) dt = softplus(dt_raw + dt_bias), 0 on padding */
-  float *sprev;   /* (NC, DI, N) the state entering each chunk (head h = rows h*P..) */
-} M2Saved;
+  float *state;   /* (NC, DI, N) the state entering each chunk (head h = rows h*P..) */
+} Mamba2Saved;
 
 typedef struct {
   /* both passes (m2_prepare) */
@@ -185,100 +157,73 @@ typedef struct {
   float *dconv;   /* (R, CX) */
   float *dxbc_pre; /* (R, CX) */
   float *dzx;     /* (R, Z) [dz | dxBC | ddt_raw] */
-} M2Scratch;
+} Mamba2Scratch;
 
-typedef struct {
-  float *base; /* NULL while only measuring */
-  size_t used;
-} M2Carver;
-
-static float *m2_take(M2Carver *cv, size_t floats) {
-  float *p = cv->base ? cv->base + cv->used : NULL;
-  cv->used += (floats + 15) / 16 * 16; /* 64-byte aligned buffers */
-  return p;
-}
-
-static size_t m2_saved_views(M2Saved *v, float *base, const M2Plan *p) {
-  M2Carver cv = {base, 0};
+static Mamba2Saved mamba2_saved_views(HbCarver *cv, const Mamba2Plan *p) {
+  Mamba2Saved v;
   size_t R = (size_t)p->R;
-  v->z = m2_take(&cv, R * p->DI);
-  v->xbc_pre = m2_take(&cv, R * p->CX);
-  v->dt_raw = m2_take(&cv, R * p->H);
-  v->conv = m2_take(&cv, R * p->CX);
-  v->y = m2_take(&cv, R * p->DI);
-  v->rstd = m2_take(&cv, R);
-  v->dtg = m2_take(&cv, (size_t)p->NC * p->H * p->Q);
-  v->sprev = m2_take(&cv, (size_t)p->NC * p->DI * p->N);
-  return cv.used;
+  v.z = hb_carve(cv, R * p->DI);
+  v.xbc_pre = hb_carve(cv, R * p->CX);
+  v.dt_raw = hb_carve(cv, R * p->H);
+  v.conv = hb_carve(cv, R * p->CX);
+  v.y = hb_carve(cv, R * p->DI);
+  v.rstd = hb_carve(cv, R);
+  v.dtg = hb_carve(cv, (size_t)p->NC * p->H * p->chunk);
+  v.state = hb_carve(cv, (size_t)p->NC * p->DI * p->N);
+  return v;
 }
 
-static size_t m2_scratch_views(M2Scratch *v, float *base, const M2Plan *p) {
-  M2Carver cv = {base, 0};
-  size_t R = (size_t)p->R, NC = (size_t)p->NC, Q = (size_t)p->Q, H = (size_t)p->H;
+static Mamba2Scratch mamba2_scratch_views(HbCarver *cv, const Mamba2Plan *p) {
+  Mamba2Scratch v;
+  size_t R = (size_t)p->R, NC = (size_t)p->NC, Q = (size_t)p->chunk, H = (size_t)p->H;
   size_t padded = (size_t)p->B * p->Tp, qq = NC * H * Q * Q, heads = NC * H * Q * p->P;
-  v->A = m2_take(&cv, H);
-  v->xbc = m2_take(&cv, R * p->CX);
-  v->cum = m2_take(&cv, NC * H * Q);
-  v->ecum = m2_take(&cv, NC * H * Q);
-  v->wq = m2_take(&cv, NC * H * Q);
-  v->xg = m2_take(&cv, heads);
-  v->xw = m2_take(&cv, padded * p->DI);
-  v->bg = m2_take(&cv, padded * p->N);
-  v->cg = m2_take(&cv, padded * p->N);
-  v->gm = m2_take(&cv, NC * Q * Q);
-  v->mm = m2_take(&cv, qq);
-  v->y0 = m2_take(&cv, padded * p->DI);
-  v->gated = m2_take(&cv, R * p->DI);
-  v->normed = m2_take(&cv, R * p->DI);
-  size_t shared = cv.used;
+  v.A = hb_carve(cv, H);
+  v.xbc = hb_carve(cv, R * p->CX);
+  v.cum = hb_carve(cv, NC * H * Q);
+  v.ecum = hb_carve(cv, NC * H * Q);
+  v.wq = hb_carve(cv, NC * H * Q);
+  v.xg = hb_carve(cv, heads);
+  v.xw = hb_carve(cv, padded * p->DI);
+  v.bg = hb_carve(cv, padded * p->N);
+  v.cg = hb_carve(cv, padded * p->N);
+  v.gm = hb_carve(cv, NC * Q * Q);
+  v.mm = hb_carve(cv, qq);
+  v.y0 = hb_carve(cv, padded * p->DI);
+  v.gated = hb_carve(cv, R * p->DI);
+  v.normed = hb_carve(cv, R * p->DI);
+  size_t shared = cv->used;
   /* forward-only and backward-only buffers share one region */
-  v->zx = m2_take(&cv, R * p->Z);
-  v->yg = m2_take(&cv, heads);
-  v->sloc = m2_take(&cv, NC * p->DI * p->N);
-  size_t fwd_end = cv.used;
-  cv.used = shared;
-  v->lm = m2_take(&cv, qq);
-  v->dnormed = m2_take(&cv, R * p->DI);
-  v->dgated = m2_take(&cv, R * p->DI);
-  v->dys = m2_take(&cv, R * p->DI);
-  v->dyg = m2_take(&cv, heads);
-  v->dy0 = m2_take(&cv, padded * p->DI);
-  v->dm = m2_take(&cv, qq);
-  v->dxg = m2_take(&cv, heads);
-  v->dgm = m2_take(&cv, NC * Q * Q);
-  v->dbg = m2_take(&cv, padded * p->N);
-  v->dcg = m2_take(&cv, padded * p->N);
-  v->dsin = m2_take(&cv, NC * p->DI * p->N);
-  v->gs = m2_take(&cv, NC * p->DI * p->N);
-  v->dxw = m2_take(&cv, padded * p->DI);
-  v->dcum = m2_take(&cv, NC * H * Q);
-  v->part = m2_take(&cv, NC * 3 * H);
-  v->dxbc = m2_take(&cv, R * p->CX);
-  v->dconv = m2_take(&cv, R * p->CX);
-  v->dxbc_pre = m2_take(&cv, R * p->CX);
-  v->dzx = m2_take(&cv, R * p->Z);
-  return cv.used > fwd_end ? cv.used : fwd_end;
+  v.zx = hb_carve(cv, R * p->Z);
+  v.yg = hb_carve(cv, heads);
+  v.sloc = hb_carve(cv, NC * p->DI * p->N);
+  size_t fwd_end = cv->used;
+  cv->used = shared;
+  v.lm = hb_carve(cv, qq);
+  v.dnormed = hb_carve(cv, R * p->DI);
+  v.dgated = hb_carve(cv, R * p->DI);
+  v.dys = hb_carve(cv, R * p->DI);
+  v.dyg = hb_carve(cv, heads);
+  v.dy0 = hb_carve(cv, padded * p->DI);
+  v.dm = hb_carve(cv, qq);
+  v.dxg = hb_carve(cv, heads);
+  v.dgm = hb_carve(cv, NC * Q * Q);
+  v.dbg = hb_carve(cv, padded * p->N);
+  v.dcg = hb_carve(cv, padded * p->N);
+  v.dsin = hb_carve(cv, NC * p->DI * p->N);
+  v.gs = hb_carve(cv, NC * p->DI * p->N);
+  v.dxw = hb_carve(cv, padded * p->DI);
+  v.dcum = hb_carve(cv, NC * H * Q);
+  v.part = hb_carve(cv, NC * 3 * H);
+  v.dxbc = hb_carve(cv, R * p->CX);
+  v.dconv = hb_carve(cv, R * p->CX);
+  v.dxbc_pre = hb_carve(cv, R * p->CX);
+  v.dzx = hb_carve(cv, R * p->Z);
+  if (cv->used < fwd_end) cv->used = fwd_end;
+  return v;
 }
 
-static size_t m2_saved_floats(const MixerShape *s) {
-  M2Plan p;
-  m2_plan(&p, s);
-  M2Saved v;
-  return m2_saved_views(&v, NULL, &p);
-}
-
-static size_t m2_scratch_floats(const MixerShape *s) {
-  M2Plan p;
-  m2_plan(&p, s);
-  M2Scratch v;
-  return m2_scratch_views(&v, NULL, &p);
-}
-
-/* ---------- elementwise helpers ---------- */
-
-static inline float m2_sigmoid(float x) { return 1.0f / (1.0f + hb_expf(-x)); }
-/* PyTorch's softplus (beta 1, threshold 20). */
-static inline float m2_softplus(float x) { return x > 20.0f ? x : log1pf(expf(x)); }
+CARVED_FLOATS(mamba2_saved_floats, mamba2_saved_views, Mamba2Plan)
+CARVED_FLOATS(mamba2_scratch_floats, mamba2_scratch_views, Mamba2Plan)
 
 /* ---------- the chunked scan ---------- */
 
@@ -286,8 +231,9 @@ static inline float m2_softplus(float x) { return x > 20.0f ? x : log1pf(expf(x)
  * chunked Bm, Cm, dt*x (head-major, and decay-weighted token-major), cum, exp(cum), the
  * weights exp(cum_end - cum), G = Cm Bm^T and G .* L (and L itself into sc->lm when
  * want_l). The forward pass (want_l = 0) also computes dt (saved for backward). */
-static void m2_prepare(const M2Scratch *sc, const M2Saved *sv, const float *const *w, const M2Plan *p, int want_l) {
-  const int H = p->H, P = p->P, N = p->N, Q = p->Q, DI = p->DI, CX = p->CX, T = p->T, nc = p->nc;
+static void m2_prepare(const Mamba2Scratch *sc, const Mamba2Saved *sv, const float *const *w, const Mamba2Plan *p,
+                       int want_l) {
+  const int H = p->H, P = p->P, N = p->N, Q = p->chunk, DI = p->DI, CX = p->CX, T = p->T, nc = p->nc;
   for (int h = 0; h < H; h++) sc->A[h] = expf(w[M2_A_LOG][h]);
   silu_forward(sc->xbc, sv->conv, p->R * CX);
 #pragma omp parallel for schedule(static)
@@ -307,7 +253,7 @@ static void m2_prepare(const M2Scratch *sc, const M2Saved *sv, const float *cons
       }
       if (want_l) continue; /* backward: dt is saved */
       const float *raw = sv->dt_raw + ((int64_t)b * T + t) * H;
-      for (int h = 0; h < H; h++) dtg[h * Q + q] = t < T ? m2_softplus(raw[h] + w[M2_DT_BIAS][h]) : 0.0f;
+      for (int h = 0; h < H; h++) dtg[h * Q + q] = t < T ? hb_softplusf(raw[h] + w[M2_DT_BIAS][h]) : 0.0f;
     }
     for (int h = 0; h < H; h++) {
       int64_t nh = n * H + h;
@@ -364,9 +310,25 @@ static void m2_prepare(const M2Scratch *sc, const M2Saved *sv, const float *cons
   }
 }
 
-/* y (R, DI) = y_intra + y_inter + D x; sprev (NC, DI, N) the states entering the chunks. */
-static void m2_scan_forward(const M2Saved *sv, const M2Scratch *sc, const float *const *w, const M2Plan *p) {
-  const int H = p->H, P = p->P, N = p->N, Q = p->Q, DI = p->DI, CX = p->CX, T = p->T, nc = p->nc;
+/* One step of the state walk across chunks, forward (S_prev[c+1] = e S_prev[c] + sloc[c]) or
+ * back (gs[c-1] = e gs[c] + dsin[c]): dst (DI, N) = e_h src + add per head h (rows h*P ..),
+ * e_h = exp(cum_{Q-1}) of the chunk whose ecum (H, Q) is given. */
+static void m2_walk_step(float *restrict dst, const float *restrict src, const float *restrict add, const float *ecum,
+                         const Mamba2Plan *p) {
+  const int H = p->H, P = p->P, N = p->N, Q = p->chunk;
+  for (int h = 0; h < H; h++) {
+    float e = ecum[h * Q + Q - 1];
+    const float *restrict s = src + (int64_t)h * P * N, *restrict a = add + (int64_t)h * P * N;
+    float *restrict d = dst + (int64_t)h * P * N;
+#pragma omp simd
+    for (int j = 0; j < P * N; j++) d[j] = e * s[j] + a[j];
+  }
+}
+
+/* y (R, DI) = y_intra + y_inter + D x; state (NC, DI, N) the states entering the chunks. */
+static void m2_scan_forward(const Mamba2Saved *sv, const Mamba2Scratch *sc, const float *const *w,
+                            const Mamba2Plan *p) {
+  const int H = p->H, P = p->P, N = p->N, Q = p->chunk, DI = p->DI, CX = p->CX, T = p->T, nc = p->nc;
   const int64_t SS = (int64_t)DI * N; /* one chunk's state */
   /* y_intra (NC*H, Q, P) = (G .* L) (NC*H, Q, Q) . dt*x (NC*H, Q, P) */
   dnn_matmul(sc->yg, sc->mm, sc->xg, p->NC * H, Q, Q, P, 0, 0, 0);
@@ -375,21 +337,13 @@ static void m2_scan_forward(const M2Saved *sv, const M2Scratch *sc, const float 
 #pragma omp parallel for schedule(static)
   for (int b = 0; b < p->B; b++) {
     int64_t n0 = (int64_t)b * nc;
-    memset(sv->sprev + n0 * SS, 0, (size_t)SS * sizeof(float));
-    for (int c = 1; c < nc; c++) {
-      int64_t n = n0 + c;
-      for (int h = 0; h < H; h++) {
-        float e = sc->ecum[((n - 1) * H + h) * Q + Q - 1];
-        const float *restrict prev = sv->sprev + (n - 1) * SS + (int64_t)h * P * N;
-        const float *restrict loc = sc->sloc + (n - 1) * SS + (int64_t)h * P * N;
-        float *restrict cur = sv->sprev + n * SS + (int64_t)h * P * N;
-#pragma omp simd
-        for (int j = 0; j < P * N; j++) cur[j] = e * prev[j] + loc[j];
-      }
-    }
+    memset(sv->state + n0 * SS, 0, (size_t)SS * sizeof(float));
+    for (int64_t n = n0 + 1; n < n0 + nc; n++)
+      m2_walk_step(sv->state + n * SS, sv->state + (n - 1) * SS, sc->sloc + (n - 1) * SS, sc->ecum + (n - 1) * H * Q,
+                   p);
   }
   /* y0 (NC, Q, DI) = Cm (NC, Q, N) . S_prev^T, S_prev stored (NC, DI, N) */
-  dnn_matmul(sc->y0, sc->cg, sv->sprev, p->NC, Q, N, DI, 0, 1, 0);
+  dnn_matmul(sc->y0, sc->cg, sv->state, p->NC, Q, N, DI, 0, 1, 0);
 #pragma omp parallel for schedule(static)
   for (int64_t n = 0; n < p->NC; n++) {
     int b = (int)(n / nc), c = (int)(n % nc);
@@ -410,11 +364,11 @@ static void m2_scan_forward(const M2Saved *sv, const M2Scratch *sc, const float 
 
 /* Walks the gradient dys (R, DI) of y back through the scan. Leaves dx, dBm, dCm in
  * sc->dxbc (R, CX), ddt_raw in sc->dzx[:, DI+CX:], and adds dD, dA_log, ddt_bias into g. */
-static void m2_scan_backward(float *const *g, const M2Saved *sv, const M2Scratch *sc, const float *const *w,
-                             const M2Plan *p) {
-  const int H = p->H, P = p->P, N = p->N, Q = p->Q, DI = p->DI, CX = p->CX, T = p->T, nc = p->nc, Z = p->Z;
+static void m2_scan_backward(float *const *g, const Mamba2Saved *sv, const Mamba2Scratch *sc, const float *const *w,
+                             const Mamba2Plan *p) {
+  const int H = p->H, P = p->P, N = p->N, Q = p->chunk, DI = p->DI, CX = p->CX, T = p->T, nc = p->nc, Z = p->Z;
   const int64_t SS = (int64_t)DI * N;
-  dnn_matmul(sc->y0, sc->cg, sv->sprev, p->NC, Q, N, DI, 0, 1, 0);
+  dnn_matmul(sc->y0, sc->cg, sv->state, p->NC, Q, N, DI, 0, 1, 0);
   /* dys into the chunk layouts; the y_inter factor exp(cum_t) gives dcum_t its first term. */
 #pragma omp parallel for schedule(static)
   for (int64_t n = 0; n < p->NC; n++) {
@@ -473,7 +427,7 @@ static void m2_scan_backward(float *const *g, const M2Saved *sv, const M2Scratch
   dnn_matmul(sc->dcg, sc->dgm, sc->bg, p->NC, Q, Q, N, 0, 0, 0);
   dnn_matmul(sc->dbg, sc->dgm, sc->cg, p->NC, Q, Q, N, 1, 0, 0);
   /* inter-chunk: y0 = Cm S_prev^T: dCm += dy0 . S_prev; dS_prev = dy0^T . Cm */
-  dnn_matmul(sc->dcg, sc->dy0, sv->sprev, p->NC, Q, DI, N, 0, 0, 1);
+  dnn_matmul(sc->dcg, sc->dy0, sv->state, p->NC, Q, DI, N, 0, 0, 1);
   dnn_matmul(sc->dsin, sc->dy0, sc->cg, p->NC, DI, Q, N, 1, 0, 0);
   /* States backward across chunks: gs[c] = dL/dS_end[c]; S_end[c] = S_prev[c+1]
    * = e_end[c] S_prev[c] + sloc[c], so gs[c-1] = dsin[c] + e_end[c] gs[c], gs[nc-1] = 0,
@@ -482,22 +436,13 @@ static void m2_scan_backward(float *const *g, const M2Saved *sv, const M2Scratch
   for (int b = 0; b < p->B; b++) {
     int64_t n0 = (int64_t)b * nc;
     memset(sc->gs + (n0 + nc - 1) * SS, 0, (size_t)SS * sizeof(float));
-    for (int c = nc - 1; c >= 1; c--) {
-      int64_t n = n0 + c;
-      for (int h = 0; h < H; h++) {
-        float e = sc->ecum[(n * H + h) * Q + Q - 1];
-        const float *restrict din = sc->dsin + n * SS + (int64_t)h * P * N;
-        const float *restrict gn = sc->gs + n * SS + (int64_t)h * P * N;
-        float *restrict gp = sc->gs + (n - 1) * SS + (int64_t)h * P * N;
-#pragma omp simd
-        for (int j = 0; j < P * N; j++) gp[j] = din[j] + e * gn[j];
-      }
-    }
+    for (int64_t n = n0 + nc - 1; n > n0; n--)
+      m2_walk_step(sc->gs + (n - 1) * SS, sc->gs + n * SS, sc->dsin + n * SS, sc->ecum + n * H * Q, p);
     for (int c = 0; c < nc - 1; c++) { /* gs[nc-1] = 0 */
       int64_t n = n0 + c;
       for (int h = 0; h < H; h++) {
         const float *restrict gn = sc->gs + n * SS + (int64_t)h * P * N;
-        const float *restrict sp = sv->sprev + n * SS + (int64_t)h * P * N;
+        const float *restrict sp = sv->state + n * SS + (int64_t)h * P * N;
         float dot = 0.0f;
 #pragma omp simd reduction(+ : dot)
         for (int j = 0; j < P * N; j++) dot += gn[j] * sp[j];
@@ -547,7 +492,7 @@ static void m2_scan_backward(float *const *g, const M2Saved *sv, const M2Scratch
         ddt -= A * da;
         dA -= dt * da;
         dD += dDq;
-        float ddt_raw = ddt * m2_sigmoid(sv->dt_raw[r * H + h] + w[M2_DT_BIAS][h]);
+        float ddt_raw = ddt * hb_sigmoidf(sv->dt_raw[r * H + h] + w[M2_DT_BIAS][h]);
         sc->dzx[r * Z + DI + CX + h] = ddt_raw;
         dbias += ddt_raw;
       }
@@ -571,13 +516,13 @@ static void m2_scan_backward(float *const *g, const M2Saved *sv, const M2Scratch
 
 /* gated (R, DI) = y * silu(z); normed = gated * rstd * gain (rstd given). */
 static void m2_gate_norm(float *gated, float *normed, const float *rstd, const float *y, const float *z,
-                         const float *gain, const M2Plan *p) {
+                         const float *gain, const Mamba2Plan *p) {
 #pragma omp parallel for schedule(static)
   for (int64_t r = 0; r < p->R; r++) {
     const float *yr = y + r * p->DI, *zr = z + r * p->DI;
     float *gr = gated + r * p->DI;
 #pragma omp simd
-    for (int j = 0; j < p->DI; j++) gr[j] = yr[j] * zr[j] * m2_sigmoid(zr[j]);
+    for (int j = 0; j < p->DI; j++) gr[j] = yr[j] * zr[j] * hb_sigmoidf(zr[j]);
     if (normed) {
       float *nr = normed + r * p->DI;
       for (int j = 0; j < p->DI; j++) nr[j] = gr[j] * rstd[r] * gain[j];
@@ -585,82 +530,99 @@ static void m2_gate_norm(float *gated, float *normed, const float *rstd, const f
   }
 }
 
-/* ---------- the mixer ---------- */
+/* ---------- forward and backward ---------- */
 
-extern const MixerOps mamba2_ops;
+void mamba2_forward(float *out, float *saved, float *scratch, const float *u, const float *const *w,
+                    const Mamba2Plan *p) {
+  HbCarver saved_cv = {saved, 0}, scratch_cv = {scratch, 0};
+  Mamba2Saved sv = mamba2_saved_views(&saved_cv, p);
+  Mamba2Scratch sc = mamba2_scratch_views(&scratch_cv, p);
+  /* zx (R, Z) = u (R, C) . Win^T, split into z (R, DI), xBC (R, CX), dt_raw (R, H) */
+  dnn_linear_forward(sc.zx, u, w[M2_IN], p->R, p->C, p->Z);
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < p->R; r++) {
+    const float *row = sc.zx + r * p->Z;
+    memcpy(sv.z + r * p->DI, row, (size_t)p->DI * sizeof(float));
+    memcpy(sv.xbc_pre + r * p->CX, row + p->DI, (size_t)p->CX * sizeof(float));
+    memcpy(sv.dt_raw + r * p->H, row + p->DI + p->CX, (size_t)p->H * sizeof(float));
+  }
+  conv1d_causal_forward(sv.conv, sv.xbc_pre, w[M2_CONV_W], w[M2_CONV_B], p->B, p->T, p->CX, M2_CONV_K);
+  m2_prepare(&sc, &sv, w, p, 0);
+  m2_scan_forward(&sv, &sc, w, p);
+  m2_gate_norm(sc.gated, NULL, NULL, sv.y, sv.z, NULL, p);
+  rmsnorm_forward(sc.normed, sv.rstd, sc.gated, w[M2_NORM], p->R, p->DI);
+  /* out (R, C) += normed (R, DI) . Wout^T */
+  dnn_matmul(out, sc.normed, w[M2_OUT], 1, p->R, p->DI, p->C, 0, 1, 1);
+}
+
+void mamba2_backward(float *du, float *const *g, float *saved, float *scratch, const float *dy, const float *u,
+                     const float *const *w, const Mamba2Plan *p) {
+  HbCarver saved_cv = {saved, 0}, scratch_cv = {scratch, 0};
+  Mamba2Saved sv = mamba2_saved_views(&saved_cv, p);
+  Mamba2Scratch sc = mamba2_scratch_views(&scratch_cv, p);
+  m2_prepare(&sc, &sv, w, p, 1);
+  m2_gate_norm(sc.gated, sc.normed, sv.rstd, sv.y, sv.z, w[M2_NORM], p);
+  /* out = normed . Wout^T */
+  dnn_linear_backward(sc.dnormed, g[M2_OUT], dy, sc.normed, w[M2_OUT], p->R, p->DI, p->C, 0);
+  memset(sc.dgated, 0, (size_t)p->R * p->DI * sizeof(float)); /* rmsnorm_backward adds into dx */
+  rmsnorm_backward(sc.dgated, g[M2_NORM], sc.dnormed, sc.gated, sv.rstd, w[M2_NORM], p->R, p->DI);
+  /* gated = y * silu(z): dys = dgated silu(z), dz = dgated y silu'(z) (into dzx[:, :DI]) */
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < p->R; r++) {
+    const float *dg = sc.dgated + r * p->DI, *y = sv.y + r * p->DI, *z = sv.z + r * p->DI;
+    float *dys = sc.dys + r * p->DI, *dz = sc.dzx + r * p->Z;
+#pragma omp simd
+    for (int j = 0; j < p->DI; j++) hb_silu_gate_backward(&dys[j], &dz[j], dg[j], y[j], z[j]);
+  }
+  m2_scan_backward(g, &sv, &sc, w, p);
+  silu_backward(sc.dconv, sc.dxbc, sv.conv, p->R * p->CX);
+  conv1d_causal_backward(sc.dxbc_pre, g[M2_CONV_W], g[M2_CONV_B], sc.dconv, sv.xbc_pre, w[M2_CONV_W], p->B, p->T, p->CX,
+                         M2_CONV_K);
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < p->R; r++)
+    memcpy(sc.dzx + r * p->Z + p->DI, sc.dxbc_pre + r * p->CX, (size_t)p->CX * sizeof(float));
+  /* zx = u . Win^T */
+  dnn_linear_backward(du, g[M2_IN], sc.dzx, u, w[M2_IN], p->R, p->C, p->Z, 0);
+}
+
+/* ---------- the M mixer ---------- */
 
 /* Sizes do not depend on s->window: a context limit (analyses, forward only)
  * runs through mixer_limited_forward on ordinary unlimited calls. */
-static void m2_forward(float *out, float *saved, float *scratch, const float *u, const float *const *w,
-                       const MixerShape *s) {
+static void mamba2_plan_of(Mamba2Plan *p, const MixerShape *s) { mamba2_plan(p, s->cfg, s->B, s->T, MAMBA2_CHUNK); }
+
+static size_t mamba2_mixer_saved_floats(const MixerShape *s) {
+  Mamba2Plan p;
+  mamba2_plan_of(&p, s);
+  return mamba2_saved_floats(&p);
+}
+
+static size_t mamba2_mixer_scratch_floats(const MixerShape *s) {
+  Mamba2Plan p;
+  mamba2_plan_of(&p, s);
+  return mamba2_scratch_floats(&p);
+}
+
+static void mamba2_mixer_forward(float *out, float *saved, float *scratch, const float *u, const float *const *w,
+                                 const MixerShape *s) {
   if (mixer_context_limited(s)) {
     mixer_limited_forward(&mamba2_ops, out, saved, scratch, u, w, s);
     return;
   }
-  M2Plan p;
-  m2_plan(&p, s);
-  M2Saved sv;
-  M2Scratch sc;
-  m2_saved_views(&sv, saved, &p);
-  m2_scratch_views(&sc, scratch, &p);
-  /* zx (R, Z) = u (R, C) . Win^T, split into z (R, DI), xBC (R, CX), dt_raw (R, H) */
-  dnn_linear_forward(sc.zx, u, w[M2_IN], p.R, p.C, p.Z);
-#pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < p.R; r++) {
-    const float *row = sc.zx + r * p.Z;
-    memcpy(sv.z + r * p.DI, row, (size_t)p.DI * sizeof(float));
-    memcpy(sv.xbc_pre + r * p.CX, row + p.DI, (size_t)p.CX * sizeof(float));
-    memcpy(sv.dt_raw + r * p.H, row + p.DI + p.CX, (size_t)p.H * sizeof(float));
-  }
-  conv1d_causal_forward(sv.conv, sv.xbc_pre, w[M2_CONV_W], w[M2_CONV_B], p.B, p.T, p.CX, M2_CONV_K);
-  m2_prepare(&sc, &sv, w, &p, 0);
-  m2_scan_forward(&sv, &sc, w, &p);
-  m2_gate_norm(sc.gated, NULL, NULL, sv.y, sv.z, NULL, &p);
-  rmsnorm_forward(sc.normed, sv.rstd, sc.gated, w[M2_NORM], p.R, p.DI);
-  /* out (R, C) += normed (R, DI) . Wout^T */
-  dnn_matmul(out, sc.normed, w[M2_OUT], 1, p.R, p.DI, p.C, 0, 1, 1);
+  Mamba2Plan p;
+  mamba2_plan_of(&p, s);
+  mamba2_forward(out, saved, scratch, u, w, &p);
 }
 
-static void m2_backward(float *du, float *const *g, float *saved, float *scratch, const float *dy, const float *u,
-                        const float *const *w, const MixerShape *s) {
+static void mamba2_mixer_backward(float *du, float *const *g, float *saved, float *scratch, const float *dy,
+                                  const float *u, const float *const *w, const MixerShape *s) {
   HB_ASSERT(!mixer_context_limited(s), "the inference-time context limit has no backward (analyses only)");
-  M2Plan p;
-  m2_plan(&p, s);
-  M2Saved sv;
-  M2Scratch sc;
-  m2_saved_views(&sv, saved, &p);
-  m2_scratch_views(&sc, scratch, &p);
-  m2_prepare(&sc, &sv, w, &p, 1);
-  m2_gate_norm(sc.gated, sc.normed, sv.rstd, sv.y, sv.z, w[M2_NORM], &p);
-  /* out = normed . Wout^T */
-  dnn_linear_backward(sc.dnormed, g[M2_OUT], dy, sc.normed, w[M2_OUT], p.R, p.DI, p.C, 0);
-  memset(sc.dgated, 0, (size_t)p.R * p.DI * sizeof(float)); /* rmsnorm_backward adds into dx */
-  rmsnorm_backward(sc.dgated, g[M2_NORM], sc.dnormed, sc.gated, sv.rstd, w[M2_NORM], p.R, p.DI);
-  /* gated = y * silu(z): dys = dgated silu(z), dz = dgated y silu'(z) (into dzx[:, :DI]) */
-#pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < p.R; r++) {
-    const float *dg = sc.dgated + r * p.DI, *y = sv.y + r * p.DI, *z = sv.z + r * p.DI;
-    float *dys = sc.dys + r * p.DI, *dz = sc.dzx + r * p.Z;
-#pragma omp simd
-    for (int j = 0; j < p.DI; j++) {
-      float sg = m2_sigmoid(z[j]);
-      dys[j] = dg[j] * z[j] * sg;
-      dz[j] = dg[j] * y[j] * sg * (1.0f + z[j] * (1.0f - sg));
-    }
-  }
-  m2_scan_backward(g, &sv, &sc, w, &p);
-  silu_backward(sc.dconv, sc.dxbc, sv.conv, p.R * p.CX);
-  conv1d_causal_backward(sc.dxbc_pre, g[M2_CONV_W], g[M2_CONV_B], sc.dconv, sv.xbc_pre, w[M2_CONV_W], p.B, p.T,
-                         p.CX, M2_CONV_K);
-#pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < p.R; r++)
-    memcpy(sc.dzx + r * p.Z + p.DI, sc.dxbc_pre + r * p.CX, (size_t)p.CX * sizeof(float));
-  /* zx = u . Win^T */
-  dnn_linear_backward(du, g[M2_IN], sc.dzx, u, w[M2_IN], p.R, p.C, p.Z, 0);
+  Mamba2Plan p;
+  mamba2_plan_of(&p, s);
+  mamba2_backward(du, g, saved, scratch, dy, u, w, &p);
 }
 
-const MixerOps mamba2_ops = {'M', "mamba2", m2_param_specs, m2_init_custom, m2_saved_floats, m2_scratch_floats,
-                             m2_forward, m2_backward};
+const MixerOps mamba2_ops = HB_MIXER_OPS('M', "mamba2", mamba2, mamba2_mixer_init_custom);
 
 /* ---------- plain sequential reference (tests) ----------
  * The whole mixer in double with straightforward loops and the recurrence stepped one token
@@ -668,7 +630,7 @@ const MixerOps mamba2_ops = {'M', "mamba2", m2_param_specs, m2_init_custom, m2_s
  * the fast path (not even the layer kernels). */
 
 typedef struct {
-  M2Plan p;
+  Mamba2Plan p;
   double *zx;     /* (R, Z) */
   double *conv;   /* (R, CX) before silu */
   double *xbc;    /* (R, CX) */
@@ -683,7 +645,7 @@ typedef struct {
 static double ref_sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }
 
 static void ref_forward_acts(M2Ref *a, const float *u, const float *const *w, const ModelConfig *cfg, int B, int T) {
-  M2Plan *p = &a->p;
+  Mamba2Plan *p = &a->p;
   m2_dims(p, cfg);
   p->B = B, p->T = T, p->R = (int64_t)B * T;
   const int C = p->C, DI = p->DI, N = p->N, P = p->P, H = p->H, CX = p->CX, Z = p->Z;

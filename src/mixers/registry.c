@@ -1,10 +1,9 @@
 /* Layer letter -> mixer. A letter is implemented exactly when it is here. */
+#include "hybench/attention.h"
+#include "hybench/gdn.h"
+#include "hybench/lightning.h"
+#include "hybench/mamba2.h"
 #include "hybench/mixer.h"
-
-extern const MixerOps attention_full_ops, attention_sliding_ops;
-extern const MixerOps lightning_ops;
-extern const MixerOps mamba2_ops;
-extern const MixerOps gdn_ops;
 
 static const MixerOps *const MIXERS[] = {&attention_full_ops, &attention_sliding_ops, &lightning_ops, &mamba2_ops, &gdn_ops};
 
