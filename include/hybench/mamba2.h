@@ -3,7 +3,7 @@
  *   xBC = [x (DI), B (N), C (N)];  dt = softplus(dt + dt_bias);
  *   a_t = exp(-dt_t exp(A_log_h));  S_t = a_t S_{t-1} + dt_t x_t B_t^T   (S: P x N per head);
  *   y_t = S_t C_t + D_h x_t;  y = RMSNorm(y * silu(z); norm) over all DI values;  out = y . Wout^T.
- * Conventions where DESIGN.md is silent, as in tests/parity/hybench_ref.py: in_proj output
+ * Conventions where DESIGN.md is silent, as in python/hybench/reference.py: in_proj output
  * order [z, xBC, dt]; head h = columns [h*P, (h+1)*P) of x; conv weight (CX, 1, 4) with tap 3
  * on the current position; RMSNorm eps 1e-5 (HB_RMS_EPS); softplus(x) = x above 20.
  *

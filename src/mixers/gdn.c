@@ -11,7 +11,7 @@
  *   beta_t  = sigmoid(u . Wb^T)_h
  *   S_t     = alpha_t S_{t-1} (I - beta_t k_t k_t^T) + beta_t v_t k_t^T   (S: dv x dk)
  *   o_t     = S_t q_t;  o = RMSNorm_head(o; norm) * silu(u . Wg^T);  out = o . Wo^T
- * Conventions as tests/parity/hybench_ref.py: heads are contiguous column
+ * Conventions as python/hybench/reference.py: heads are contiguous column
  * ranges h*dh .. (h+1)*dh; conv weight (HD, 1, K) with tap K-1 on the current
  * position; RMSNorm eps 1e-5 over each head's dh values with the shared gain.
  *
