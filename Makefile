@@ -19,7 +19,7 @@ LDLIBS   = -ldnnl $(PKG_LIBS) -lm -fopenmp
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 PYTHON    := /usr/bin/python3
 
-LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*.c src/*/*.c))
+LIB_SRC  := $(filter-out src/cli/main.c,$(wildcard src/*/*.c))
 TEST_SRC := $(wildcard tests/test_*.c)
 # slow_*: end-to-end learning tests, too slow to repeat under the sanitizers.
 SLOW_SRC := $(wildcard tests/slow_*.c)
@@ -41,17 +41,17 @@ all: $(HYBENCH) $(TESTS) $(SLOW)
 deps:
 	@scripts/install-deps.sh
 
-$(BUILD)/%.o: %.c $(wildcard include/hybench/*.h src/*.h src/*/*.h)
+$(BUILD)/%.o: %.c $(wildcard include/hybench/*.h src/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 # The build flags go into `hybench version` (and so into every .meta sidecar).
-$(BUILD)/src/cmd_version.o: CPPFLAGS += -DHB_BUILD_FLAGS='"$(CFLAGS)"'
+$(BUILD)/src/cli/cmd_version.o: CPPFLAGS += -DHB_BUILD_FLAGS='"$(CFLAGS)"'
 
 $(BUILD)/libhybench.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
-$(HYBENCH): $(BUILD)/src/main.o $(BUILD)/libhybench.a
+$(HYBENCH): $(BUILD)/src/cli/main.o $(BUILD)/libhybench.a
 	@mkdir -p bin
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
@@ -60,7 +60,7 @@ $(BUILD)/tests/%: tests/%.c tests/testutil.h tests/gradcheck.h $(BUILD)/libhyben
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests $< $(BUILD)/libhybench.a -o $@ $(LDLIBS)
 
 # Sanitizer build: same sources, separate objects, -O1 so reports stay readable.
-$(BUILD)/san/%.o: %.c $(wildcard include/hybench/*.h src/*.h src/*/*.h)
+$(BUILD)/san/%.o: %.c $(wildcard include/hybench/*.h src/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -std=c11 -O1 -g -fopenmp $(WARN) $(SAN_FLAGS) -c $< -o $@
 

@@ -4,7 +4,7 @@
 # lines: the sizes the fit used; open squares and dashed lines: held-out
 # sizes (validation).
 #   gnuplot -c plots/scaling.gp FIT.tsv OUT HYBRID "SIZES"
-# FIT.tsv: `hybench fit scaling --longppl --out` (see src/cmd_fit.c); drawn:
+# FIT.tsv: `hybench fit scaling --longppl --out` (see src/cli/cmd_fit.c); drawn:
 #   the point rows (kind train_point / validation_point), columns
 #   model_size, d, actual_ppl, predicted_ppl.
 # HYBRID: the hybrid's name, for the title. SIZES: space-separated values of

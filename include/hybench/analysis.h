@@ -1,8 +1,8 @@
 /* Mechanism analyses (DESIGN.md section 5) on this project's checkpoints:
  * retrieval heads and their entropy and Q/K drift over training, the
  * receptive-field constraint, gradient influence by distance and layer-wise
- * probes. The CLI is src/cmd_trace.c (trace heads | run | grad-influence),
- * src/cmd_probe.c and `hybench eval --constrain`; every table starts with the
+ * probes. The CLI is src/cli/cmd_trace.c (trace heads | run | grad-influence),
+ * src/cli/cmd_probe.c and `hybench eval --constrain`; every table starts with the
  * identifying columns run, model, seed, tokens (ANALYSIS_ID_COLS).
  * Legend: B batch, T length, C d_model, V vocab, L layers, H heads, dh head
  * dim, n samples, K classes. Layers are numbered from 0 as in checkpoints. */

@@ -1,7 +1,7 @@
 /* GSL fits: scaling laws (src/fit/scaling.c), emergence points
  * (src/fit/emergence.c; over a whole metrics table, src/fit/emergence_table.c)
  * and the logistic-step law (src/fit/step.c). The command line is `hybench fit
- * scaling|emergence|step|seeds` (src/cmd_fit.c); this header is the library API
+ * scaling|emergence|step|seeds` (src/cli/cmd_fit.c); this header is the library API
  * the command and the tests use.
  *
  * GSL errors are data (STYLE.md rule 9): hb_fit_gsl_init() turns the abort

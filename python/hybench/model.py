@@ -36,7 +36,7 @@ class HybenchModel(torch.nn.Module):
     (config text, format, training tokens and step; a new model gets config and format);
     .tensor_order, the order of the tensors in the file (the engine's order after load_model)."""
 
-    FORMAT = "hybench-1"  # __metadata__["format"] of the engine's checkpoints (src/model.c)
+    FORMAT = "hybench-1"  # __metadata__["format"] of the engine's checkpoints (src/engine/model.c)
 
     def __init__(self, config, dtype=torch.float32, metadata=None, tensor_order=None):
         super().__init__()

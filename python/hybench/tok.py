@@ -12,7 +12,7 @@
     read_tok(path, with_vocab=False) -> ids, int64 (count,)  [, vocab]
     write_tok(path, ids, vocab)
 
-The reader makes the engine's checks (src/tokens.c) with the engine's words.
+The reader makes the engine's checks (src/io/tokens.c) with the engine's words.
 """
 import os
 import struct

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Teeth of check-results: a real defect, injected through the test-only switch
-# HB_TEST_MUTATE=lr_scale=0.5 (the peak learning rate halved; src/cmd_train.c),
+# HB_TEST_MUTATE=lr_scale=0.5 (the peak learning rate halved; src/cli/cmd_train.c),
 # in the quick profile's E1 runs of sf_w8 (3 seeds, 5M tokens).
 # Their E1 tables must FAIL the band check against results/reference/quick
 # (stat mode, forced: the mode another machine class gets) and name the cells

@@ -1,4 +1,4 @@
-/* A small JSON reader for safetensors headers (src/safetensors.c):
+/* A small JSON reader for safetensors headers (src/io/safetensors.c):
  * RFC 8259 values (objects, arrays, strings with every escape, numbers kept as
  * their literal text, true, false, null) parsed into a tree whose nodes and
  * strings live in one arena, so every exit frees them with one

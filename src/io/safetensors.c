@@ -1,5 +1,5 @@
 /* safetensors checkpoints (DESIGN.md section 3): full validation on load (the
- * header is parsed by the JSON reader, src/json.h), and an atomic writer whose
+ * header is parsed by the JSON reader, src/io/json.h), and an atomic writer whose
  * files PyTorch/HF tools read.
  *
  * File layout: u64 little-endian header length N | N bytes of UTF-8 JSON,

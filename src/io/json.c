@@ -1,4 +1,4 @@
-/* A small JSON reader (src/json.h): RFC 8259 values into an arena-allocated
+/* A small JSON reader (src/io/json.h): RFC 8259 values into an arena-allocated
  * tree, with the first error and its byte offset. */
 #include "json.h"
 
