@@ -21,6 +21,9 @@
  *                    data RNG and elapsed time: what resume needs
  *   DIR/done         `steps = S` and `tokens = N`, written last: the budget
  *                    was reached
+ *   DIR/diverged     instead of done when the run blew up (include/hybench/
+ *                    train.h): step, tokens, loss, grad_norm, reason; the
+ *                    checkpoints before it stay, and resume refuses to retrain
  * Every file is written under a temporary name and renamed, except the two
  * TSVs, which grow by whole rows and are cut back to the checkpoint on
  * resume. */
@@ -68,6 +71,8 @@ long hb_run_latest_resumable(const char *dir);
 double hb_run_elapsed_seconds(const char *dir);
 
 int hb_run_is_done(const char *dir);
+int hb_run_is_diverged(const char *dir);
+void hb_run_write_diverged(const char *dir, long step, long tokens, double loss, double grad_norm, const char *reason);
 void hb_run_write_done(const char *dir, long steps, long tokens);
 
 #endif

@@ -37,7 +37,8 @@ typedef struct {
   int n_ckpt;
   long log_every;  /* steps between metrics rows */
   int resume;
-  int quiet;       /* no progress line even on a terminal */
+  int quiet;       /* no live progress line even on a terminal (plain lines still, every progress_every s) */
+  double progress_every; /* seconds between plain progress lines off a terminal (0: none) */
   LossMask loss_mask;
   const char *eval_set;  /* gen-data output evaluated during training, or NULL */
   long eval_every;       /* tokens between evaluations (0: at checkpoints only) */
@@ -59,7 +60,11 @@ void train_schedule_checkpoints(TrainConfig *tc, long every);
 /* Parses "1M,2M,5e6" into ckpt_at; input error naming --ckpt-at. */
 void train_parse_checkpoints(TrainConfig *tc, const char *list);
 /* Runs (or resumes) a training run. Returns the exit code: 0 finished,
- * 128 + signal when SIGINT/SIGTERM stopped it after writing a checkpoint. */
+ * 128 + signal when SIGINT/SIGTERM stopped it after writing a checkpoint, 3
+ * when it diverged (non-finite loss, gradient norm or parameters, or a loss
+ * above 1000 nats per token): the last good checkpoint stays, DIR/diverged is
+ * written instead of DIR/done, and a later --resume exits 3 at once instead
+ * of training into the same divergence again. */
 int train_run(const TrainConfig *tc);
 
 #endif

@@ -14,8 +14,13 @@ static const char USAGE[] =
     "Trains a model on random windows of a token file. Writes the run directory of\n"
     "include/hybench/rundir.h: DIR/run.conf, DIR/metrics.tsv, checkpoints at --ckpt-at token\n"
     "counts (default: 4 per decade from 1% of the budget; --ckpt-every E: those below 10% of\n"
-    "the budget exactly, then every E tokens) and DIR/done at the end. SIGINT/SIGTERM write a checkpoint and exit 128+signal; --resume\n"
-    "continues from the latest checkpoint, bit for bit with the same thread count.";
+    "the budget exactly, then every E tokens) and DIR/done at the end. SIGINT/SIGTERM write a\n"
+    "checkpoint and exit 128+signal; --resume continues from the latest checkpoint, bit for bit\n"
+    "with the same thread count. A run whose loss, gradient norm or parameters stop being finite,\n"
+    "or whose loss exceeds 1000 nats per token, stops with exit 3: the last good checkpoint stays\n"
+    "and DIR/diverged replaces DIR/done (--resume then exits 3 without training). Progress: a live\n"
+    "line on a terminal, else a plain line every --progress-every seconds (step, tokens, loss,\n"
+    "tokens/s of training alone, ETA), and one summary line at the end.";
 
 /* A defect injected on purpose, for tests only (tests/repro/mutation.sh):
  * HB_TEST_MUTATE=lr_scale=X multiplies the peak learning rate by X, so that
@@ -38,6 +43,7 @@ int cmd_train(int argc, char **argv) {
   long seq_len = 128, batch = 32, tokens = 0, tokens_per_param = 0, ckpt_every = 0, seed = 1, threads = 1, warmup = 50, log_every = 10;
   double lr = 3e-3, lr_min = -1, wd = 0.0, clip = 1.0, beta1 = 0.9, beta2 = 0.95;
   int resume = 0, quiet = 0;
+  double progress_every = 30;
   const char *loss_mask = NULL, *eval_set = NULL, *eval_distance = "evidence";
   long eval_every = 0, eval_far = 64;
   HbOpt opts[] = {
@@ -68,7 +74,9 @@ int cmd_train(int argc, char **argv) {
       {"eval-far", HB_OPT_LONG, &eval_far, "answers with evidence farther back than this are far (LongPPL)", 0},
       {"eval-distance", HB_OPT_STR, &eval_distance, "evidence (the fact) or nearest (the nearest earlier copy of the value): the distance --eval-far applies to", 0},
       {"resume", HB_OPT_FLAG, &resume, "continue from DIR's latest checkpoint", 0},
-      {"quiet", HB_OPT_FLAG, &quiet, "no progress line", 0},
+      {"quiet", HB_OPT_FLAG, &quiet, "no live progress line on a terminal (plain lines every --progress-every s)", 0},
+      {"progress-every", HB_OPT_DOUBLE, &progress_every,
+       "seconds between plain progress lines when stderr is not a terminal or with --quiet (0: none)", 0},
       {0},
   };
   hb_parse_args("train", USAGE, opts, argc, argv);
@@ -92,7 +100,8 @@ int cmd_train(int argc, char **argv) {
   tc.model_path = model, tc.data_path = data, tc.out_dir = out;
   tc.seq_len = (int)seq_len, tc.batch = (int)batch, tc.threads = (int)threads;
   tc.tokens = tokens, tc.seed = (uint64_t)seed, tc.log_every = log_every;
-  tc.resume = resume, tc.quiet = quiet;
+  if (!(progress_every >= 0)) hb_input_error("train --progress-every", "%g is negative", progress_every);
+  tc.resume = resume, tc.quiet = quiet, tc.progress_every = progress_every;
   OptimConfig *o = &tc.optim;
   o->lr = lr, o->lr_min = lr_min >= 0 ? lr_min : lr / 10, o->warmup_steps = warmup;
   o->total_steps = (tokens + seq_len * batch - 1) / (seq_len * batch);

@@ -213,9 +213,26 @@ double hb_run_elapsed_seconds(const char *dir) {
   return s;
 }
 
-/* ---------- done ---------- */
+/* ---------- done, diverged ---------- */
 
 static void done_path(char *buf, size_t n, const char *dir) { snprintf(buf, n, "%s/done", dir); }
+
+static void diverged_path(char *buf, size_t n, const char *dir) { snprintf(buf, n, "%s/diverged", dir); }
+
+int hb_run_is_diverged(const char *dir) {
+  char path[1100];
+  diverged_path(path, sizeof path, dir);
+  return hb_file_exists(path);
+}
+
+void hb_run_write_diverged(const char *dir, long step, long tokens, double loss, double grad_norm, const char *reason) {
+  char path[1100];
+  diverged_path(path, sizeof path, dir);
+  HbOut out = hb_out_open(path, "w");
+  fprintf(out.fp, "step = %ld\ntokens = %ld\nloss = %.9g\ngrad_norm = %.9g\nreason = %s\n", step, tokens, loss, grad_norm,
+          reason);
+  hb_out_commit(&out);
+}
 
 int hb_run_is_done(const char *dir) {
   char path[1100];

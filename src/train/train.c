@@ -271,12 +271,94 @@ static void format_duration(char *buf, size_t n, double s) {
   else snprintf(buf, n, "%dh%02dm", (int)s / 3600, ((int)s % 3600) / 60);
 }
 
-static void print_progress(long step, long total, long tokens, double loss, double tps, double eta) {
+/* Progress of this process. Throughput counts training alone: the seconds
+ * spent evaluating and writing checkpoints are kept out of it (they would
+ * make the rate and the ETA jump at every evaluation). On a terminal a live
+ * line is redrawn twice a second; elsewhere (batch logs, make -j2, CI) a
+ * plain line is printed every `every` seconds, with the same content. */
+typedef struct {
+  int live;
+  double every;
+  double t_window, window_busy, tps;
+  long window_tokens;
+  double t_last_print, t_begin, busy_total;
+  long tokens_begin;
+} Progress;
+
+static void progress_init(Progress *pr, const TrainConfig *tc, double now, long tokens) {
+  memset(pr, 0, sizeof *pr);
+  pr->live = !tc->quiet && isatty(2);
+  pr->every = tc->progress_every;
+  pr->t_window = pr->t_begin = pr->t_last_print = now;
+  pr->tokens_begin = tokens;
+}
+
+/* Seconds spent outside training (evaluation, checkpoints). */
+static void progress_busy(Progress *pr, double seconds) {
+  pr->window_busy += seconds;
+  pr->busy_total += seconds;
+}
+
+static void progress_step(Progress *pr, double now, long step_tokens, int last) {
+  pr->window_tokens += step_tokens;
+  double train_seconds = now - pr->t_window - pr->window_busy;
+  if ((now - pr->t_window >= 1.0 || last) && train_seconds > 0) {
+    pr->tps = pr->window_tokens / train_seconds;
+    pr->t_window = now;
+    pr->window_busy = 0;
+    pr->window_tokens = 0;
+  }
+}
+
+static void progress_report(Progress *pr, double now, long step, long total, long tokens, long per_step, double loss,
+                            int last) {
+  double since = now - pr->t_last_print;
+  int due = pr->live ? since > 0.5 || last : pr->every > 0 && (since >= pr->every || last);
+  if (!due) return;
   char eta_text[32];
-  format_duration(eta_text, sizeof eta_text, eta);
-  fprintf(stderr, "\rstep %ld/%ld  tokens %.3gM  loss %.4f  %.0f tok/s  ETA %s   ", step, total, tokens / 1e6, loss,
-          tps, eta_text);
+  format_duration(eta_text, sizeof eta_text, pr->tps > 0 ? (double)(total - step) * per_step / pr->tps : 0);
+  fprintf(stderr, "%sstep %ld/%ld  tokens %.3gM  loss %.4f  %.0f tok/s  ETA %s%s", pr->live ? "\r" : "", step, total,
+          tokens / 1e6, loss, pr->tps, eta_text, pr->live ? "   " : "\n");
+  if (pr->live && last) fputc('\n', stderr);
   fflush(stderr);
+  pr->t_last_print = now;
+}
+
+/* One line at the end of every process: what it trained and how fast. */
+static void progress_summary(const Progress *pr, const char *dir, const char *outcome, long step, long tokens,
+                             double loss, double now) {
+  double wall = now - pr->t_begin, train_seconds = wall - pr->busy_total;
+  long trained = tokens - pr->tokens_begin;
+  char wall_text[32];
+  format_duration(wall_text, sizeof wall_text, wall);
+  char loss_text[32] = "-"; /* no step in this process (a finished run resumed) */
+  if (trained > 0) snprintf(loss_text, sizeof loss_text, "%.4f", loss);
+  fprintf(stderr, "%s: %s at step %ld (%ld tokens), last loss %s; this process trained %ld tokens in %s, %.0f tok/s "
+                  "training, %.0f s evaluating and checkpointing\n",
+          dir, outcome, step, tokens, loss_text, trained, wall_text, train_seconds > 0 ? trained / train_seconds : 0,
+          pr->busy_total);
+}
+
+/* ---------- divergence ---------- */
+
+/* A run has diverged when its loss or gradient norm is not finite, or the
+ * loss exceeds this many nats per token: a uniform guess costs ln V (6.3 at
+ * V = 544, 21 at V = 2^30), so 1000 is reached only by a run that blew up. */
+#define HB_DIVERGED_LOSS 1000.0
+
+static const char *divergence(double loss, double gnorm) {
+  if (!isfinite(loss)) return "the loss is not finite";
+  if (!isfinite(gnorm)) return "the gradient norm is not finite";
+  if (loss > HB_DIVERGED_LOSS) return "the loss exceeds 1000 nats per token";
+  return NULL;
+}
+
+/* Checked before every checkpoint, so that no checkpoint holds a blown-up
+ * model even when the update that broke it had a finite loss and norm. */
+static int params_finite(const Model *m) {
+  for (size_t i = 0; i < m->n_floats; i++)
+    if (!isfinite(m->param_mem[i])) return 0;
+  return 1;
 }
 
 static int next_checkpoint_index(const TrainConfig *tc, long tokens_done) {
@@ -286,6 +368,11 @@ static int next_checkpoint_index(const TrainConfig *tc, long tokens_done) {
 }
 
 int train_run(const TrainConfig *tc) {
+  if (tc->resume && hb_run_is_diverged(tc->out_dir)) {
+    fprintf(stderr, "%s: diverged earlier (%s/diverged); not trained again. Remove that file to retry from its last "
+                    "good checkpoint.\n", tc->out_dir, tc->out_dir);
+    return 3;
+  }
   omp_set_num_threads(tc->threads);
   ModelConfig cfg;
   config_load(&cfg, tc->model_path);
@@ -344,57 +431,66 @@ int train_run(const TrainConfig *tc) {
   long total_steps = steps_for(tc, tc->tokens), per_step = (long)B * T;
   int32_t *inputs = hb_malloc((size_t)B * T * sizeof(int32_t)), *targets = hb_malloc((size_t)B * T * sizeof(int32_t));
   int ckpt_index = next_checkpoint_index(tc, start_tokens);
-  int show_progress = !tc->quiet && isatty(2);
   signal(SIGINT, on_stop_signal);
   signal(SIGTERM, on_stop_signal);
-  double t_start = hb_now_seconds(), t_last_print = 0, t_window = t_start;
-  long window_tokens = 0;
-  double tps = 0;
+  double t_start = hb_now_seconds();
+  Progress pr;
+  progress_init(&pr, tc, t_start, start_tokens);
   int exit_code = 0;
+  double loss = NAN;
   if (start_tokens > 0) fprintf(stderr, "resuming %s at step %ld (%ld tokens)\n", tc->out_dir, rs.opt.step, start_tokens);
 
   while (rs.opt.step < total_steps) {
     sample_batch(inputs, targets, &data, &rs.data_rng, B, T);
     model_zero_grad(&rs.model);
-    double loss = model_forward(&rs.model, inputs, targets, B, T);
+    loss = model_forward(&rs.model, inputs, targets, B, T);
     model_backward(&rs.model);
     double lr;
     double gnorm = optim_step(&rs.opt, &rs.model, &lr);
     long step = rs.opt.step, tokens = step * per_step;
     double now = hb_now_seconds();
-    window_tokens += per_step;
-    if (now - t_window >= 1.0 || step == total_steps) {
-      tps = window_tokens / (now - t_window);
-      t_window = now;
-      window_tokens = 0;
-    }
+    int last = step == total_steps;
+    progress_step(&pr, now, per_step, last);
     double elapsed = rs.elapsed + (now - t_start);
-    if (step % tc->log_every == 0 || step == total_steps) {
-      fprintf(metrics, "%ld\t%ld\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\n", step, tokens, loss, lr, gnorm, tps, elapsed);
+    if (step % tc->log_every == 0 || last) {
+      fprintf(metrics, "%ld\t%ld\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g\n", step, tokens, loss, lr, gnorm, pr.tps, elapsed);
       fflush(metrics);
     }
-    if (show_progress && (now - t_last_print > 0.5 || step == total_steps)) {
-      double eta = tps > 0 ? (double)(total_steps - step) * per_step / tps : 0;
-      print_progress(step, total_steps, tokens, loss, tps, eta);
-      t_last_print = now;
-    }
+    const char *diverged = divergence(loss, gnorm);
     int at_ckpt = ckpt_index < tc->n_ckpt && tokens >= tc->ckpt_at[ckpt_index];
+    int saving = at_ckpt || last || stop_signal;
+    if (!diverged && saving && !params_finite(&rs.model)) diverged = "a parameter is not finite after the update";
+    if (diverged) {
+      fprintf(stderr, "%s%s: diverged at step %ld (%ld tokens): %s (loss %g, gradient norm %g); the checkpoints "
+                      "before it stay, %s/diverged is written instead of done\n",
+              pr.live ? "\n" : "", tc->out_dir, step, tokens, diverged, loss, gnorm, tc->out_dir);
+      hb_run_write_diverged(tc->out_dir, step, tokens, loss, gnorm, diverged);
+      exit_code = 3;
+      break;
+    }
+    progress_report(&pr, now, step, total_steps, tokens, per_step, loss, last);
     int at_eval = tc->eval_every > 0 && tokens / tc->eval_every != (tokens - per_step) / tc->eval_every;
-    if (evals && (at_eval || at_ckpt || step == total_steps)) evaluate_into(evals, &rs.model, &eval_set, tc, step, tokens);
+    if (evals && (at_eval || at_ckpt || last)) {
+      evaluate_into(evals, &rs.model, &eval_set, tc, step, tokens);
+      progress_busy(&pr, hb_now_seconds() - now);
+    }
     while (ckpt_index < tc->n_ckpt && tokens >= tc->ckpt_at[ckpt_index]) ckpt_index++;
-    if (at_ckpt || step == total_steps || stop_signal) {
+    if (saving) {
+      double t_save = hb_now_seconds();
       rs.elapsed = elapsed;
       t_start = now;
       save_checkpoint(tc, &rs, tokens);
+      progress_busy(&pr, hb_now_seconds() - t_save);
     }
-    if (stop_signal && step < total_steps) {
-      fprintf(stderr, "\n%s: stopped by signal %d at step %ld; checkpoint written; continue with --resume\n",
-              tc->out_dir, (int)stop_signal, step);
+    if (stop_signal && !last) {
+      fprintf(stderr, "%s%s: stopped by signal %d at step %ld; checkpoint written; continue with --resume\n",
+              pr.live ? "\n" : "", tc->out_dir, (int)stop_signal, step);
       exit_code = 128 + (int)stop_signal;
       break;
     }
   }
-  if (show_progress) fputc('\n', stderr);
+  const char *outcome = exit_code == 0 ? "done" : exit_code == 3 ? "diverged" : "stopped";
+  progress_summary(&pr, tc->out_dir, outcome, rs.opt.step, rs.opt.step * per_step, loss, hb_now_seconds());
   fclose(metrics);
   if (evals) {
     fclose(evals);
