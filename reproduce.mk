@@ -168,10 +168,16 @@ run_mask  = $(if $(filter 3,$(words $(call run_parts,$(1)))),$(patsubst alltok,a
 TRAIN_OPTS = --data $(DATA)/train.tok --seq-len $(T) --batch $(BATCH) --lr 3e-3 --warmup 50 --threads 1 \
   --eval-set $(DATA)/val.tok --eval-far $(FAR) --eval-distance $(DISTANCE) --quiet
 
+# A run that diverges (train exits 3, RUN/diverged instead of RUN/done) is not
+# an error of the graph: its evaluations up to the divergence stay in the
+# tables and runs.tsv marks it; every later make asks train again, which
+# answers exit 3 at once without training.
+DIVERGED_OK = || test $$? -eq 3
+
 $(RUNS)/%/done: $(HYBENCH) models/$$(call run_model,$$*).conf $(DATA)/train.tok $(DATA)/val.tok
 	$(TIMED) run/$* $(HYBENCH) train --model models/$(call run_model,$*).conf --tokens $(TOKENS) --seed $(call run_seed,$*) \
 	  --eval-every $(EVAL_EVERY) $(CKPT_OPTS) $(TRAIN_OPTS) --loss-mask $(call run_mask,$*) --out $(RUNS)/$* \
-	  $(if $(wildcard $(RUNS)/$*/run.conf),--resume)
+	  $(if $(wildcard $(RUNS)/$*/run.conf),--resume) $(DIVERGED_OK)
 
 # ---- E2 scaling grid: results/runs/PROFILE/e2/HYBRID_dWIDTH/xMULT/done ------
 # One run per (hybrid, width, multiplier), seed 1, D = MULT x N tokens (train
@@ -191,7 +197,7 @@ $(E2_CONF)/%.conf: $(HYBENCH) models/$$(call e2_base,$$*).conf
 $(RUNS)/e2/%/done: $(HYBENCH) $(E2_CONF)/$$(call run_model,$$*).conf $(DATA)/train.tok $(DATA)/val.tok
 	$(TIMED) run/e2/$* $(HYBENCH) train --model $(E2_CONF)/$(call run_model,$*).conf \
 	  --tokens-per-param $(patsubst x%,%,$(call run_seed,$*)) --seed 1 $(TRAIN_OPTS) --loss-mask $(LOSS_MASK) --out $(RUNS)/e2/$* \
-	  $(if $(wildcard $(RUNS)/e2/$*/run.conf),--resume)
+	  $(if $(wildcard $(RUNS)/e2/$*/run.conf),--resume) $(DIVERGED_OK)
 
 # ---- per-run analyses: RUN/analysis/NAME.tsv -------------------------------
 # One file per (run, analysis), so make skips, resumes and parallelises them
@@ -239,6 +245,12 @@ $(RUNS)/%/analysis/probe_all.tsv: $(AN_DEPS) $(DATA)/niah.tok
 	@mkdir -p $(@D)
 	$(TIMED) an/probe_all/$* $(HYBENCH) probe --run $(RUNS)/$* --set $(DATA)/niah.tok --out $@ > /dev/null
 
+# The run itself: model, seed, budget, how far it got, done or diverged (runs.tsv).
+RUN_STATUS_COLS := run model seed pattern tokens final_tokens done diverged
+$(RUNS)/%/analysis/status.tsv: $(AN_DEPS) scripts/pipeline/run-status.sh scripts/pipeline/lib.sh
+	@mkdir -p $(@D)
+	scripts/pipeline/run-status.sh $(HYBENCH) $(RUNS)/$* $@ $(RUN_STATUS_COLS)
+
 # One E2 point per grid run: its final evaluation, with the parameter count.
 $(RUNS)/%/analysis/scaling_point.tsv: $(AN_DEPS) scripts/pipeline/scaling-point.sh scripts/pipeline/lib.sh
 	@mkdir -p $(@D)
@@ -246,7 +258,8 @@ $(RUNS)/%/analysis/scaling_point.tsv: $(AN_DEPS) scripts/pipeline/scaling-point.
 
 .PRECIOUS: $(RUNS)/%/analysis/curves.tsv $(RUNS)/%/analysis/constraint.tsv $(RUNS)/%/analysis/heads_far.tsv \
   $(RUNS)/%/analysis/heads_all.tsv $(RUNS)/%/analysis/lengths.tsv $(RUNS)/%/analysis/grad_influence.tsv \
-  $(RUNS)/%/analysis/probe_far.tsv $(RUNS)/%/analysis/probe_all.tsv $(RUNS)/%/analysis/scaling_point.tsv
+  $(RUNS)/%/analysis/probe_far.tsv $(RUNS)/%/analysis/probe_all.tsv $(RUNS)/%/analysis/scaling_point.tsv \
+  $(RUNS)/%/analysis/status.tsv
 
 # ---- tables -----------------------------------------------------------------
 # $(call rows_where,COLUMN,VALUE,IN,OUT): the header and the rows of the TSV IN
@@ -424,6 +437,11 @@ ALL_FIGS := $(CAL_FIGS)
 else
 ALL_FIGS := $(FIGURES:%=$(FIGS)/%.png) $(SCALING_FIGS)
 endif
+# Every run of the profile with its status (done, diverged, how far it got).
+PROFILE_RUNS = $(ALL_RUNS) $(ALLTOK_RUNS) $(E2_RUNS) $(CAL_RUNS)
+$(eval $(call merge_table,runs,status,$(PROFILE_RUNS)))
+TABLES += $(R)/runs.tsv
+
 .PHONY: reproduce reproduce-quick reproduce-all reproduce-long reproduce-calibration tables figures fig-scaling $(addprefix fig-,$(FIGURES))
 reproduce: $(TABLES) $(ALL_FIGS)
 	@echo "reproduce ($(PROFILE)): tables in $(R), figures in $(FIGS)"
@@ -451,7 +469,7 @@ reproduce-calibration:
 # PROFILE=...`) and then `make reproduce` builds the rest from the finished runs.
 .PHONY: print-runs
 print-runs:
-	@printf '%s\n' $(addsuffix /done,$(ALL_RUNS) $(ALLTOK_RUNS) $(E2_RUNS) $(CAL_RUNS))
+	@printf '%s\n' $(addsuffix /done,$(PROFILE_RUNS))
 
 # Claims as inequalities with the measured numbers, and regression against
 # results/reference/PROFILE: bit-identical on the reference's machine class,

@@ -49,6 +49,10 @@ else fail "--resume of a diverged run: exit $status"; cat "$work/resume.log"; fi
 [ "$(info lr1000 diverged)" = 1 ] && [ "$(info lr1000 done)" = 0 ] && pass "run info: diverged 1, done 0" \
   || fail "run info: diverged $(info lr1000 diverged), done $(info lr1000 done)"
 
+scripts/pipeline/run-status.sh "$HB" "$work/lr1000" "$work/status.tsv" run model seed done diverged
+[ "$(sed -n 2p "$work/status.tsv" | cut -f4,5)" = $'0\t1' ] && pass "runs.tsv row of the diverged run: done 0, diverged 1" \
+  || { fail "run-status.sh row"; cat "$work/status.tsv"; }
+
 # ---- progress in a log that is not a terminal ----
 train healthy --tokens 16384 --progress-every 0.001 2> "$work/healthy.log"
 lines=$(grep -c '^step [0-9]*/[0-9]*  tokens .*tok/s  ETA ' "$work/healthy.log" || true)
