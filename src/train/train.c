@@ -67,15 +67,20 @@ void train_schedule_checkpoints(TrainConfig *tc, long every) {
 }
 
 void train_parse_checkpoints(TrainConfig *tc, const char *list) {
-  char *copy = hb_strdup(list), *save = NULL;
   tc->n_ckpt = 0;
-  for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+  /* item by item, so that an empty item ("100,,200", a trailing comma) is an error, not skipped */
+  for (const char *item = list;;) {
+    size_t len = strcspn(item, ",");
+    char text[64];
+    snprintf(text, sizeof text, "%.*s", (int)(len < sizeof text ? len : sizeof text - 1), item);
     long v;
-    if (!hb_parse_count(tok, &v) || v <= 0) hb_input_error("train --ckpt-at", "'%s' is not a positive token count", tok);
+    if (len == 0) hb_input_error("train --ckpt-at", "'%s' has an empty item", list);
+    if (len >= sizeof text || !hb_parse_count(text, &v) || v <= 0)
+      hb_input_error("train --ckpt-at", "'%s' is not a positive token count", text);
     add_checkpoint(tc, v, "train --ckpt-at");
+    if (item[len] == '\0') break;
+    item += len + 1;
   }
-  free(copy);
-  if (tc->n_ckpt == 0) hb_input_error("train --ckpt-at", "empty list");
   qsort(tc->ckpt_at, (size_t)tc->n_ckpt, sizeof(long), compare_long);
 }
 

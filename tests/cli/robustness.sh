@@ -62,5 +62,6 @@ if [ "$lines" -ge 3 ] && ! grep -q $'\r' "$work/healthy.log" && [ -f "$work/heal
 else fail "progress: $lines lines"; cat "$work/healthy.log"; fi
 train quiet --tokens 4096 --progress-every 0 2> "$work/quiet.log"
 [ "$(wc -l < "$work/quiet.log")" = 1 ] && pass "--progress-every 0: only the summary line" || { fail "--progress-every 0"; cat "$work/quiet.log"; }
+expect_bad "empty item in --ckpt-at" "'100,,200' has an empty item" "$work/ck" -- train ck --tokens 4096 --ckpt-at 100,,200
 expect_bad "negative --progress-every" "train --progress-every" "$work/neg" -- train neg --tokens 4096 --progress-every -1
 finish
