@@ -187,7 +187,9 @@ static void test_st_roundtrip(void) {
 
 /* Byte-for-byte what the reference HF serializer writes for the same input
  * (huggingface/safetensors, safetensors/src/tensor.rs, test_serialization and
- * test_empty): compact JSON, __metadata__ first, spaces up to a multiple of 8. */
+ * test_empty): compact JSON, __metadata__ first, spaces up to a multiple of 8.
+ * The input includes our checksum metadata: 91e79017 is zlib.crc32 of the
+ * float32 bytes of 0..5. */
 static void check_st_golden(const char *path, const char *want_header, const void *data, size_t data_len) {
   size_t len, n = strlen(want_header);
   unsigned char *file = (unsigned char *)hb_read_file(path, &len);
@@ -204,12 +206,15 @@ static void test_st_matches_hf(void) {
   const HbStTensor attn = {"attn.0", 3, {1, 2, 3}, v};
   hb_st_save(tmp_path("hf.safetensors"), &attn, 1, NULL, NULL, 0);
   check_st_golden(tmp_path("hf.safetensors"),
-                  "{\"attn.0\":{\"dtype\":\"F32\",\"shape\":[1,2,3],\"data_offsets\":[0,24]}}", v, sizeof v);
+                  "{\"__metadata__\":{\"crc32.attn.0\":\"91e79017\"},"
+                  "\"attn.0\":{\"dtype\":\"F32\",\"shape\":[1,2,3],\"data_offsets\":[0,24]}}     ",
+                  v, sizeof v);
   const HbStTensor attn0 = {"attn0", 4, {1, 1, 2, 3}, v};
   hb_st_save(tmp_path("hf.safetensors"), &attn0, 1, NULL, NULL, 0);
   check_st_golden(tmp_path("hf.safetensors"),
-                  "{\"attn0\":{\"dtype\":\"F32\",\"shape\":[1,1,2,3],\"data_offsets\":[0,24]}}       ", v,
-                  sizeof v);
+                  "{\"__metadata__\":{\"crc32.attn0\":\"91e79017\"},"
+                  "\"attn0\":{\"dtype\":\"F32\",\"shape\":[1,1,2,3],\"data_offsets\":[0,24]}}     ",
+                  v, sizeof v);
   hb_st_save(tmp_path("hf.safetensors"), NULL, 0, NULL, NULL, 0);
   check_st_golden(tmp_path("hf.safetensors"), "{}      ", NULL, 0);
   const char *key = "framework", *value = "pt";
@@ -304,6 +309,17 @@ static const struct {
     {"{\"__metadata__\":[\"config\"]}", 0, "__metadata__: must be an object"},
     {"{\"__metadata__\":{\"k\":\"v\"},\"__metadata__\":{}}", 0, "duplicate key \"__metadata__\""},
     {"{\"a\\nb\":{\"dtype\":\"F8\",\"shape\":[2],\"data_offsets\":[0,2]}}", 2, "tensor a?b: dtype"},
+    /* Checksums (st_write_raw's data bytes 0..7 have CRC-32 da32bea8, 8..15 c308d323). */
+    {"{\"__metadata__\":{\"crc32.a\":\"da32bea9\"},\"a\":" T8 "}", 8,
+     "tensor a: data damaged: its CRC-32 is da32bea8, __metadata__ crc32.a says da32bea9"},
+    {"{\"__metadata__\":{\"crc32.b\":\"da32bea8\"},\"a\":" T8 "}", 8,
+     "__metadata__: crc32.b: the checksum of a tensor the file does not hold"},
+    {"{\"__metadata__\":{\"crc32.a\":\"DA32BEA8\"},\"a\":" T8 "}", 8, "crc32.a: 'DA32BEA8' is not 8 lowercase"},
+    {"{\"__metadata__\":{\"crc32.a\":\"da32bea\"},\"a\":" T8 "}", 8, "crc32.a: 'da32bea' is not 8"},
+    {"{\"__metadata__\":{\"crc32.a\":\"da32bea80\"},\"a\":" T8 "}", 8, "crc32.a: 'da32bea80' is not 8"},
+    {"{\"__metadata__\":{\"crc32.a\":\"da32bea8\"},\"a\":" T8
+     ",\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]}}",
+     16, "tensor b: no checksum (__metadata__ crc32.b) although the other tensors have one"},
 };
 
 static void test_st_bad_files(void) {
@@ -337,6 +353,50 @@ static void test_st_bad_files(void) {
   EXPECT_INPUT_ERROR(st_load_and_free(tmp_path("does-not-exist.safetensors")),
                      "does-not-exist.safetensors: cannot open");
   EXPECT_INPUT_ERROR(st_load_and_free(tmp_dir), "not a regular file");
+}
+
+/* Every tensor's bytes are covered: one flipped bit anywhere in the data is
+ * an error naming the tensor; hb_st_try_load reports instead of exiting. */
+static void test_st_checksums(void) {
+  CHECK(hb_crc32("123456789", 9) == 0xcbf43926u, "CRC-32 check value %08x", hb_crc32("123456789", 9));
+  CHECK(hb_crc32(NULL, 0) == 0, "CRC-32 of nothing");
+  HbStTensor t[N_ST_TENSORS];
+  st_make_tensors(t);
+  const char *path = tmp_path("sums.safetensors"), *bad = tmp_path("flipped.safetensors");
+  hb_st_save(path, t, N_ST_TENSORS, st_meta_keys, st_meta_values, 3);
+  st_free_tensors(t);
+  HbSafetensors st;
+  char err[1024];
+  CHECK(hb_st_try_load(&st, path, err, sizeof err) == 1, "a good file does not load");
+  const char *sum = hb_st_meta(&st, "crc32.norm_f.weight");
+  CHECK(sum && strlen(sum) == 8, "no checksum of norm_f.weight in the metadata");
+  CHECK(st.n_meta == 3 + N_ST_TENSORS, "%d metadata keys, expected 3 + one per tensor", st.n_meta);
+  const HbStEntry *e = hb_st_find(&st, "norm_f.weight");
+  size_t at = e ? e->begin + 5 : 0, data_start = 0, len;
+  hb_st_free(&st);
+  unsigned char *file = (unsigned char *)hb_read_file(path, &len);
+  for (int i = 7; i >= 0; i--) data_start = data_start << 8 | file[i];
+  data_start += 8;
+  for (size_t pos = data_start; pos < len; pos++) {
+    file[pos] ^= 0x10;
+    write_bytes(bad, file, len);
+    file[pos] ^= 0x10;
+    int loaded = hb_st_try_load(&st, bad, err, sizeof err);
+    CHECK(!loaded && strstr(err, "flipped.safetensors: tensor ") && strstr(err, ": data damaged: its CRC-32 is "),
+          "a flipped bit at data byte %zu: loaded %d, '%s'", pos - data_start, loaded, err);
+    CHECK(st.n_entries == 0 && st.data == NULL, "a failed hb_st_try_load leaves *st empty");
+    if (loaded) hb_st_free(&st);
+  }
+  file[data_start + at] ^= 0x01;
+  write_bytes(bad, file, len);
+  EXPECT_INPUT_ERROR(st_load_and_free(bad), "flipped.safetensors: tensor norm_f.weight: data damaged");
+  write_bytes(bad, file, len - 3);
+  CHECK(!hb_st_try_load(&st, bad, err, sizeof err) && strstr(err, "past the end"), "truncated: '%s'", err);
+  CHECK(!hb_st_try_load(&st, tmp_path("none.safetensors"), err, sizeof err) &&
+            strstr(err, "none.safetensors: cannot open"),
+        "missing file: '%s'", err);
+  CHECK(!hb_st_try_load(&st, tmp_dir, err, sizeof err) && strstr(err, "not a regular file"), "directory: '%s'", err);
+  free(file);
 }
 
 /* Valid but unusual headers: escapes, padding, non-F32 dtypes. */
@@ -657,7 +717,7 @@ static const char py_write_npy[] =
  * values of st_value(), and the config metadata survives (written back raw for
  * the C side to compare). */
 static const char py_check_st[] =
-    "import json, struct, sys\n"
+    "import json, struct, sys, zlib\n"
     "b = open(sys.argv[1], 'rb').read()\n"
     "n, = struct.unpack('<Q', b[:8])\n"
     "assert n % 8 == 0, n\n"
@@ -678,6 +738,7 @@ static const char py_check_st[] =
     "    assert b0 == pos and e0 - b0 == 4 * numel, (name, t)\n"
     "    vals = struct.unpack('<%df' % numel, data[b0:e0])\n"
     "    assert list(vals) == [(k + 1) * 0.5 + i * 0.25 - 3.0 for i in range(numel)], (name, vals)\n"
+    "    assert meta['crc32.' + name] == '%08x' % zlib.crc32(data[b0:e0]), (name, meta)\n"
     "    pos = e0\n"
     "assert pos == len(data), (pos, len(data))\n";
 
@@ -736,6 +797,7 @@ int main(void) {
   test_st_roundtrip();
   test_st_matches_hf();
   test_st_bad_files();
+  test_st_checksums();
   test_st_accepts();
   test_npy_read();
   test_npy_bad_files();

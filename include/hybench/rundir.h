@@ -19,6 +19,8 @@
  *                    training tokens (12 digits, so names sort by N)
  *   DIR/checkpoints/tokNNNNNNNNNNNN.optim.safetensors  Adam moments, step,
  *                    data RNG and elapsed time: what resume needs
+ *   DIR/checkpoints/tokN...safetensors.corrupt  a checkpoint that resume
+ *                    found damaged and set aside (hb_run_latest_resumable)
  *   DIR/done         `steps = S` and `tokens = N`, written last: the budget
  *                    was reached
  *   DIR/diverged     instead of done when the run blew up (include/hybench/
@@ -63,8 +65,16 @@ void hb_run_free_paths(char **paths, long *tokens, int n);
 long *hb_run_checkpoint_tokens(const char *dir, int *n);
 /* The last weight file (caller frees); input error as hb_run_checkpoints. */
 char *hb_run_final_checkpoint(const char *dir);
-/* The largest N with both checkpoint files present (resume), 0 when none. */
+/* The checkpoint resume starts from: the largest N with both files present
+ * and loading (hb_st_try_load: whole, checksums matching), 0 when none.
+ * Each newer file that does not load is renamed to "<file>.corrupt" and
+ * reported in one line on stderr: resume falls back past a truncated or
+ * damaged checkpoint and says so. */
 long hb_run_latest_resumable(const char *dir);
+/* Removes DIR/checkpoints/<checkpoint file name>.tmp.<pid>, the temporaries
+ * of writes that a kill interrupted, unless process pid still runs; one line
+ * on stderr when any was removed. */
+void hb_run_remove_stale_temps(const char *dir);
 
 /* elapsed_s of metrics.tsv's last row: seconds of training so far; NAN when
  * there is no row yet. */

@@ -4,6 +4,13 @@
  * N bytes of JSON {"NAME": {"dtype": "F32", "shape": [..], "data_offsets":
  * [begin, end]}, ..., "__metadata__": {"key": "string value", ...}}, then the
  * raw little-endian data; offsets are relative to the end of the header.
+ * Checksums: hb_st_save adds "crc32.NAME": "1c291ca3" to __metadata__ for
+ * every tensor NAME, after the caller's keys and in tensor order: the CRC-32
+ * of zlib (Python: "%08x" % zlib.crc32(bytes)) of the tensor's data, 8
+ * lowercase hex digits. The loader verifies every one, so a damaged byte is
+ * an input error naming the file and the tensor. Files without checksum keys
+ * (written before they existed, or by other tools) load unchecked; a file
+ * with some must have one for every tensor.
  *
  * Token file (.tok), version 1, all little-endian:
  *   bytes 0-7   magic "HBTOKENS"
@@ -49,10 +56,18 @@ typedef struct {
   const float *data;
 } HbStTensor;
 
+#define HB_ST_CHECKSUM_PREFIX "crc32."
+
 /* Loads and validates: header length within the file, JSON well formed,
  * known dtype, shape product matches the offsets, offsets within the data and
- * not overlapping. */
+ * not overlapping, checksums (when present) match. The checksum keys stay
+ * in the metadata. */
 void hb_st_load(HbSafetensors *st, const char *path);
+/* hb_st_load that reports a bad or missing file instead of exiting: returns 0
+ * with the one-line message ("FILE: tensor NAME: ...") in err and *st
+ * empty, or 1 with *st loaded. For choosing among files (resume takes the
+ * newest checkpoint that loads). */
+int hb_st_try_load(HbSafetensors *st, const char *path, char *err, size_t err_cap);
 /* The F32 tensor `name` with exactly this shape, or an input error naming the
  * file and tensor (missing / wrong dtype / wrong shape). */
 const float *hb_st_get_f32(const HbSafetensors *st, const char *name, int ndim, const int64_t *shape);
@@ -62,9 +77,13 @@ const HbStEntry *hb_st_find(const HbSafetensors *st, const char *name);
 const char *hb_st_meta(const HbSafetensors *st, const char *key);
 void hb_st_free(HbSafetensors *st);
 /* Writes atomically (temporary name, then rename). Tensors are written in the
- * given order; metadata values are JSON-escaped. */
+ * given order; metadata values are JSON-escaped and followed by the
+ * checksums (keys starting with HB_ST_CHECKSUM_PREFIX are the writer's). */
 void hb_st_save(const char *path, const HbStTensor *tensors, int n, const char *const *meta_keys,
                 const char *const *meta_values, int n_meta);
+
+/* CRC-32 of zlib (IEEE 802.3 polynomial): "123456789" gives 0xcbf43926. */
+uint32_t hb_crc32(const void *data, size_t n);
 
 /* .npy: reads a C-ordered 2-D int32 or int64 array (version 1.0-3.0 headers)
  * into newly allocated int64 values; *rows, *cols get the shape. */

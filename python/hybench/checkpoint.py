@@ -5,7 +5,9 @@ Layout: an 8-byte little-endian header length N, N bytes of JSON
     {"__metadata__": {"config": "<key = value lines>", "format": "hybench-1", ...},
      "NAME": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, ...}
 padded with spaces to a multiple of 8, then the raw little-endian data (offsets relative to the
-end of the header). A hybench checkpoint holds exactly the F32 tensors reference.param_shapes
+end of the header). __metadata__ ends with "crc32.NAME": "%08x" % zlib.crc32(data of NAME) for
+every tensor, in tensor order (include/hybench/tensorio.h): written by write_safetensors,
+verified and removed from the metadata by read_safetensors; files without them load unchecked. A hybench checkpoint holds exactly the F32 tensors reference.param_shapes
 names for the config in __metadata__["config"], in the engine's order; write_safetensors keeps
 the order and the metadata it is given, so reading a file and writing it back gives the same
 bytes.
@@ -19,6 +21,7 @@ import json
 import os
 import re
 import struct
+import zlib
 from collections import OrderedDict
 
 import numpy as np
@@ -100,17 +103,48 @@ def read_safetensors(path, with_dtypes=False):
     tensors, dtypes = OrderedDict(), {}
     for name, info in sorted(header.items(), key=lambda kv: _data_begin(kv[1])):
         tensors[name], dtypes[name] = _tensor_view(path, name, info, data)
+    meta = _verify_checksums(path, header, data, meta)
     return (tensors, meta, dtypes) if with_dtypes else (tensors, meta)
+
+
+_CHECKSUM_PREFIX = "crc32."  # HB_ST_CHECKSUM_PREFIX
+
+
+def _checksum(data):
+    return "%08x" % zlib.crc32(data)
+
+
+def _verify_checksums(path, header, data, meta):
+    """The metadata without its checksum keys, after checking them as hb_st_load does: each names
+    a tensor and matches its bytes, and a file with any has one for every tensor."""
+    sums = {k[len(_CHECKSUM_PREFIX):]: v for k, v in meta.items() if k.startswith(_CHECKSUM_PREFIX)}
+    for name, want in sums.items():
+        if name not in header:
+            raise FormatError(path, f"__metadata__: {_CHECKSUM_PREFIX}{name}",
+                              "the checksum of a tensor the file does not hold")
+        b, e = header[name]["data_offsets"]
+        got = _checksum(data[b:e])
+        if got != want:
+            raise FormatError(path, f"tensor {name}",
+                              f"data damaged: its CRC-32 is {got}, __metadata__ {_CHECKSUM_PREFIX}{name} says {want}")
+    if sums:
+        for name in header:
+            if name not in sums:
+                raise FormatError(path, f"tensor {name}", f"no checksum (__metadata__ {_CHECKSUM_PREFIX}{name}) "
+                                  "although the other tensors have one")
+    return {k: v for k, v in meta.items() if not k.startswith(_CHECKSUM_PREFIX)}
 
 
 def write_safetensors(path, tensors, metadata=None):
     """Writes `tensors` (mapping name -> array; in the given order, C-ordered, little-endian) and
     `metadata` (mapping str -> str, in the given order) the way the engine's hb_st_save does:
-    compact JSON, __metadata__ first, UTF-8 unescaped, padded with spaces to 8 bytes. Written
-    to a temporary name, then renamed."""
+    compact JSON, __metadata__ first, UTF-8 unescaped, then one checksum per tensor (any given
+    in `metadata` are replaced), padded with spaces to 8 bytes. Written to a temporary name,
+    then renamed."""
     header, chunks, off = {}, [], 0
-    if metadata:
-        header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
+    meta = {str(k): str(v) for k, v in (metadata or {}).items() if not str(k).startswith(_CHECKSUM_PREFIX)}
+    if meta or tensors:
+        header["__metadata__"] = meta
     for name, arr in tensors.items():
         a = np.asarray(arr, order="C")  # (np.ascontiguousarray would turn 0-d into 1-d)
         dt = a.dtype.newbyteorder("<") if a.dtype.byteorder == ">" else a.dtype
@@ -118,6 +152,7 @@ def write_safetensors(path, tensors, metadata=None):
             raise ValueError(f"tensor {name}: unsupported dtype {a.dtype}")
         b = a.astype(dt, copy=False).tobytes()
         header[name] = {"dtype": _NP_TO_ST[dt], "shape": list(a.shape), "data_offsets": [off, off + len(b)]}
+        meta[_CHECKSUM_PREFIX + name] = _checksum(b)
         chunks.append(b)
         off += len(b)
     h = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")

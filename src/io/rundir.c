@@ -2,14 +2,19 @@
 #include "hybench/rundir.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
 
 #include "hybench/common.h"
 #include "hybench/kvconf.h"
+#include "hybench/tensorio.h"
 #include "hybench/tsv.h"
 
 /* ---------- run.conf ---------- */
@@ -188,16 +193,78 @@ char *hb_run_final_checkpoint(const char *dir) {
   return last;
 }
 
+/* 1 when the file loads (hb_st_try_load: layout and checksums). A file that
+ * does not is renamed to "<path>.corrupt", out of every listing and out of
+ * the next resume's way, and the skip is said in one line on stderr. */
+static int checkpoint_verifies(const char *path) {
+  HbSafetensors st;
+  char why[1536], aside[1500];
+  if (hb_st_try_load(&st, path, why, sizeof why)) {
+    hb_st_free(&st);
+    return 1;
+  }
+  snprintf(aside, sizeof aside, "%s.corrupt", path);
+  int moved = rename(path, aside) == 0;
+  fprintf(stderr,
+          "hybench: %s; resume falls back to the newest earlier checkpoint that loads, if any (this one %s %s)\n", why,
+          moved ? "renamed to" : "could not be renamed to", aside);
+  return 0;
+}
+
 long hb_run_latest_resumable(const char *dir) {
   int n;
-  long *optim = list_checkpoints(dir, 1, &n), best = 0;
-  for (int i = 0; i < n; i++) {
-    char weights[1400];
+  long *optim = list_checkpoints(dir, 1, &n), found = 0;
+  for (int i = n - 1; i >= 0 && !found; i--) {
+    char weights[1400], moments[1400];
     hb_run_ckpt_path(weights, sizeof weights, dir, optim[i]);
-    if (hb_file_exists(weights) && optim[i] > best) best = optim[i];
+    hb_run_optim_path(moments, sizeof moments, dir, optim[i]);
+    if (hb_file_exists(weights) && checkpoint_verifies(weights) && checkpoint_verifies(moments)) found = optim[i];
   }
   free(optim);
-  return best;
+  return found;
+}
+
+/* The pid in "<checkpoint file name>.tmp.<pid>" (hb_out_open's temporary
+ * name), 0 when `name` is not such a name. */
+static long checkpoint_temp_pid(const char *name) {
+  const char *tmp = strstr(name, ".tmp.");
+  char base[256];
+  if (!tmp || (size_t)(tmp - name) >= sizeof base) return 0;
+  snprintf(base, sizeof base, "%.*s", (int)(tmp - name), name);
+  if (checkpoint_tokens(base, 0) < 0 && checkpoint_tokens(base, 1) < 0) return 0;
+  const char *digits = tmp + 5;
+  long pid = 0;
+  for (const char *c = digits; *c; c++) {
+    if (*c < '0' || *c > '9' || pid > 99999999) return 0;
+    pid = pid * 10 + (*c - '0');
+  }
+  return *digits ? pid : 0;
+}
+
+/* A writer that still runs (another process) may yet rename its temporary;
+ * our own pid is a namesake from before a restart, as is any dead one. */
+static int writer_is_running(long pid) {
+  if (pid == (long)getpid()) return 0;
+  return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+void hb_run_remove_stale_temps(const char *dir) {
+  char ckdir[1100], path[1400];
+  snprintf(ckdir, sizeof ckdir, "%s/checkpoints", dir);
+  DIR *d = opendir(ckdir);
+  if (!d) return;
+  int removed = 0;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    long pid = checkpoint_temp_pid(e->d_name);
+    if (pid <= 0 || writer_is_running(pid)) continue;
+    snprintf(path, sizeof path, "%s/%s", ckdir, e->d_name);
+    removed += remove(path) == 0;
+  }
+  closedir(d);
+  if (removed)
+    fprintf(stderr, "hybench: removed %d stale temporary file(s) of interrupted checkpoint writes from %s\n", removed,
+            ckdir);
 }
 
 /* ---------- metrics ---------- */

@@ -12,7 +12,9 @@
  * the unit tests longjmp out of it and run under LeakSanitizer. */
 #include "hybench/tensorio.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +85,39 @@ static void shape_format(char *dst, size_t cap, int ndim, const int64_t *shape) 
   if (n < cap) snprintf(dst + n, cap - n, "]");
 }
 
+/* ---------- checksums ---------- */
+
+/* CRC-32 as zlib computes it (reflected polynomial 0xEDB88320, initial and
+ * final value 0xFFFFFFFF), so the Python bridge gets the same sums from
+ * zlib.crc32. The table is rebuilt per call (2,048 steps, nothing next to a
+ * tensor's bytes) to keep the function free of shared state. */
+uint32_t hb_crc32(const void *data, size_t n) {
+  uint32_t table[256];
+  for (uint32_t i = 0; i < 256; i++) {
+    uint32_t c = i;
+    for (int k = 0; k < 8; k++) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+    table[i] = c;
+  }
+  const unsigned char *p = data;
+  uint32_t crc = 0xFFFFFFFFu;
+  for (size_t i = 0; i < n; i++) crc = table[(crc ^ p[i]) & 0xFF] ^ (crc >> 8);
+  return crc ^ 0xFFFFFFFFu;
+}
+
+/* A checksum value: exactly 8 lowercase hex digits, as the writers print it. */
+static int checksum_parse(const char *text, uint32_t *sum) {
+  uint32_t v = 0;
+  int i = 0;
+  for (; text[i] && i < 9; i++) {
+    char c = text[i];
+    if (c >= '0' && c <= '9') v = v << 4 | (uint32_t)(c - '0');
+    else if (c >= 'a' && c <= 'f') v = v << 4 | (uint32_t)(c - 'a' + 10);
+    else return 0;
+  }
+  *sum = v;
+  return i == 8 && text[8] == '\0';
+}
+
 /* ---------- loading ---------- */
 
 static const struct {
@@ -108,6 +143,9 @@ typedef struct {
   size_t data_len; /* bytes after the header */
   JsonArena arena;
   HbSafetensors *st;
+  jmp_buf *on_error; /* hb_st_try_load: st_fail jumps here with the message in err */
+  char *err;
+  size_t err_cap;
 } StLoad;
 
 static HB_NORETURN void st_fail(StLoad *ld, const char *tensor, const char *field, const char *fmt, ...)
@@ -129,6 +167,10 @@ static void st_fail(StLoad *ld, const char *tensor, const char *field, const cha
   free(ld->file);
   ld->file = NULL;
   hb_st_free(ld->st);
+  if (ld->on_error) {
+    snprintf(ld->err, ld->err_cap, "%s: %s", where, msg);
+    longjmp(*ld->on_error, 1);
+  }
   hb_input_error(where, "%s", msg);
 }
 
@@ -272,16 +314,59 @@ static void st_check_layout(StLoad *ld) {
             ld->data_len - pos, pos, ld->data_len);
 }
 
-/* A directory or device would otherwise reach hb_read_file and fail oddly. */
-static void st_require_regular_file(const char *path) {
-  struct stat sb;
-  if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) hb_input_error(path, "not a regular file");
+static int st_entry_index(const HbSafetensors *st, const char *name) {
+  for (int i = 0; i < st->n_entries; i++)
+    if (strcmp(st->entries[i].name, name) == 0) return i;
+  return -1;
 }
 
-void hb_st_load(HbSafetensors *st, const char *path) {
+/* Each "crc32.NAME" of __metadata__ must name a tensor and match its bytes in
+ * data (the data block). Files written before checksums existed have none
+ * and load unchecked; a file with any must have one for every tensor, so a
+ * damaged key cannot switch the check off for one tensor. */
+static void st_verify_checksums(StLoad *ld, const unsigned char *data) {
+  HbSafetensors *st = ld->st;
+  const size_t prefix_len = strlen(HB_ST_CHECKSUM_PREFIX);
+  char *has_sum = json_arena_alloc(&ld->arena, (size_t)st->n_entries + 1);
+  memset(has_sum, 0, (size_t)st->n_entries + 1);
+  int n_sums = 0;
+  for (int i = 0; i < st->n_meta; i++) {
+    const char *key = st->meta_keys[i], *value = st->meta_values[i];
+    if (strncmp(key, HB_ST_CHECKSUM_PREFIX, prefix_len) != 0) continue;
+    char field[300];
+    snprintf(field, sizeof field, "__metadata__: %s", key);
+    int k = st_entry_index(st, key + prefix_len);
+    if (k < 0) st_fail(ld, NULL, field, "the checksum of a tensor the file does not hold");
+    uint32_t want;
+    if (!checksum_parse(value, &want)) st_fail(ld, NULL, field, "'%s' is not 8 lowercase hex digits", value);
+    const HbStEntry *e = &st->entries[k];
+    uint32_t got = hb_crc32(data + e->begin, e->end - e->begin);
+    if (got != want)
+      st_fail(ld, e->name, NULL, "data damaged: its CRC-32 is %08" PRIx32 ", __metadata__ %s says %08" PRIx32, got,
+              key, want);
+    has_sum[k] = 1;
+    n_sums++;
+  }
+  for (int k = 0; n_sums > 0 && k < st->n_entries; k++)
+    if (!has_sum[k])
+      st_fail(ld, st->entries[k].name, NULL, "no checksum (__metadata__ %s%s) although the other tensors have one",
+              HB_ST_CHECKSUM_PREFIX, st->entries[k].name);
+}
+
+/* A directory or device would otherwise reach hb_read_file and fail oddly;
+ * checked here so that hb_st_try_load reports a missing file too. */
+static void st_require_regular_file(StLoad *ld) {
+  struct stat sb;
+  if (stat(ld->path, &sb) != 0) st_fail(ld, NULL, NULL, "cannot open: %s", strerror(errno));
+  if (!S_ISREG(sb.st_mode)) st_fail(ld, NULL, NULL, "not a regular file");
+}
+
+/* hb_st_load; with on_error set, a bad file longjmps there (err holds the
+ * message) instead of exiting. */
+static void st_load(HbSafetensors *st, const char *path, jmp_buf *on_error, char *err, size_t err_cap) {
   memset(st, 0, sizeof *st);
-  st_require_regular_file(path);
-  StLoad ld = {.path = path, .st = st};
+  StLoad ld = {.path = path, .st = st, .on_error = on_error, .err = err, .err_cap = err_cap};
+  st_require_regular_file(&ld);
   ld.file = hb_read_file(path, &ld.file_len);
   if (ld.file_len < 8)
     st_fail(&ld, NULL, "header length", "file is %zu bytes, too short for the 8-byte header length", ld.file_len);
@@ -302,6 +387,7 @@ void hb_st_load(HbSafetensors *st, const char *path) {
   st->path = hb_strdup(path);
   st_read_header(&ld, root);
   st_check_layout(&ld);
+  st_verify_checksums(&ld, (const unsigned char *)header + n);
   json_arena_free(&ld.arena);
 
   /* The data block moves to the start of the allocation, so it is
@@ -309,6 +395,15 @@ void hb_st_load(HbSafetensors *st, const char *path) {
   memmove(ld.file, ld.file + 8 + n, ld.data_len);
   st->data = (unsigned char *)ld.file;
   st->data_len = ld.data_len;
+}
+
+void hb_st_load(HbSafetensors *st, const char *path) { st_load(st, path, NULL, NULL, 0); }
+
+int hb_st_try_load(HbSafetensors *st, const char *path, char *err, size_t err_cap) {
+  jmp_buf on_error;
+  if (setjmp(on_error)) return 0; /* st_fail freed everything before jumping */
+  st_load(st, path, &on_error, err, err_cap);
+  return 1;
 }
 
 const HbStEntry *hb_st_find(const HbSafetensors *st, const char *name) {
@@ -432,6 +527,8 @@ static void st_check_save_args(const char *path, const HbStTensor *tensors, int 
   }
   for (int i = 0; i < n_meta; i++) {
     HB_ASSERT(meta_keys[i] && meta_values[i] && utf8_is_valid(meta_keys[i]), "metadata keys are UTF-8 strings");
+    HB_ASSERT(strncmp(meta_keys[i], HB_ST_CHECKSUM_PREFIX, strlen(HB_ST_CHECKSUM_PREFIX)) != 0,
+              "the checksum keys are the writer's own");
     for (int j = 0; j < i; j++) HB_ASSERT(strcmp(meta_keys[j], meta_keys[i]) != 0, "metadata keys are unique");
     /* Values carry user text (the config file), so bad bytes are bad input. */
     if (!utf8_is_valid(meta_values[i])) {
@@ -479,11 +576,45 @@ static void st_build_header(StrBuf *h, const HbStTensor *tensors, int n, const c
   while (h->len % 8 != 0) sb_puts(h, " ");
 }
 
+/* The caller's metadata, then "crc32.NAME" = the tensor's CRC-32 as 8
+ * lowercase hex digits, one per tensor in the given order (the Python
+ * bridge writes the same keys in the same order). Free with
+ * st_checksummed_meta_free. */
+static void st_checksummed_meta(char ***keys, char ***values, const HbStTensor *tensors, int n,
+                                const char *const *meta_keys, const char *const *meta_values, int n_meta) {
+  *keys = hb_malloc((size_t)(n_meta + n) * sizeof **keys + 1);
+  *values = hb_malloc((size_t)(n_meta + n) * sizeof **values + 1);
+  for (int i = 0; i < n_meta; i++) {
+    (*keys)[i] = hb_strdup(meta_keys[i]);
+    (*values)[i] = hb_strdup(meta_values[i]);
+  }
+  for (int i = 0; i < n; i++) {
+    size_t len = strlen(HB_ST_CHECKSUM_PREFIX) + strlen(tensors[i].name) + 1;
+    char *key = hb_malloc(len), *value = hb_malloc(16);
+    snprintf(key, len, "%s%s", HB_ST_CHECKSUM_PREFIX, tensors[i].name);
+    snprintf(value, 16, "%08" PRIx32, hb_crc32(tensors[i].data, st_tensor_bytes(&tensors[i])));
+    (*keys)[n_meta + i] = key;
+    (*values)[n_meta + i] = value;
+  }
+}
+
+static void st_checksummed_meta_free(char **keys, char **values, int count) {
+  for (int i = 0; i < count; i++) {
+    free(keys[i]);
+    free(values[i]);
+  }
+  free(keys);
+  free(values);
+}
+
 void hb_st_save(const char *path, const HbStTensor *tensors, int n, const char *const *meta_keys,
                 const char *const *meta_values, int n_meta) {
   st_check_save_args(path, tensors, n, meta_keys, meta_values, n_meta);
+  char **keys, **values;
+  st_checksummed_meta(&keys, &values, tensors, n, meta_keys, meta_values, n_meta);
   StrBuf header = {0};
-  st_build_header(&header, tensors, n, meta_keys, meta_values, n_meta);
+  st_build_header(&header, tensors, n, (const char *const *)keys, (const char *const *)values, n_meta + n);
+  st_checksummed_meta_free(keys, values, n_meta + n);
   unsigned char len_bytes[8];
   le64_write(len_bytes, header.len);
 

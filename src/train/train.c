@@ -410,6 +410,7 @@ int train_run(const TrainConfig *tc) {
     if (strcmp(old, conf) != 0)
       hb_input_error(path, "differs from this command's settings; resume needs the same run (or a new --out)");
     free(old);
+    hb_run_remove_stale_temps(tc->out_dir);
     start_tokens = hb_run_latest_resumable(tc->out_dir);
     if (start_tokens > 0) load_checkpoint(tc, &rs, start_tokens);
   } else if (hb_file_exists(path) && !tc->resume) {

@@ -7,7 +7,12 @@
 #  - SIGTERM mid-run writes a checkpoint, exits 143, and --resume finishes it
 #    with the same final weights;
 #  - kill -9 mid-run, then --resume from the last checkpoint on disk: metrics
-#    and every checkpoint file byte-identical to an uninterrupted run.
+#    and every checkpoint file byte-identical to an uninterrupted run;
+#  - damaged checkpoints: --resume falls back past a truncated latest
+#    checkpoint (and one with a flipped bit), says so, sets it aside as
+#    .corrupt and ends identical to an uninterrupted run; it removes stale
+#    temporaries of killed writers; a flipped bit is an exit-2 input error
+#    naming the file and the tensor (engine and Python bridge).
 set -euo pipefail
 HB=${HB:-bin/hybench}
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
@@ -122,4 +127,72 @@ echo "  $out"
 /usr/bin/python3 -c "
 import numpy as np; x = np.load('$work/logits.npy'); assert x.shape == (2, 64, 256) and x.dtype == np.float32, x.shape
 assert np.isfinite(x).all()"
+echo "damaged checkpoints: resume falls back to the newest checkpoint that verifies"
+ckdir="$work/f/checkpoints"
+train "$work/f" 8192
+# A run interrupted after its 4096-token checkpoint, whose optimizer file was cut short.
+rm -f "$work/f/done" "$ckdir"/tok000000008192.*
+latest="$ckdir/tok000000004096.optim.safetensors"
+head -c $(($(stat -c %s "$latest") / 2)) "$latest" > "$work/half" && mv "$work/half" "$latest"
+# Temporaries: a dead writer's (pid 99999999 exceeds any pid_max), a live one's (this shell), not a checkpoint's.
+touch "$ckdir/tok000000004096.safetensors.tmp.99999999" "$ckdir/tok000000002048.optim.safetensors.tmp.$$" \
+  "$ckdir/notes.tmp.1"
+train "$work/f" 8192 --resume 2> "$work/f.err"
+grep -q "tok000000004096.optim.safetensors: .*resume falls back to the newest earlier checkpoint" "$work/f.err" &&
+  grep -q "resuming .* at step 8 (2048 tokens)" "$work/f.err" ||
+  { echo "no fallback to the 2048-token checkpoint:"; cat "$work/f.err"; exit 1; }
+echo "  $(grep -m1 "falls back" "$work/f.err" | cut -c1-150)..."
+[ -f "$latest.corrupt" ] || { echo "the damaged checkpoint was not set aside as .corrupt"; exit 1; }
+[ ! -e "$ckdir/tok000000004096.safetensors.tmp.99999999" ] && [ -e "$ckdir/tok000000002048.optim.safetensors.tmp.$$" ] &&
+  [ -e "$ckdir/notes.tmp.1" ] && grep -q "removed 1 stale temporary" "$work/f.err" ||
+  { echo "stale temporaries: wrong files removed: $(ls "$ckdir")"; exit 1; }
+rm "$ckdir/tok000000002048.optim.safetensors.tmp.$$" "$ckdir/notes.tmp.1"
+same_as_a() { # what: the resumed run f equals the uninterrupted run a
+  cmp <(deterministic_cols "$work/a") <(deterministic_cols "$work/f") || { echo "metrics differ after $1"; exit 1; }
+  for ck in "$work"/a/checkpoints/tok*[0-9].safetensors; do # weights files record no timing: whole files
+    cmp "$ck" "$ckdir/$(basename "$ck")" || { echo "$(basename "$ck") differs after $1"; exit 1; }
+  done
+  cmp <(tensor_bytes "$work/a/checkpoints/tok000000008192.optim.safetensors") \
+    <(tensor_bytes "$ckdir/tok000000008192.optim.safetensors") || { echo "optimizer state differs after $1"; exit 1; }
+}
+same_as_a "a fallback past a truncated checkpoint"
+# flip_bit FILE BYTE: flips bit 2 of data byte BYTE; prints the tensor that holds it.
+flip_bit() {
+  /usr/bin/python3 - "$1" "$2" <<'PY'
+import json, struct, sys
+path, at = sys.argv[1], int(sys.argv[2])
+raw = bytearray(open(path, "rb").read())
+n, = struct.unpack("<Q", raw[:8])
+raw[8 + n + at] ^= 4
+open(path, "wb").write(raw)
+header = json.loads(raw[8:8 + n])
+print(next(k for k, v in header.items() if k != "__metadata__" and v["data_offsets"][0] <= at < v["data_offsets"][1]))
+PY
+}
+rm -f "$work/f/done" "$ckdir"/tok000000008192.* "$latest.corrupt"
+flip_bit "$ckdir/tok000000004096.safetensors" 3001 > /dev/null
+train "$work/f" 8192 --resume 2> "$work/f.err"
+grep -q "tok000000004096.safetensors: tensor .*: data damaged: .*resume falls back" "$work/f.err" &&
+  grep -q "resuming .* at step 8 (2048 tokens)" "$work/f.err" ||
+  { echo "no fallback past a flipped bit:"; cat "$work/f.err"; exit 1; }
+same_as_a "a fallback past a flipped bit"
+
+echo "damaged checkpoints: a flipped bit is an input error naming the file and the tensor"
+cp "$(final_ckpt "$work/a")" "$work/flipped.safetensors"
+tensor=$(flip_bit "$work/flipped.safetensors" 1001)
+status=0
+$HB forward --ckpt "$work/flipped.safetensors" --tokens "$work/tok.npy" --out "$work/flipped.npy" 2> "$work/flip.err" ||
+  status=$?
+[ "$status" -eq 2 ] && [ "$(wc -l < "$work/flip.err")" -eq 1 ] && [ ! -e "$work/flipped.npy" ] &&
+  grep -q "^hybench: $work/flipped.safetensors: tensor $tensor: data damaged" "$work/flip.err" ||
+  { echo "flipped bit: exit $status, $(cat "$work/flip.err")"; exit 1; }
+echo "  $(cut -c1-150 "$work/flip.err")..."
+PYTHONPATH=python /usr/bin/python3 -c "
+import sys, hybench
+try:
+    hybench.read_safetensors(sys.argv[1])
+except hybench.FormatError as e:
+    assert 'tensor $tensor: data damaged' in str(e), e
+    sys.exit(0)
+sys.exit('the Python bridge read a damaged file')" "$work/flipped.safetensors"
 echo "ok"
