@@ -482,3 +482,14 @@ check-results: $(HYBENCH)
 .PHONY: reference
 reference:
 	scripts/pipeline/snapshot-reference.sh $(PROFILE)
+
+# ---- Slurm -------------------------------------------------------------------
+# make slurm PROFILE=P [SLURM_PARTITION=..] [SLURM_TIME=..] [SLURM_CPUS=..]
+# [PORTABLE=1] [SLURM_WAIT=1] [VAR=value ...]: the datasets, then every run of
+# print-runs as one job array, then the tables and figures, each job a make of
+# this graph with the same command-line variables (scripts/slurm/submit;
+# README.md, "Running on a Slurm cluster"). `data` is the datasets' job.
+.PHONY: slurm data
+slurm:
+	@scripts/slurm/submit $(MAKEOVERRIDES)
+data: $(DATASETS:%=$(DATA)/%.tok)

@@ -14,6 +14,8 @@ PACKAGES=(
   python3-numpy     # .npy files in the parity tests
   libopenblas0-pthread  # BLAS for the PyTorch peer benchmark
   bible-kjv         # the real-text haystack: the King James Bible and its reader /usr/bin/bible
+  slurm-wlm         # sbatch and a one-node test cluster (make slurm, tests/cli/slurm.sh)
+  munge             # Slurm's authentication daemon
 )
 
 missing=()
