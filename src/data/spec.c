@@ -1,5 +1,6 @@
 /* Dataset specs (the files in datasets/): parsing, validation, vocabulary layout. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hybench/common.h"
@@ -82,7 +83,7 @@ int dataset_vocab(const DatasetSpec *s) { return dataset_repeat_base(s) + (s->re
 #define SPEC_MAX_RESERVED (1 << 16)
 
 static void require_split_fits(long n_seqs, int L, const char *key, const char *path) {
-  if (n_seqs < 0 || (long long)n_seqs * L > SPEC_MAX_SPLIT_TOKENS)
+  if (n_seqs < 0 || n_seqs > SPEC_MAX_SPLIT_TOKENS / L) /* the division keeps n_seqs x L from overflowing */
     hb_input_error(path, "%s: %ld sequences of %d tokens exceed 2^30 tokens per split", key, n_seqs, L);
 }
 
@@ -160,9 +161,9 @@ static void validate_spec(const DatasetSpec *s, const char *path) {
 
 void dataset_spec_load(DatasetSpec *spec, const char *path) {
   spec_defaults(spec);
-  char *text = hb_read_file(path, NULL);
+  char text[KV_MAX_FILE_BYTES + 1];
+  kv_read_file(text, path);
   int seen[N_SPEC_KEYS];
   kv_parse(spec, SPEC_KEYS, N_SPEC_KEYS, text, path, seen);
-  free(text);
   validate_spec(spec, path);
 }

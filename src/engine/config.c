@@ -134,9 +134,9 @@ void config_scale_width(ModelConfig *cfg, int width, const char *origin) {
 }
 
 void config_load(ModelConfig *cfg, const char *path) {
-  char *text = hb_read_file(path, NULL);
+  char text[KV_MAX_FILE_BYTES + 1];
+  kv_read_file(text, path);
   config_parse(cfg, text, path);
-  free(text);
 }
 
 char *config_to_text(const ModelConfig *c) {
