@@ -283,6 +283,9 @@ static void test_constrain_parse(void) {
   EXPECT_INPUT_ERROR(constrain_parse(&c, "X=1", "t"), "'X'");
   EXPECT_INPUT_ERROR(constrain_parse(&c, "F=", "t"), "no value of r");
   EXPECT_INPUT_ERROR(constrain_parse(&c, "F=0", "t"), "'0' is not a window");
+  EXPECT_INPUT_ERROR(constrain_parse(&c, "F=4,,8", "t"), "empty item");
+  EXPECT_INPUT_ERROR(constrain_parse(&c, "F=,4", "t"), "empty item");
+  EXPECT_INPUT_ERROR(constrain_parse(&c, "F=4,", "t"), "empty item");
   EXPECT_INPUT_ERROR(constrain_parse(&c, "=4", "t"), "is not KINDS=r");
   EXPECT_INPUT_ERROR(constrain_parse(&c, "F4", "t"), "is not KINDS=r");
   Model m;

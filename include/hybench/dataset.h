@@ -46,6 +46,9 @@
 
 enum { LABEL_TEXT = 0, LABEL_PLANTED = 1, LABEL_ANSWER = 2, N_LABELS = 3 };
 
+/* NIAH sets place their fact at depths 0, 10, ..., 100% of the sequence. */
+#define NIAH_DEPTHS 11
+
 typedef enum { DEP_ONEHOP, DEP_KV, DEP_REPEAT, DEP_NIAH } DepKind;
 
 typedef struct {

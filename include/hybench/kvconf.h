@@ -31,4 +31,11 @@ typedef struct {
  * every key k present (seen has n_keys entries). `origin` names the file. */
 void kv_parse(void *dst, const KvKey *keys, size_t n_keys, const char *text, const char *origin, int *seen);
 
+/* Such files are small; a larger one is an input error naming the file. */
+#define KV_MAX_FILE_BYTES (64 * 1024)
+/* Reads the file at `path` into text (KV_MAX_FILE_BYTES + 1 bytes), NUL-terminated.
+ * Parsing from the caller's buffer leaves nothing allocated when a later
+ * input error is intercepted (tests). */
+void kv_read_file(char *text, const char *path);
+
 #endif

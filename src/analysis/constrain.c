@@ -30,6 +30,10 @@ void constrain_parse(ConstrainSpec *c, const char *text, const char *where) {
   char list[1024], *save = NULL; /* on the stack: an input error leaves nothing allocated */
   if (strlen(eq + 1) >= sizeof list) hb_input_error(where, "the list of r is longer than %zu characters", sizeof list - 1);
   snprintf(list, sizeof list, "%s", eq + 1);
+  /* strtok_r would skip empty items silently: "4,,8" is a typo, not two values. */
+  size_t n = strlen(list);
+  if (n > 0 && (list[0] == ',' || list[n - 1] == ',' || strstr(list, ",,")))
+    hb_input_error(where, "'%s': empty item in the list of r", text);
   for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
     long r;
     if (!hb_parse_long(tok, &r) || r < 1 || r > (1L << 30)) hb_input_error(where, "'%s' is not a window r >= 1", tok);

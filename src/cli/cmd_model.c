@@ -86,7 +86,11 @@ int cmd_forward(int argc, char **argv) {
   model_load(&m, ckpt);
   int64_t B, T;
   int64_t *raw = hb_npy_read_int2d(tokens_path, &B, &T);
-  if (B < 1 || T < 1 || B * T > (1LL << 31)) hb_input_error(tokens_path, "shape: (%lld, %lld) is empty or too large", (long long)B, (long long)T);
+  if (B < 1 || T < 1 || B > (1LL << 31) / T)
+    hb_input_error(tokens_path, "shape: (%lld, %lld) is empty or too large", (long long)B, (long long)T);
+  if (T < 2) /* the loss is a mean over positions t < T - 1: a single column leaves none */
+    hb_input_error(tokens_path, "shape: (%lld, %lld) has no next token to predict (T must be >= 2)", (long long)B,
+                   (long long)T);
   int32_t *tokens = hb_malloc((size_t)(B * T) * sizeof(int32_t));
   for (int64_t i = 0; i < B * T; i++) {
     if (raw[i] < 0 || raw[i] >= m.cfg.vocab)

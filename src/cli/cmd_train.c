@@ -1,4 +1,6 @@
 /* `hybench train`: the command line of train_run (include/hybench/train.h). */
+#include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,12 +38,21 @@ static double test_mutation_lr_scale(void) {
   return scale;
 }
 
+/* Adam's moment decays must be in [0, 1): at 1 the bias correction divides by zero. */
+static void require_unit_interval(double value, const char *flag) {
+  if (!(value >= 0 && value < 1)) hb_input_error(flag, "%g is outside [0, 1)", value);
+}
+
+static void require_non_negative(double value, const char *flag) {
+  if (!(value >= 0)) hb_input_error(flag, "%g must be >= 0", value);
+}
+
 int cmd_train(int argc, char **argv) {
   TrainConfig tc;
   memset(&tc, 0, sizeof tc);
   const char *model = NULL, *data = NULL, *out = NULL, *ckpt_at = NULL;
   long seq_len = 128, batch = 32, tokens = 0, tokens_per_param = 0, ckpt_every = 0, seed = 1, threads = 1, warmup = 50, log_every = 10;
-  double lr = 3e-3, lr_min = -1, wd = 0.0, clip = 1.0, beta1 = 0.9, beta2 = 0.95;
+  double lr = 3e-3, lr_min = NAN, wd = 0.0, clip = 1.0, beta1 = 0.9, beta2 = 0.95;
   int resume = 0, quiet = 0;
   double progress_every = 30;
   const char *loss_mask = NULL, *eval_set = NULL, *eval_distance = "evidence";
@@ -87,12 +98,20 @@ int cmd_train(int argc, char **argv) {
   if (tokens_per_param > 0) {
     ModelConfig cfg;
     config_load(&cfg, model);
-    tokens = tokens_per_param * (long)model_param_count(&cfg);
+    long n_params = (long)model_param_count(&cfg);
+    if (tokens_per_param > LONG_MAX / n_params)
+      hb_input_error("train --tokens-per-param", "%ld x %ld parameters overflows a token count", tokens_per_param, n_params);
+    tokens = tokens_per_param * n_params;
   }
   if (ckpt_at && ckpt_every) hb_input_error("train --ckpt-every", "cannot be combined with --ckpt-at");
   if (ckpt_every < 0) hb_input_error("train --ckpt-every", "must be positive");
   if (threads < 1 || threads > 1024) hb_input_error("train --threads", "%ld is outside 1..1024", threads);
   if (!(lr > 0)) hb_input_error("train --lr", "must be positive");
+  if (!isnan(lr_min)) require_non_negative(lr_min, "train --lr-min"); /* unset: lr / 10 */
+  require_non_negative(wd, "train --weight-decay");
+  require_non_negative(clip, "train --clip");
+  require_unit_interval(beta1, "train --beta1");
+  require_unit_interval(beta2, "train --beta2");
   if (warmup < 0) hb_input_error("train --warmup", "must be >= 0");
   if (log_every < 1) hb_input_error("train --log-every", "must be >= 1");
   if (seed < 0) hb_input_error("train --seed", "must be >= 0");
@@ -103,7 +122,7 @@ int cmd_train(int argc, char **argv) {
   if (!(progress_every >= 0)) hb_input_error("train --progress-every", "%g is negative", progress_every);
   tc.resume = resume, tc.quiet = quiet, tc.progress_every = progress_every;
   OptimConfig *o = &tc.optim;
-  o->lr = lr, o->lr_min = lr_min >= 0 ? lr_min : lr / 10, o->warmup_steps = warmup;
+  o->lr = lr, o->lr_min = isnan(lr_min) ? lr / 10 : lr_min, o->warmup_steps = warmup;
   o->total_steps = (tokens + seq_len * batch - 1) / (seq_len * batch);
   o->beta1 = beta1, o->beta2 = beta2, o->eps = 1e-8, o->weight_decay = wd, o->clip = clip;
   if (!loss_mask) tc.loss_mask = dataset_exists(data) ? LOSS_MASK_TEXT_ANSWERS : LOSS_MASK_ALL;

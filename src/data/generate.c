@@ -17,7 +17,6 @@
 #include "hybench/dataset.h"
 #include "hybench/tsv.h"
 
-#define NIAH_DEPTHS 11
 #define PLACEMENT_TRIES 200
 
 typedef struct {

@@ -1,5 +1,6 @@
 /* Dataset specs (the files in datasets/): parsing, validation, vocabulary layout. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hybench/common.h"
@@ -72,17 +73,60 @@ int dataset_repeat_base(const DatasetSpec *s) {
 
 int dataset_vocab(const DatasetSpec *s) { return dataset_repeat_base(s) + (s->repeat_density > 0 ? s->repeat_vocab : 0); }
 
+/* Size bounds, checked in 64-bit before any int or size_t holds a product.
+ * A split is generated in memory as (sequences, seq_len + 1) uint32 tokens and
+ * as many labels, so 2^30 tokens per split (8 GiB) bounds every allocation;
+ * the shipped specs use 40000 x 513 = 2.1e7. Reserved-id vocabularies are at
+ * most 2^16 each, so the total vocabulary (dataset_vocab) fits an int. */
+#define SPEC_MAX_SEQ_LEN (1 << 16)
+#define SPEC_MAX_SPLIT_TOKENS (1LL << 30)
+#define SPEC_MAX_RESERVED (1 << 16)
+
+static void require_split_fits(long n_seqs, int L, const char *key, const char *path) {
+  if (n_seqs < 0 || n_seqs > SPEC_MAX_SPLIT_TOKENS / L) /* the division keeps n_seqs x L from overflowing */
+    hb_input_error(path, "%s: %ld sequences of %d tokens exceed 2^30 tokens per split", key, n_seqs, L);
+}
+
+static void validate_split_sizes(const DatasetSpec *s, int L, const char *path) {
+  require_split_fits(s->n_train, L, "n_train", path);
+  require_split_fits(s->n_val, L, "n_val", path);
+  require_split_fits(s->n_test, L, "n_test", path);
+  if (s->niah_per_depth > SPEC_MAX_SPLIT_TOKENS) /* keeps NIAH_DEPTHS x niah_per_depth inside a long */
+    hb_input_error(path, "niah_per_depth: %ld is above 2^30", s->niah_per_depth);
+  if (s->niah) require_split_fits(NIAH_DEPTHS * s->niah_per_depth, L, "niah_per_depth", path);
+}
+
+/* Block lengths are bounded by the sequence, so sums of them stay small. */
+static void validate_planted_sizes(const DatasetSpec *s, int L, const char *path) {
+  if (s->kv_density > 0) {
+    if (s->kv_key_len < 1 || s->kv_value_len < 1 || s->kv_key_vocab < 2 || s->kv_value_vocab < 2)
+      hb_input_error(path, "kv_key_len: key-value facts need lengths >= 1 and vocabularies >= 2");
+    if (s->kv_key_len > L || s->kv_value_len > L)
+      hb_input_error(path, "kv_key_len: key and value lengths must be at most seq_len + 1 = %d", L);
+    if (s->kv_key_vocab > SPEC_MAX_RESERVED || s->kv_value_vocab > SPEC_MAX_RESERVED)
+      hb_input_error(path, "kv_key_vocab: key and value vocabularies must be at most 65536");
+  }
+  if (s->repeat_density > 0) {
+    if (s->repeat_len < 2 || s->repeat_vocab < 2)
+      hb_input_error(path, "repeat_len: repeats need repeat_len >= 2 and repeat_vocab >= 2");
+    if (s->repeat_len > L) hb_input_error(path, "repeat_len: %d is longer than a sequence (%d)", s->repeat_len, L);
+    if (s->repeat_vocab > SPEC_MAX_RESERVED) hb_input_error(path, "repeat_vocab: %d is above 65536", s->repeat_vocab);
+  }
+}
+
 static void validate_spec(const DatasetSpec *s, const char *path) {
-  int L = s->seq_len + 1;
   if (strcmp(s->haystack, "kjv") && strcmp(s->haystack, "markov") && strcmp(s->haystack, "iid"))
     hb_input_error(path, "haystack: '%s' is not kjv, markov or iid", s->haystack);
-  if (s->seq_len < 8 || s->seq_len > 1 << 20) hb_input_error(path, "seq_len: %d is outside 8..2^20", s->seq_len);
+  if (s->seq_len < 8 || s->seq_len > SPEC_MAX_SEQ_LEN) hb_input_error(path, "seq_len: %d is outside 8..2^16", s->seq_len);
+  int L = s->seq_len + 1;
+  validate_split_sizes(s, L, path);
+  validate_planted_sizes(s, L, path);
   if (strcmp(s->haystack, "kjv") != 0) {
     if (s->markov_vocab < 2 || s->markov_vocab > 256) hb_input_error(path, "markov_vocab: %d is outside 2..256", s->markov_vocab);
     if (s->markov_order < 1 || pow(s->markov_vocab, s->markov_order) > 1 << 20)
       hb_input_error(path, "markov_order: %d gives more than 2^20 contexts (or is < 1)", s->markov_order);
   }
-  if (s->onehop_keys > 0 && (s->onehop_values < 2 || s->onehop_keys * s->onehop_values > 1 << 16))
+  if (s->onehop_keys > 0 && (s->onehop_values < 2 || (int64_t)s->onehop_keys * s->onehop_values > SPEC_MAX_RESERVED))
     hb_input_error(path, "onehop_values: needs 2..65536/onehop_keys values when onehop_keys > 0");
   if (s->p_fact < 0 || s->p_query < 0 || s->p_fact + s->p_query > 1)
     hb_input_error(path, "p_query: p_fact + p_query = %g must be within [0, 1]", s->p_fact + s->p_query);
@@ -105,10 +149,6 @@ static void validate_spec(const DatasetSpec *s, const char *path) {
       hb_input_error(path, "kv_density: planted blocks would take %.0f of every 1000 tokens (at most 500 can be placed)",
                      tokens_per_1000);
   }
-  if (s->kv_density > 0 && (s->kv_key_len < 1 || s->kv_value_len < 1 || s->kv_key_vocab < 2 || s->kv_value_vocab < 2))
-    hb_input_error(path, "kv_key_len: key-value facts need lengths >= 1 and vocabularies >= 2");
-  if (s->repeat_density > 0 && (s->repeat_len < 2 || s->repeat_vocab < 2))
-    hb_input_error(path, "repeat_len: repeats need repeat_len >= 2 and repeat_vocab >= 2");
   if (s->niah) {
     if (s->onehop_keys < s->niah_facts || s->niah_facts < 1)
       hb_input_error(path, "niah_facts: %d facts need 1 <= niah_facts <= onehop_keys (%d)", s->niah_facts, s->onehop_keys);
@@ -121,9 +161,9 @@ static void validate_spec(const DatasetSpec *s, const char *path) {
 
 void dataset_spec_load(DatasetSpec *spec, const char *path) {
   spec_defaults(spec);
-  char *text = hb_read_file(path, NULL);
+  char text[KV_MAX_FILE_BYTES + 1];
+  kv_read_file(text, path);
   int seen[N_SPEC_KEYS];
   kv_parse(spec, SPEC_KEYS, N_SPEC_KEYS, text, path, seen);
-  free(text);
   validate_spec(spec, path);
 }

@@ -54,12 +54,53 @@ static void require_positive(int value, const char *key, const char *origin) {
   if (value <= 0) hb_input_error(origin, "%s: must be positive, got %d", key, value);
 }
 
+/* Size bounds. Every size the engine derives from a config (d_inner, the
+ * Mamba-2 in_proj rows 2 d_inner + 2 N + H, a tensor's element count) is then
+ * far inside int and size_t; products are formed in 64-bit here, before any
+ * int holds them. The shipped configs use at most vocab 544, d_model 128,
+ * mlp_hidden 384, state_size 16. */
+#define HB_MAX_VOCAB (1L << 20)        /* a byte-level vocabulary plus reserved ids; BPE vocabularies are < 2^18 */
+#define HB_MAX_WIDTH (1L << 16)        /* d_model, mlp_hidden, n_heads x head_dim, d_inner */
+#define HB_MAX_STATE (1L << 12)        /* Mamba-2 state_size N (Mamba uses 16..256) */
+#define HB_MAX_TENSOR_FLOATS (1L << 28) /* one parameter tensor: 1 GiB of float32 */
+
+/* `what` names a derived size (NULL: the key's own value). */
+static void require_at_most(int64_t value, int64_t bound, const char *key, const char *what, const char *origin) {
+  if (value <= bound) return;
+  if (what) hb_input_error(origin, "%s: %s = %lld is above the bound %lld", key, what, (long long)value, (long long)bound);
+  hb_input_error(origin, "%s: %lld is above the bound %lld", key, (long long)value, (long long)bound);
+}
+
+static void validate_sizes(const ModelConfig *cfg, const char *origin) {
+  require_at_most(cfg->vocab, HB_MAX_VOCAB, "vocab", NULL, origin);
+  require_at_most(cfg->d_model, HB_MAX_WIDTH, "d_model", NULL, origin);
+  require_at_most(cfg->mlp_hidden, HB_MAX_WIDTH, "mlp_hidden", NULL, origin);
+  require_at_most((int64_t)cfg->n_heads * cfg->head_dim, HB_MAX_WIDTH, "n_heads", "n_heads x head_dim", origin);
+  require_at_most((int64_t)cfg->vocab * cfg->d_model, HB_MAX_TENSOR_FLOATS, "vocab", "the embedding's vocab x d_model",
+                  origin);
+  require_at_most((int64_t)cfg->mlp_hidden * cfg->d_model, HB_MAX_TENSOR_FLOATS, "mlp_hidden",
+                  "the MLP's mlp_hidden x d_model", origin);
+}
+
+static void validate_mamba2(const ModelConfig *cfg, const char *origin) {
+  require_positive(cfg->expand, "expand", origin);
+  require_positive(cfg->state_size, "state_size", origin);
+  require_positive(cfg->mamba_head_dim, "mamba_head_dim", origin);
+  int64_t d_inner = (int64_t)cfg->expand * cfg->d_model;
+  require_at_most(d_inner, HB_MAX_WIDTH, "expand", "d_inner = expand x d_model", origin);
+  require_at_most(cfg->state_size, HB_MAX_STATE, "state_size", NULL, origin);
+  if (d_inner % cfg->mamba_head_dim != 0)
+    hb_input_error(origin, "mamba_head_dim: %d does not divide d_inner = expand x d_model = %lld", cfg->mamba_head_dim,
+                   (long long)d_inner);
+}
+
 static void validate(ModelConfig *cfg, const char *origin) {
   require_positive(cfg->vocab, "vocab", origin);
   require_positive(cfg->d_model, "d_model", origin);
   require_positive(cfg->n_heads, "n_heads", origin);
   require_positive(cfg->head_dim, "head_dim", origin);
   require_positive(cfg->mlp_hidden, "mlp_hidden", origin);
+  validate_sizes(cfg, origin);
   if (cfg->head_dim % 2 != 0)
     hb_input_error(origin, "head_dim: %d must be even (RoPE rotates pairs j, j + head_dim/2)", cfg->head_dim);
   cfg->n_layers = (int)strlen(cfg->pattern);
@@ -68,16 +109,7 @@ static void validate(ModelConfig *cfg, const char *origin) {
                    cfg->window);
   if (!(cfg->init_std > 0 && cfg->init_std < 10))
     hb_input_error(origin, "init_std: %g is outside (0, 10)", cfg->init_std);
-  if (strchr(cfg->pattern, 'M')) {
-    require_positive(cfg->expand, "expand", origin);
-    require_positive(cfg->state_size, "state_size", origin);
-    require_positive(cfg->mamba_head_dim, "mamba_head_dim", origin);
-    if ((cfg->expand * cfg->d_model) % cfg->mamba_head_dim != 0)
-      hb_input_error(origin, "mamba_head_dim: %d does not divide d_inner = expand x d_model = %d", cfg->mamba_head_dim,
-                     cfg->expand * cfg->d_model);
-  }
-  if (cfg->n_heads * cfg->head_dim > 1 << 16)
-    hb_input_error(origin, "n_heads: n_heads x head_dim = %d is implausibly large", cfg->n_heads * cfg->head_dim);
+  if (strchr(cfg->pattern, 'M')) validate_mamba2(cfg, origin);
 }
 
 void config_parse(ModelConfig *cfg, const char *text, const char *origin) {
@@ -102,9 +134,9 @@ void config_scale_width(ModelConfig *cfg, int width, const char *origin) {
 }
 
 void config_load(ModelConfig *cfg, const char *path) {
-  char *text = hb_read_file(path, NULL);
+  char text[KV_MAX_FILE_BYTES + 1];
+  kv_read_file(text, path);
   config_parse(cfg, text, path);
-  free(text);
 }
 
 char *config_to_text(const ModelConfig *c) {

@@ -68,6 +68,17 @@ static void parse_value(char *copy, void *dst, const KvKey *spec, const char *va
   }
 }
 
+void kv_read_file(char *text, const char *path) {
+  size_t len;
+  char *file_text = hb_read_file(path, &len);
+  if (len > KV_MAX_FILE_BYTES) {
+    free(file_text);
+    hb_input_error(path, "%zu bytes; a key = value file is at most %d bytes", len, KV_MAX_FILE_BYTES);
+  }
+  memcpy(text, file_text, len + 1);
+  free(file_text);
+}
+
 void kv_parse(void *dst, const KvKey *keys, size_t n_keys, const char *text, const char *origin, int *seen) {
   memset(seen, 0, n_keys * sizeof *seen);
   char *copy = hb_strdup(text), *next = NULL;

@@ -50,6 +50,8 @@ enum { M2_IN, M2_CONV_W, M2_CONV_B, M2_DT_BIAS, M2_A_LOG, M2_D, M2_NORM, M2_OUT,
 static void m2_dims(Mamba2Plan *p, const ModelConfig *cfg) {
   HB_ASSERT(cfg->expand >= 1 && cfg->state_size >= 1 && cfg->mamba_head_dim >= 1,
             "config.c requires expand, state_size, mamba_head_dim >= 1 for M layers");
+  HB_ASSERT((int64_t)cfg->expand * cfg->d_model <= 1 << 16 && cfg->state_size <= 1 << 12,
+            "config.c bounds d_inner and state_size, so every size below fits an int");
   memset(p, 0, sizeof *p);
   p->C = cfg->d_model;
   p->DI = cfg->expand * cfg->d_model;
