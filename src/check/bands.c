@@ -44,14 +44,15 @@ static const KindName kind_names[] = {
     {"n_points", HB_KIND_EXACT}, {"n_seeds", HB_KIND_EXACT}, {"n_fit", HB_KIND_EXACT}, {"n_val", HB_KIND_EXACT},
     {"last", HB_KIND_EXACT}, {"uniform_needle", HB_KIND_EXACT}, {"uniform_relay", HB_KIND_EXACT},
     {"bootstrap_k", HB_KIND_EXACT}, {"mask", HB_KIND_EXACT}, {"n_center", HB_KIND_EXACT},
-    {"min_distance", HB_KIND_EXACT}, {"n_rows", HB_KIND_EXACT},
+    {"min_distance", HB_KIND_EXACT}, {"n_rows", HB_KIND_EXACT}, {"pattern", HB_KIND_EXACT},
+    {"final_tokens", HB_KIND_EXACT},
     /* outcomes that may flip with the trajectory */
     {"status", HB_KIND_CATEGORY}, {"cross_status", HB_KIND_CATEGORY}, {"gsl_status", HB_KIND_CATEGORY},
     {"hess_status", HB_KIND_CATEGORY}, {"at_bound", HB_KIND_CATEGORY}, {"limit", HB_KIND_CATEGORY},
     {"layer", HB_KIND_CATEGORY}, {"head", HB_KIND_CATEGORY}, {"status_shuffled", HB_KIND_CATEGORY},
     {"n_ok", HB_KIND_CATEGORY}, {"n_not_risen", HB_KIND_CATEGORY}, {"n_other", HB_KIND_CATEGORY},
     {"n_cross", HB_KIND_CATEGORY}, {"bootstrap_ok", HB_KIND_CATEGORY}, {"bootstrap_failed", HB_KIND_CATEGORY},
-    {"bootstrap_limit", HB_KIND_CATEGORY},
+    {"bootstrap_limit", HB_KIND_CATEGORY}, {"done", HB_KIND_CATEGORY}, {"diverged", HB_KIND_CATEGORY},
     /* fit internals */
     {"iterations", HB_KIND_BIT_ONLY}, {"iters", HB_KIND_BIT_ONLY}, {"iters_shuffled", HB_KIND_BIT_ONLY},
     {"rise_p", HB_KIND_BIT_ONLY}, {"late_p", HB_KIND_BIT_ONLY}, {"early_p", HB_KIND_BIT_ONLY},
