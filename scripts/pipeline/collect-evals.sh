@@ -10,10 +10,9 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 hb=$1 run=$2 out=$3 ids=$4; shift 4
 [ $# -ge 1 ] || { echo "collect-evals.sh: name at least one metric" >&2; exit 2; }
-names="" values=""
-for id in $ids; do
-  names+="${id%%=*}"$'\t' values+="$(run_field "$hb" "$run" "${id#*=}")"$'\t'
-done
+names="" cols=()
+for id in $ids; do names+="${id%%=*}"$'\t' cols+=("${id#*=}"); done
+values="$(run_fields "$hb" "$run" "${cols[@]}")"$'\t'
 tmp="$out.tmp.$$"; trap 'rm -f "$tmp"' EXIT
 awk -F'\t' -v OFS='\t' -v metrics="$*" -v names="$names" -v ids="$values" -v file="$run/evals.tsv" '
   BEGIN { n_metrics = split(metrics, want, " ")

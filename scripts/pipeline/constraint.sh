@@ -8,7 +8,7 @@ set -euo pipefail
 hb=$1 run=$2 set=$3 rs=$4 far=$5 distance=$6 out=$7
 tmpdir=$(mktemp -d); trap 'rm -rf "$tmpdir"' EXIT
 kinds=F
-[ "$(run_field "$hb" "$run" efficient_layers)" = 1 ] && kinds="F E"
+[ "$(run_fields "$hb" "$run" efficient_layers)" = 1 ] && kinds="F E"
 parts=()
 for k in $kinds; do
   part="$tmpdir/$k.tsv"

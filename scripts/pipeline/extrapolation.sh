@@ -7,7 +7,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 hb=$1 run=$2 set=$3 far=$4 distance=$5 out=$6
-mask=$(run_field "$hb" "$run" loss_mask)
+mask=$(run_fields "$hb" "$run" loss_mask)
 tmp="$out.tmp.$$"; trap 'rm -f "$tmp"' EXIT
 printf 'mask\tmodel\tseed\tfar_acc_2T\n' > "$tmp"
 "$hb" eval --run "$run" --set "$set" --far "$far" --distance "$distance" |

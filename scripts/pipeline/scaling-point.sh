@@ -9,7 +9,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 hb=$1 run=$2 out=$3
-name=$(run_field "$hb" "$run" model) n=$(run_field "$hb" "$run" params)
+IFS=$'\t' read -r name n <<< "$(run_fields "$hb" "$run" model params)"
 tmp="$out.tmp.$$"; trap 'rm -f "$tmp"' EXIT
 printf 'hybrid\tmodel_size\ttoken_multiplier\tn\ttokens\tloss\tshort_loss\tfar_acc\n' > "$tmp"
 awk -F'\t' -v OFS='\t' -v name="$name" -v n="$n" -v file="$run/evals.tsv" '
