@@ -8,15 +8,25 @@
 # run's target is its `done` file, and an interrupted run resumes.
 
 PROFILE ?= quick
-RUNS    := results/runs/$(PROFILE)
-R       := results/$(PROFILE)
-FIGS    := plots/out/$(PROFILE)
+# PRECISION=bf16 trains every run with bf16 products (train --precision;
+# include/hybench/dnn.h) into its own runs, tables and figures beside the fp32
+# ones (results/runs/PROFILE-bf16, results/PROFILE-bf16, plots/out/PROFILE-bf16);
+# `make check-results PRECISION=bf16` compares them with the fp32 reference
+# (bench/precision-report.sh reads the outcome).
+PRECISION ?= fp32
+ifeq ($(filter fp32 bf16,$(PRECISION)),)
+$(error PRECISION=$(PRECISION): must be fp32 or bf16)
+endif
+PTAG    := $(if $(filter bf16,$(PRECISION)),-bf16)
+RUNS    := results/runs/$(PROFILE)$(PTAG)
+R       := results/$(PROFILE)$(PTAG)
+FIGS    := plots/out/$(PROFILE)$(PTAG)
 DATA    := results/data
 # Wall time of every run and table, appended to one log (scripts/pipeline/wall-times.sh).
 TIMED   := scripts/pipeline/timed.sh $(R)/timings.log
 # Every table gets its .meta sidecar (git revision, machine class, build) when it is made:
 # check-results chooses bit-identity or band comparison from these.
-META    := HB=$(HYBENCH) scripts/write-meta.sh
+META    := PRECISION=$(PRECISION) HB=$(HYBENCH) scripts/write-meta.sh
 
 # ---- profiles ---------------------------------------------------------------
 # Regime: DESIGN.md section 8, calibrated by PROFILE=calibration (REPRODUCE.md).
@@ -166,7 +176,7 @@ run_seed  = $(patsubst s%,%,$(lastword $(call run_parts,$(1))))
 run_mask  = $(if $(filter 3,$(words $(call run_parts,$(1)))),$(patsubst alltok,all,$(firstword $(call run_parts,$(1)))),$(LOSS_MASK))
 
 TRAIN_OPTS = --data $(DATA)/train.tok --seq-len $(T) --batch $(BATCH) --lr 3e-3 --warmup 50 --threads 1 \
-  --eval-set $(DATA)/val.tok --eval-far $(FAR) --eval-distance $(DISTANCE) --quiet
+  --eval-set $(DATA)/val.tok --eval-far $(FAR) --eval-distance $(DISTANCE) --quiet $(if $(PTAG),--precision $(PRECISION))
 
 # A run that diverges (train exits 3, RUN/diverged instead of RUN/done) is not
 # an error of the graph: its evaluations up to the divergence stay in the
@@ -476,11 +486,12 @@ print-runs:
 # inside the seed-spread bands elsewhere (hybench check, include/hybench/check.h).
 .PHONY: check-results
 check-results: $(HYBENCH)
-	scripts/check-results.sh $(PROFILE)
+	FRESH=$(R) PRECISION=$(PRECISION) scripts/check-results.sh $(PROFILE)
 
 # Make this profile's fresh tables and figures the committed reference.
 .PHONY: reference
 reference:
+	$(if $(PTAG),$(error make reference: the references are fp32; PRECISION=$(PRECISION) tables are compared with them, not made into one))
 	scripts/pipeline/snapshot-reference.sh $(PROFILE)
 
 # ---- Slurm -------------------------------------------------------------------

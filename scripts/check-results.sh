@@ -7,16 +7,19 @@
 # (include/hybench/check.h states the rule; `hybench check --print-bands`).
 # Fails on a regression or a changed claim verdict; a claim that does not hold
 # in either run is reported, not hidden, and does not fail the check.
-#   scripts/check-results.sh PROFILE [extra hybench check options]
+#   [FRESH=DIR] [PRECISION=P] scripts/check-results.sh PROFILE [extra hybench check options]
+# FRESH: the fresh tables (default results/PROFILE; results/PROFILE-bf16 for
+# PRECISION=bf16, whose sidecars then differ from the reference's in
+# precision, so the comparison is by bands).
 set -euo pipefail
 profile=${1:?usage: scripts/check-results.sh PROFILE [hybench check options]}
 shift
 HB=${HB:-bin/hybench}
-fresh=results/$profile ref=results/reference/$profile
+fresh=${FRESH:-results/$profile} ref=results/reference/$profile
 [ -d "$fresh" ] || { echo "check-results: $fresh: no tables (run make reproduce-$profile first)" >&2; exit 2; }
 refopt=()
 if [ -d "$ref" ]; then refopt=(--ref "$ref"); else echo "== no reference in $ref: claims reported, nothing to regress against"; fi
 status=0
 "$HB" check --fresh "$fresh" --claims results/claims.tsv --profile "$profile" "${refopt[@]}" "$@" || status=$?
-[ -f "$fresh/claims.tsv" ] && HB=$HB scripts/write-meta.sh "$fresh/claims.tsv"
+[ -f "$fresh/claims.tsv" ] && PRECISION=${PRECISION:-fp32} HB=$HB scripts/write-meta.sh "$fresh/claims.tsv"
 exit "$status"

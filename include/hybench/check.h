@@ -26,9 +26,11 @@
  * ---- Regression: two modes, chosen per table from the .meta sidecars -------
  * bit:  the reference and the fresh table were made on the same machine class
  *       (include/hybench/machine.h: CPU vendor, family, model and stepping,
- *       oneDNN ISA, compiler, build flags). The same code then gives the same
- *       bits: every cell must be identical.
- * stat: any other machine (or a sidecar that does not name its class). Rows
+ *       oneDNN ISA, compiler, build flags) and precision (fp32 when the
+ *       sidecar names none). The same code then gives the same bits: every
+ *       cell must be identical.
+ * stat: any other machine or precision (or a sidecar that does not name its
+ *       class): bf16 tables against the fp32 reference come here. Rows
  *       are matched on their identifying columns; each number must lie inside
  *       its band:
  *         |t(fresh) - t(ref)| <= HB_BAND_K * max(spread, floor)

@@ -28,6 +28,12 @@ void hb_parse_args(const char *command, const char *usage, HbOpt *opts, int argc
 /* Whether option `name` was given on the command line in the last parse. */
 int hb_opt_given(const HbOpt *opts, const char *name);
 
+/* The value of a --precision option ("fp32" or "bf16"), made the precision
+ * of every product (dnn_set_precision); an input error for another value,
+ * and for bf16 on a CPU without native bf16 (neither AMX nor AVX-512 BF16),
+ * where oneDNN would emulate it far slower than fp32. Returns the name. */
+const char *hb_precision_option(const char *command, const char *text);
+
 /* Subcommands: each returns the process exit code. */
 int cmd_gendata(int argc, char **argv);
 int cmd_init(int argc, char **argv);

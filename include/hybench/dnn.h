@@ -15,6 +15,29 @@
 
 #include <stdint.h>
 
+/* Precision of every product (process-wide, set once by the command before
+ * the model runs): DNN_FP32 as above, or DNN_BF16: both operands rounded to
+ * bfloat16 (nearest, ties to even) into a copy of the same layout, multiplied
+ * with fp32 accumulation into the fp32 dst (so accumulate still adds in fp32).
+ * Only the products change: weights, optimizer, softmax, norms, recurrences
+ * and the loss stay fp32 (fp32 master weights). */
+typedef enum { DNN_FP32 = 0, DNN_BF16 = 1 } DnnPrecision;
+void dnn_set_precision(DnnPrecision p);
+DnnPrecision dnn_precision(void);
+const char *dnn_precision_name(DnnPrecision p);
+/* "fp32" or "bf16"; 0 for anything else. */
+int dnn_precision_parse(const char *text, DnnPrecision *out);
+/* The oneDNN kernel of a bf16 linear-layer product on this CPU (e.g.
+ * "brg:avx512_core_amx", "brg:avx512_core_bf16"), and whether it is native
+ * bf16 hardware (AMX or AVX-512 BF16) rather than an emulation: commands
+ * refuse --precision bf16 without it; tests may use the emulation. */
+const char *dnn_bf16_kernel(void);
+int dnn_bf16_native(void);
+/* x rounded to bfloat16 (nearest, ties to even; NaN stays NaN): the bits,
+ * and the value as a float. */
+uint16_t dnn_bf16_bits(float x);
+float dnn_bf16_round(float x);
+
 void dnn_init(void);
 void dnn_shutdown(void);
 
@@ -38,6 +61,8 @@ void dnn_linear_backward(float *dx, float *dw, const float *dy, const float *x, 
 
 /* Seconds spent inside dnn_matmul since the last reset (for bench breakdowns). */
 double dnn_matmul_seconds(void);
+/* Of which rounding operands to bf16. */
+double dnn_convert_seconds(void);
 void dnn_reset_timers(void);
 /* Number of distinct cached primitives (tests check reuse). */
 int dnn_cache_size(void);

@@ -46,6 +46,8 @@ typedef struct {
   const char *eval_distance; /* "evidence" or "nearest": which distance eval_far applies to
                                 (dataset_split_by); run.conf names it only when not evidence,
                                 so runs made before it existed resume unchanged */
+  const char *precision; /* "fp32" or "bf16" (include/hybench/dnn.h; the command sets the
+                            products' precision); run.conf names it only when not fp32 */
 } TrainConfig;
 
 /* Fills ckpt_at with the default schedule: 4 per decade of tokens from 1% of

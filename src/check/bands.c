@@ -222,6 +222,13 @@ static HbCheckMode mode_from_sidecars(const char *ref_meta, const char *fresh_me
       return HB_MODE_STAT;
     }
   }
+  /* Sidecars older than the bf16 path name no precision: they are fp32. */
+  if (!meta_value(a, sizeof a, ref_meta, "precision")) snprintf(a, sizeof a, "fp32");
+  if (!meta_value(b, sizeof b, fresh_meta, "precision")) snprintf(b, sizeof b, "fp32");
+  if (strcmp(a, b) != 0) {
+    snprintf(why, why_size, "precision %s vs %s", a, b);
+    return HB_MODE_STAT;
+  }
   if (meta_value(a, sizeof a, ref_meta, "cpu_model_name"))
     snprintf(why, why_size, "same class: %s", a);
   else

@@ -1,4 +1,5 @@
 #include "hybench/cli.h"
+#include "hybench/dnn.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,4 +106,16 @@ int hb_opt_given(const HbOpt *opts, const char *name) {
   for (int j = 0; opts[j].name; j++)
     if (strcmp(opts[j].name, name) == 0) return given[j];
   return 0;
+}
+
+const char *hb_precision_option(const char *command, const char *text) {
+  DnnPrecision p;
+  if (!dnn_precision_parse(text, &p)) hb_input_error(command, "--precision '%s' is not fp32 or bf16", text);
+  if (p == DNN_BF16 && !dnn_bf16_native())
+    hb_input_error(command,
+                   "--precision bf16 needs AMX or AVX-512 BF16, which this CPU lacks (oneDNN would run bf16 "
+                   "products on %s); use --precision fp32",
+                   dnn_bf16_kernel());
+  dnn_set_precision(p);
+  return dnn_precision_name(p);
 }

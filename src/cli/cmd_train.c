@@ -55,7 +55,7 @@ int cmd_train(int argc, char **argv) {
   double lr = 3e-3, lr_min = NAN, wd = 0.0, clip = 1.0, beta1 = 0.9, beta2 = 0.95;
   int resume = 0, quiet = 0;
   double progress_every = 30;
-  const char *loss_mask = NULL, *eval_set = NULL, *eval_distance = "evidence";
+  const char *loss_mask = NULL, *eval_set = NULL, *eval_distance = "evidence", *precision = "fp32";
   long eval_every = 0, eval_far = 64;
   HbOpt opts[] = {
       {"model", HB_OPT_STR, &model, "model config file (models/*.conf)", 1},
@@ -64,6 +64,9 @@ int cmd_train(int argc, char **argv) {
       {"tokens-per-param", HB_OPT_LONG, &tokens_per_param,
        "the budget as X tokens per parameter of the model (D = X N, a scaling-grid point)", 0},
       {"out", HB_OPT_STR, &out, "run directory", 1},
+      {"precision", HB_OPT_STR, &precision,
+       "fp32, or bf16: products on bf16 operands with fp32 accumulation; master weights, AdamW, softmax, norms "
+       "and loss stay fp32 (needs AMX or AVX-512 BF16; the run's evaluations use it too)", 0},
       {"seq-len", HB_OPT_LONG, &seq_len, "context length T", 0},
       {"batch", HB_OPT_LONG, &batch, "sequences per step B", 0},
       {"lr", HB_OPT_DOUBLE, &lr, "peak learning rate", 0},
@@ -136,6 +139,7 @@ int cmd_train(int argc, char **argv) {
   if (strcmp(eval_distance, "evidence") != 0 && strcmp(eval_distance, "nearest") != 0)
     hb_input_error("train --eval-distance", "'%s' is not evidence or nearest", eval_distance);
   tc.eval_distance = eval_distance;
+  tc.precision = hb_precision_option("train", precision);
   if (ckpt_at) train_parse_checkpoints(&tc, ckpt_at);
   else if (ckpt_every) train_schedule_checkpoints(&tc, ckpt_every);
   else train_default_checkpoints(&tc);

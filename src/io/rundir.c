@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "hybench/dnn.h"
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -38,6 +40,8 @@ char *hb_run_conf_text(const TrainConfig *tc, const ModelConfig *cfg) {
   for (int i = 0; i < tc->n_ckpt; i++) n += snprintf(s + n, cap - (size_t)n, "%s%ld", i ? "," : " ", tc->ckpt_at[i]);
   if (tc->eval_distance && strcmp(tc->eval_distance, "evidence") != 0)
     n += snprintf(s + n, cap - (size_t)n, "\neval_distance = %s", tc->eval_distance);
+  if (tc->precision && strcmp(tc->precision, "fp32") != 0)
+    n += snprintf(s + n, cap - (size_t)n, "\nprecision = %s", tc->precision);
   n += snprintf(s + n, cap - (size_t)n, "\n# model config\n");
   for (char *line = strtok(model_text, "\n"); line; line = strtok(NULL, "\n"))
     n += snprintf(s + n, cap - (size_t)n, "model.%s\n", line);
@@ -56,6 +60,7 @@ static const KvKey RUN_KEYS[] = {
     RUN_KEY(clip, KV_DOUBLE),       RUN_KEY(log_every, KV_LONG),     RUN_KEY(loss_mask, KV_TEXT),
     RUN_KEY(eval_set, KV_TEXT),     RUN_KEY(eval_every, KV_LONG),    RUN_KEY(eval_far, KV_INT),
     RUN_KEY(ckpt_at, KV_TEXT),      {"eval_distance", KV_TEXT, offsetof(HbRun, eval_distance), 0},
+    {"precision", KV_TEXT, offsetof(HbRun, precision), 0},
 };
 #define N_RUN_KEYS (sizeof RUN_KEYS / sizeof RUN_KEYS[0])
 
@@ -88,6 +93,9 @@ void hb_run_read(HbRun *run, const char *dir) {
   kv_parse(run, RUN_KEYS, N_RUN_KEYS, text, path, seen);
   free(text);
   if (!run->eval_distance) run->eval_distance = hb_strdup("evidence");
+  if (!run->precision) run->precision = hb_strdup("fp32");
+  DnnPrecision p;
+  if (!dnn_precision_parse(run->precision, &p)) hb_input_error(path, "precision: '%s' is not fp32 or bf16", run->precision);
   char origin[1200];
   snprintf(origin, sizeof origin, "%s (model.*)", path);
   config_parse(&run->model, run->model_text, origin);
@@ -95,7 +103,7 @@ void hb_run_read(HbRun *run, const char *dir) {
 
 void hb_run_free(HbRun *run) {
   char **owned[] = {&run->model_file, &run->data,     &run->loss_mask,    &run->eval_set,
-                    &run->ckpt_at,    &run->eval_distance, &run->model_text};
+                    &run->ckpt_at,    &run->eval_distance, &run->model_text, &run->precision};
   for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++) {
     free(*owned[i]);
     *owned[i] = NULL;
