@@ -1,9 +1,11 @@
 #!/usr/bin/python3
 """PyTorch peer for the training-throughput benchmark: the hybrid-bench model (DESIGN.md
-section 3, layer kinds F and S) written plainly in PyTorch, float32, trained with AdamW on
-random tokens. Prints as its LAST line
+section 3, layer kinds F and S) written plainly in PyTorch, float32 (or, with --autocast bf16,
+under torch.autocast("cpu", bfloat16): the mixed precision a PyTorch user would pick, whose
+matmuls run on oneDNN's bf16 kernels), trained with AdamW on random tokens. Prints
 
-    tokens_per_s <value>
+    peak_rss_mb <value>       (the process's peak resident memory, MiB)
+    tokens_per_s <value>      (the LAST line)
 
 = batch * seq_len * timed_steps / wall seconds of the timed steps (every position of every
 sequence is processed; the loss has batch * (seq_len - 1) targets). The first --warmup-steps
@@ -32,8 +34,10 @@ Example:
 """
 import argparse
 import ctypes
+import contextlib
 import math
 import os
+import resource
 import sys
 import time
 
@@ -60,6 +64,8 @@ def parse_args(argv=None):
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--blas-threads", type=int, default=None, help="OpenBLAS threads (default: --threads)")
     ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--autocast", choices=["off", "bf16"], default="off",
+                    help="bf16: forward and loss under torch.autocast('cpu', torch.bfloat16)")
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args(argv)
     if a.pattern is None:
@@ -241,15 +247,21 @@ def main(a):
     print(f"blas: {core or 'no OpenBLAS mapped'}")
     print(f"model: pattern {a.pattern}, window {a.window}, vocab {a.vocab}, d {a.d_model}, "
           f"{a.n_heads}x{a.head_dim} heads, mlp {a.mlp_hidden}, tied {a.tie_embeddings}, params {n_params}; "
-          f"T {a.seq_len}, B {a.batch}, steps {a.warmup_steps} warm-up + {a.steps} timed")
+          f"T {a.seq_len}, B {a.batch}, steps {a.warmup_steps} warm-up + {a.steps} timed, autocast {a.autocast}")
+
+    def precision():
+        if a.autocast == "bf16":
+            return torch.autocast("cpu", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
 
     t_start = None
     for step in range(total):
         if step == a.warmup_steps:
             t_start = time.perf_counter()
         tok = batches[step % len(batches)]
-        logits = model(tok)
-        loss = F.cross_entropy(logits[:, :-1].reshape(-1, a.vocab), tok[:, 1:].reshape(-1))
+        with precision():
+            logits = model(tok)
+            loss = F.cross_entropy(logits[:, :-1].reshape(-1, a.vocab), tok[:, 1:].reshape(-1))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -257,6 +269,7 @@ def main(a):
     elapsed = time.perf_counter() - t_start
     tps = a.batch * a.seq_len * a.steps / elapsed
     print(f"final loss {lossv:.4f}, {elapsed / max(a.steps, 1) * 1e3:.1f} ms/step")
+    print(f"peak_rss_mb {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f}")
     print(f"tokens_per_s {tps:.1f}")
 
 

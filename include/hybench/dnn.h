@@ -13,6 +13,7 @@
 #ifndef HYBENCH_DNN_H
 #define HYBENCH_DNN_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Precision of every product (process-wide, set once by the command before
@@ -37,6 +38,15 @@ int dnn_bf16_native(void);
  * and the value as a float. */
 uint16_t dnn_bf16_bits(float x);
 float dnn_bf16_round(float x);
+
+/* bf16 mode: rounds src[0, n) once and uses that copy for every product whose
+ * operand lies inside it until dnn_bf16_release(src) (holds nest; release
+ * innermost first). The caller promises not to write src meanwhile. For an
+ * operand several products read (K and V across attention's causal groups,
+ * a layer's output gradient for dX and dW); no-ops in fp32, and the bits of
+ * every product are the same with or without it. */
+void dnn_bf16_hold(const float *src, size_t n);
+void dnn_bf16_release(const float *src);
 
 void dnn_init(void);
 void dnn_shutdown(void);

@@ -261,6 +261,15 @@ static int embeds_seed(const Table *tb, int col) {
   return col == tb->seed_col || strcmp(h, "run") == 0 || strcmp(h, "ckpt") == 0;
 }
 
+/* A run or checkpoint path as it identifies a row: below the profile's runs
+ * directory (results/runs/PROFILE[-bf16]/MODEL/sSEED/... -> MODEL/sSEED/...),
+ * so that a profile's bf16 tables line up with its fp32 reference. */
+static const char *run_identity(const Table *tb, int col, const char *cell) {
+  if (col == tb->seed_col || !embeds_seed(tb, col) || strncmp(cell, "results/runs/", 13) != 0) return cell;
+  const char *rest = strchr(cell + 13, '/');
+  return rest ? rest + 1 : cell;
+}
+
 /* The exact columns' cells of a row joined by \x1f, the seed column left out
  * when skip_seed; named columns so that two tables with the same exact
  * columns in another order still agree. */
@@ -272,7 +281,7 @@ static char *row_key(const Table *tb, int row, int skip_seed) {
   size_t n = 0;
   for (int c = 0; c < tb->t.n_cols; c++) {
     if (tb->kind[c] != HB_KIND_EXACT || (skip_seed && embeds_seed(tb, c))) continue;
-    n += (size_t)snprintf(k + n, len - n, "%s=%s\x1f", tb->t.header[c], hb_tsv_str(&tb->t, row, c));
+    n += (size_t)snprintf(k + n, len - n, "%s=%s\x1f", tb->t.header[c], run_identity(tb, c, hb_tsv_str(&tb->t, row, c)));
   }
   k[n] = '\0';
   return k;

@@ -36,6 +36,15 @@ static DnnPrecision precision = DNN_FP32;
  * grown to the largest operand seen and kept for the process. */
 static uint16_t *a_bf16, *b_bf16;
 static size_t a_bf16_cap, b_bf16_cap;
+/* Operands held in bf16 across several products (dnn_bf16_hold), innermost last. */
+#define MAX_HELD 8
+typedef struct {
+  const float *src;
+  size_t n, cap;
+  uint16_t *copy;
+} HeldOperand;
+static HeldOperand held[MAX_HELD];
+static int n_held;
 /* One scratchpad for all primitives (user scratchpad mode): calls run one at
  * a time, and a buffer that lives for the process avoids the fresh pages a
  * per-call allocation would fault in on every step. */
@@ -58,6 +67,9 @@ void dnn_shutdown(void) {
   }
   free(ops);
   free(a_bf16), free(b_bf16);
+  for (int i = 0; i < MAX_HELD; i++) free(held[i].copy);
+  memset(held, 0, sizeof held);
+  n_held = 0;
   a_bf16 = b_bf16 = NULL;
   a_bf16_cap = b_bf16_cap = 0;
   free(scratchpad);
@@ -228,6 +240,34 @@ static const uint16_t *to_bf16(uint16_t **buf, size_t *cap, const float *src, in
   return dst;
 }
 
+void dnn_bf16_hold(const float *src, size_t n) {
+  if (precision != DNN_BF16) return;
+  HB_ASSERT(n_held < MAX_HELD, "at most 8 operands held at once");
+  HeldOperand *h = &held[n_held++];
+  h->src = src, h->n = n;
+  to_bf16(&h->copy, &h->cap, src, 1, (int64_t)n, 0);
+}
+
+void dnn_bf16_release(const float *src) {
+  if (precision != DNN_BF16) return;
+  HB_ASSERT(n_held > 0 && held[n_held - 1].src == src, "held operands are released innermost first");
+  n_held--;
+}
+
+/* The held bf16 copy covering [src, src + extent), or NULL. */
+static const uint16_t *held_copy(const float *src, int64_t extent) {
+  for (int i = n_held - 1; i >= 0; i--)
+    if (src >= held[i].src && src + extent <= held[i].src + held[i].n) return held[i].copy + (src - held[i].src);
+  return NULL;
+}
+
+/* The bf16 operand of a product: the held copy when there is one, else a fresh rounding. */
+static const uint16_t *bf16_operand(uint16_t **buf, size_t *cap, const float *src, int64_t batch, int64_t floats,
+                                    int64_t stride) {
+  const uint16_t *h = held_copy(src, (batch - 1) * stride + floats);
+  return h ? h : to_bf16(buf, cap, src, batch, floats, stride);
+}
+
 void dnn_matmul_strided(float *dst, const float *a, const float *b, int64_t batch, int64_t M, int64_t K, int64_t N,
                         int trans_a, int trans_b, int accumulate, int64_t a_stride, int64_t b_stride,
                         int64_t dst_stride) {
@@ -247,8 +287,8 @@ void dnn_matmul_strided(float *dst, const float *a, const float *b, int64_t batc
   shape_text(shape, sizeof shape, op);
   const void *a_in = a, *b_in = b;
   if (precision == DNN_BF16) {
-    a_in = to_bf16(&a_bf16, &a_bf16_cap, a, batch, M * K, key.a_stride);
-    b_in = to_bf16(&b_bf16, &b_bf16_cap, b, batch, K * N, key.b_stride);
+    a_in = bf16_operand(&a_bf16, &a_bf16_cap, a, batch, M * K, key.a_stride);
+    b_in = bf16_operand(&b_bf16, &b_bf16_cap, b, batch, K * N, key.b_stride);
   }
   DNNL_CHECK(dnnl_memory_set_data_handle(op->a_mem, (void *)a_in), shape);
   DNNL_CHECK(dnnl_memory_set_data_handle(op->b_mem, (void *)b_in), shape);
@@ -279,8 +319,10 @@ void dnn_linear_forward(float *y, const float *x, const float *w, int64_t M, int
 
 void dnn_linear_backward(float *dx, float *dw, const float *dy, const float *x, const float *w, int64_t M,
                          int64_t K, int64_t N, int accumulate_dx) {
+  dnn_bf16_hold(dy, (size_t)(M * N));
   if (dx) dnn_matmul(dx, dy, w, 1, M, N, K, 0, 0, accumulate_dx);
   dnn_matmul(dw, dy, x, 1, N, M, K, 1, 0, 1);
+  dnn_bf16_release(dy);
 }
 
 double dnn_matmul_seconds(void) { return matmul_seconds; }

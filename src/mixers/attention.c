@@ -275,6 +275,9 @@ static void causal_softmax(float *probs_g, int g, const AttnPlan *p) {
 static void causal_forward(float *out, const AttnSaved *sv, const AttnScratch *sc, const AttnPlan *p) {
   int64_t BH = (int64_t)p->B * p->H, T = p->T, dh = p->dh, hs = T * dh;
   float *o = sc->o;
+  size_t hf = head_floats(p);
+  dnn_bf16_hold(sv->k, hf);
+  dnn_bf16_hold(sv->v, hf);
   for (int g = 0; g < p->nb; g++) {
     int rows = group_rows(p, g), span = group_span(p, g);
     float *pg = sv->probs + group_offset(p, g);
@@ -285,6 +288,8 @@ static void causal_forward(float *out, const AttnSaved *sv, const AttnScratch *s
     /* O_g (BH, rows, dh) = P_g . V[0:span] */
     dnn_matmul_strided(o + (int64_t)g * p->bs * dh, pg, sv->v, BH, rows, span, dh, 0, 0, 0, (int64_t)rows * span, hs, hs);
   }
+  dnn_bf16_release(sv->v);
+  dnn_bf16_release(sv->k);
   heads_to_rows(out, (int64_t)p->H * dh, 0, o, p->B, p->T, p->T, p->H, p->dh);
 }
 
@@ -296,6 +301,8 @@ static void causal_backward(float *dqkv, const AttnSaved *sv, const AttnScratch 
   heads_from_rows(dO, dout, (int64_t)p->H * dh, 0, p->B, p->T, p->T, p->H, p->dh);
   memset(dk, 0, hf * sizeof(float));
   memset(dv, 0, hf * sizeof(float));
+  const float *held_heads[] = {dO, sv->q, sv->k, sv->v};
+  for (int i = 0; i < 4; i++) dnn_bf16_hold(held_heads[i], hf);
   for (int g = 0; g < p->nb; g++) {
     int rows = group_rows(p, g), span = group_span(p, g);
     int64_t ps = (int64_t)rows * span, row0 = (int64_t)g * p->bs * dh;
@@ -305,9 +312,12 @@ static void causal_backward(float *dqkv, const AttnSaved *sv, const AttnScratch 
     dnn_matmul_strided(dv, pg, dO + row0, BH, span, rows, dh, 1, 0, 1, ps, hs, hs);
     softmax_backward(dp, pg, BH * rows, span, p);
     /* dQ_g = dS_g . K[0:span];  dK[0:span] += dS_g^T . Q_g */
+    dnn_bf16_hold(dp, (size_t)(BH * ps));
     dnn_matmul_strided(dq + row0, dp, sv->k, BH, rows, span, dh, 0, 0, 0, ps, hs, hs);
     dnn_matmul_strided(dk, dp, sv->q + row0, BH, span, rows, dh, 1, 0, 1, ps, hs, hs);
+    dnn_bf16_release(dp);
   }
+  for (int i = 3; i >= 0; i--) dnn_bf16_release(held_heads[i]);
   merge_head_grads(dqkv, dq, 0, p, rope, p->rope);
   merge_head_grads(dqkv, dk, 1, p, rope, p->rope);
   merge_head_grads(dqkv, dv, 2, p, rope, 0);
@@ -349,13 +359,17 @@ static void blocked_backward(float *dqkv, const AttnSaved *sv, const AttnScratch
   copy_block_rows(sc->dob, (float *)dout, p, 0); /* dout is only read */
   int64_t NB = p->n_blocks;
   /* dP (NB, bs, span) = dOb (NB, bs, dh) . Vb^T */
+  dnn_bf16_hold(sc->dob, qblock_floats(p));
   dnn_matmul(sc->dp, sc->dob, sc->vb, NB, p->bs, p->dh, p->span, 0, 1, 0);
   /* dVb (NB, span, dh) = P^T (NB, span, bs) . dOb */
   dnn_matmul(sc->dvb, sv->probs, sc->dob, NB, p->span, p->bs, p->dh, 1, 0, 0);
+  dnn_bf16_release(sc->dob);
   softmax_backward(sc->dp, sv->probs, NB * p->bs, p->span, p);
   /* dQb (NB, bs, dh) = dS . Kb;  dKb (NB, span, dh) = dS^T . Qb */
+  dnn_bf16_hold(sc->dp, probs_floats(p));
   dnn_matmul(sc->dqb, sc->dp, sc->kb, NB, p->bs, p->span, p->dh, 0, 0, 0);
   dnn_matmul(sc->dkb, sc->dp, sc->qb, NB, p->span, p->bs, p->dh, 1, 0, 0);
+  dnn_bf16_release(sc->dp);
   /* The saved q, k, v are dead after this point: reuse them for their gradients. */
   scatter_block_grads(sv->q, sv->k, sv->v, sc, p);
   merge_head_grads(dqkv, sv->q, 0, p, rope, p->rope);
