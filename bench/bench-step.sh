@@ -15,7 +15,8 @@
 #   2. GEMM peaks: `hybench bench gemm` (2048^3) in fp32 and bf16, and the
 #      share of them the linear layers reach inside a training step;
 #   3. contention: the reference shape while another process keeps one core
-#      busy, with 2 threads (libgomp's default wait policy and PASSIVE) and 1
+#      busy, with 2 threads (the engine's passive wait, src/cli/main.c, and
+#      libgomp's default spin-then-sleep, GOMP_SPINCOUNT=300000) and 1
 #      thread; and the pipeline's way of using 2 cores (two 1-thread runs of
 #      the small shape at once) against one 2-thread run;
 #   4. step time against T (B 2, 2 threads, 512 .. 8192) for models of one
@@ -47,6 +48,7 @@ engine() {
   env "$@" "$HB" bench step --model "$conf" --seq-len "$T" --batch "$B" --threads "$th" --steps "$STEPS" \
     --warmup 3 --precision "$prec" > "$tmp/out"
   sed 's/^/    /' "$tmp/out" >&2
+  [ -z "${CASE:-}" ] || sed -n "s/^step time/$CASE $prec: step time/p" "$tmp/out" >> "$tmp/splits"
   echo "$(field tokens_per_s < "$tmp/out") $(field peak_rss_mb < "$tmp/out") $(field linear_gemm_gflops < "$tmp/out")"
 }
 
@@ -83,8 +85,10 @@ done
 bench_case() { # NAME CONF T B THREADS [no-peer]
   local name=$1 conf=$2 T=$3 B=$4 th=$5 peer=${6:-}
   echo "-- $name" >&2
+  CASE=$name
   read -r e32 m32 g32 <<< "$(engine fp32 "$conf" "$T" "$B" "$th")"
   read -r e16 m16 g16 <<< "$(engine bf16 "$conf" "$T" "$B" "$th")"
+  CASE=
   local p32=- p16=- pm32=- pm16=-
   if [ -z "$peer" ]; then
     read -r p32 pm32 <<< "$(torch_peer off "$conf" "$T" "$B" "$th")"
@@ -100,6 +104,9 @@ bench_case SSSF_w64 bench/models/ref_sssf.conf 512 8 2
 bench_case SF_w8_small bench/models/small_sf_w8.conf 128 32 1
 for p in lllf mmmf gggf; do bench_case "$(echo $p | tr a-z A-Z)" "bench/models/ref_$p.conf" 512 8 2 no-peer; done
 show "1. training tokens/s (bf16/fp32: engine; engine/torch: same precision), peak memory MiB" "$t1"
+echo
+echo "== 1b. where the step time goes (hybench bench step)"
+cat "$tmp/splits"
 show "2. GEMM GFLOP/s: linear layers inside a step against bench gemm 2048^3 (same threads; bf16 includes rounding operands)" "$t2"
 
 # ---- 3. contention -----------------------------------------------------------
@@ -109,7 +116,7 @@ spin_on() { (while :; do :; done) & spinner=$!; }
 spin_off() { kill "$spinner" 2>/dev/null || true; wait "$spinner" 2>/dev/null || true; spinner=; }
 contention_case() { # NAME CONF PRECISION THREADS POLICY
   local name=$1 conf=$2 prec=$3 th=$4 pol=$5 idle busy envs=()
-  [ "$pol" = default ] || envs=(OMP_WAIT_POLICY="$pol")
+  [ "$pol" = passive ] || envs=(GOMP_SPINCOUNT=300000) # libgomp's default spin
   echo "-- contention $name $prec threads $th policy $pol" >&2
   idle=$(engine "$prec" "$conf" 512 8 "$th" "${envs[@]}" | cut -d' ' -f1)
   spin_on
@@ -119,9 +126,9 @@ contention_case() { # NAME CONF PRECISION THREADS POLICY
 }
 for p in ffff sssf; do
   for prec in fp32 bf16; do
-    contention_case "$(echo $p | tr a-z A-Z)" "bench/models/ref_$p.conf" "$prec" 2 default
-    contention_case "$(echo $p | tr a-z A-Z)" "bench/models/ref_$p.conf" "$prec" 2 PASSIVE
-    contention_case "$(echo $p | tr a-z A-Z)" "bench/models/ref_$p.conf" "$prec" 1 default
+    contention_case "$(echo $p | tr a-z A-Z)" "bench/models/ref_$p.conf" "$prec" 2 passive
+    contention_case "$(echo $p | tr a-z A-Z)" "bench/models/ref_$p.conf" "$prec" 2 spin
+    contention_case "$(echo $p | tr a-z A-Z)" "bench/models/ref_$p.conf" "$prec" 1 passive
   done
 done
 show "3a. reference shape (T 512, B 8) with one core kept busy by another process" "$t3"
@@ -164,3 +171,21 @@ for p in ffff ssss llll mmmm gggg; do
   done
 done
 show "4. ms per training step against T (B 2, 2 threads); slope of log ms on log T over T >= 1024" "$t4"
+
+# ---- 5. which kernels run -------------------------------------------------------
+# Why bf16 is not 2x fp32 here: the kernels oneDNN dispatches to, with their
+# time in one training step of the reference FFFF shape (ONEDNN_VERBOSE), per
+# precision; the step's split (linear GEMMs, attention, rounding, rest) is in
+# the `step time` lines of table 1's log above and repeated here.
+t5=$tmp/kernels.tsv
+printf 'precision\tkernel\texecutions\tms_in_one_step\n' > "$t5"
+for prec in fp32 bf16; do
+  ONEDNN_VERBOSE=1 "$HB" bench step --model bench/models/ref_ffff.conf --seq-len 512 --batch 8 --threads 2 --steps 1 \
+    --warmup 2 --precision "$prec" > "$tmp/verbose"
+  grep '^step time' "$tmp/verbose" | sed "s/^/    $prec: /" >&2
+  # The last step's executions: the timed one (warm-up steps come first).
+  awk -F, -v p="$prec" '/^onednn_verbose,exec,/ {n++; impl[n] = $5; ms[n] = $NF}
+    END {per = n / 3; for (i = n - per + 1; i <= n; i++) {c[impl[i]]++; t[impl[i]] += ms[i]}
+         for (k in c) printf "%s\t%s\t%d\t%.1f\n", p, k, c[k], t[k]}' "$tmp/verbose" | sort -k4 -rn >> "$t5"
+done
+show "5. oneDNN kernels of one FFFF training step (T 512, B 8, 2 threads): executions and milliseconds" "$t5"
