@@ -41,6 +41,15 @@ CKPT_OPTS     = --ckpt-every $(EVAL_EVERY)
 CURVE_IDS    := model seed
 CURVE_METRICS := short_loss longppl far_acc answer_acc longppl_fact far_acc_fact
 CAL_MASKS    :=
+# The toy regime's shape and data (DESIGN.md section 8); the scale profiles
+# (issue 18) change them.
+T          := 128
+BATCH      := 32
+FAR        := 64
+LR         := 3e-3
+WARMUP     := 50
+ONEHOP_SPEC := datasets/onehop_kjv
+DATASETS   := train val val2t val4t niah niah2t niah4t
 # A profile sets the lists it uses; the others stay empty.
 E1_MODELS := $(empty)
 E4_MODELS := $(empty)
@@ -125,12 +134,33 @@ DISTANCE   := evidence
 CKPT_OPTS   =
 CURVE_IDS  := mask=loss_mask model seed
 CURVE_METRICS := far_acc short_loss
+else ifeq ($(PROFILE),scale-calibration)
+# Issue 18, first step: does far retrieval emerge at T 1024 in a 4-layer d 128
+# model (three efficient layers per full layer) within a budget a sitting
+# allows? The calibration machinery with one mask; its own datasets
+# (results/data/scale, datasets/onehop_kjv_1k*.conf) and model configs
+# (models/scale_*.conf). Far = nearest copy beyond 256 tokens, the largest
+# window of the planned profile (w/T = 1/4). Run with PRECISION=bf16.
+SEEDS      := 1
+TOKENS     := 30M
+EVAL_EVERY := 1M
+LOSS_MASK  := text+answers
+CAL_MASKS  := text+answers
+CAL_MODELS := scale_sssf_w16
+CAL_EXTRA_MODELS := scale_ffff
+CKPT_OPTS   = --ckpt-every $(EVAL_EVERY)
+CURVE_IDS  := mask=loss_mask model seed
+CURVE_METRICS := far_acc short_loss answer_acc
+T          := 1024
+BATCH      := 8
+FAR        := 256
+WARMUP     := 100
+DATA       := results/data/scale
+ONEHOP_SPEC := datasets/onehop_kjv_1k
+DATASETS   := train val val2t
 else
-$(error PROFILE must be quick, full, long or calibration, not '$(PROFILE)')
+$(error PROFILE must be quick, full, long, calibration or scale-calibration, not '$(PROFILE)')
 endif
-T          := 128
-BATCH      := 32
-FAR        := 64
 CONSTRAINT_R := 1,2,4,8,16,32,64,128
 
 # Every (model, seed) run of the profile; models in ONE_SEED_MODELS get seed 1
@@ -150,11 +180,10 @@ CAL_RUNS := $(foreach s,$(SEEDS),$(foreach k,$(CAL_MASKS),$(foreach m,$(CAL_MODE
 
 # ---- data -------------------------------------------------------------------
 # name: spec, split, seed
-DATASETS := train val val2t val4t niah niah2t niah4t
-spec_train := datasets/onehop_kjv.conf train 1
-spec_val   := datasets/onehop_kjv.conf val 2
-spec_val2t := datasets/onehop_kjv_2t.conf val 3
-spec_val4t := datasets/onehop_kjv_4t.conf val 4
+spec_train := $(ONEHOP_SPEC).conf train 1
+spec_val   := $(ONEHOP_SPEC).conf val 2
+spec_val2t := $(ONEHOP_SPEC)_2t.conf val 3
+spec_val4t := $(ONEHOP_SPEC)_4t.conf val 4
 spec_niah  := datasets/niah_kjv.conf test 5
 spec_niah2t := datasets/niah_kjv_2t.conf test 6
 spec_niah4t := datasets/niah_kjv_4t.conf test 7
@@ -177,7 +206,7 @@ run_model = $(word $(words $(call run_parts,$(1))),x $(call run_parts,$(1)))
 run_seed  = $(patsubst s%,%,$(lastword $(call run_parts,$(1))))
 run_mask  = $(if $(filter 3,$(words $(call run_parts,$(1)))),$(patsubst alltok,all,$(firstword $(call run_parts,$(1)))),$(LOSS_MASK))
 
-TRAIN_OPTS = --data $(DATA)/train.tok --seq-len $(T) --batch $(BATCH) --lr 3e-3 --warmup 50 --threads 1 \
+TRAIN_OPTS = --data $(DATA)/train.tok --seq-len $(T) --batch $(BATCH) --lr $(LR) --warmup $(WARMUP) --threads 1 \
   --eval-set $(DATA)/val.tok --eval-far $(FAR) --eval-distance $(DISTANCE) --quiet $(if $(PTAG),--precision $(PRECISION))
 
 # A run that diverges (train exits 3, RUN/diverged instead of RUN/done) is not
@@ -378,7 +407,7 @@ $(RUNS)/%/analysis/extrapolation.tsv: $(AN_DEPS) $(DATA)/val2t.tok scripts/pipel
 	$(TIMED) an/extrapolation/$* scripts/pipeline/extrapolation.sh $(HYBENCH) $(RUNS)/$* $(DATA)/val2t.tok $(T) $(DISTANCE) $@
 .PRECIOUS: $(RUNS)/%/analysis/extrapolation.tsv
 
-ifeq ($(PROFILE),calibration)
+ifneq ($(filter calibration scale-calibration,$(PROFILE)),)
 $(eval $(call merge_table,curves,curves,$(CAL_RUNS)))
 $(eval $(call merge_table,extrapolation,extrapolation,$(CAL_RUNS)))
 
@@ -444,7 +473,7 @@ $(FIGS)/calibration_%.png: plots/calibration.gp plots/lib/common.gp plots/lib/cu
 	$(TIMED) $(@F) gnuplot -c plots/calibration.gp $(R)/curves.tsv $(FIGS)/calibration_$* $(call cal_mask,$*) \
 	  "$(CAL_MODELS) $(if $(filter $(call cal_mask,$*),$(firstword $(CAL_MASKS))),$(CAL_EXTRA_MODELS))" "$(SEEDS)"
 
-ifeq ($(PROFILE),calibration)
+ifneq ($(filter calibration scale-calibration,$(PROFILE)),)
 ALL_FIGS := $(CAL_FIGS)
 else
 ALL_FIGS := $(FIGURES:%=$(FIGS)/%.png) $(SCALING_FIGS)
@@ -454,7 +483,7 @@ PROFILE_RUNS = $(ALL_RUNS) $(ALLTOK_RUNS) $(E2_RUNS) $(CAL_RUNS)
 $(eval $(call merge_table,runs,status,$(PROFILE_RUNS)))
 TABLES += $(R)/runs.tsv
 
-.PHONY: reproduce reproduce-quick reproduce-all reproduce-long reproduce-calibration tables figures fig-scaling $(addprefix fig-,$(FIGURES))
+.PHONY: reproduce reproduce-quick reproduce-all reproduce-long reproduce-calibration reproduce-scale-calibration tables figures fig-scaling $(addprefix fig-,$(FIGURES))
 reproduce: $(TABLES) $(ALL_FIGS)
 	@echo "reproduce ($(PROFILE)): tables in $(R), figures in $(FIGS)"
 tables: $(TABLES)
@@ -474,6 +503,9 @@ reproduce-long:
 reproduce-calibration:
 	@scripts/install-deps.sh
 	@$(MAKE) --no-print-directory -j2 PROFILE=calibration reproduce
+reproduce-scale-calibration:
+	@scripts/install-deps.sh
+	@$(MAKE) --no-print-directory -j2 PROFILE=scale-calibration reproduce
 
 # The training runs of PROFILE, one `done` target per line. They are
 # independent of each other (each needs only bin/hybench, its model config and
