@@ -41,6 +41,7 @@ CKPT_OPTS     = --ckpt-every $(EVAL_EVERY)
 CURVE_IDS    := model seed
 CURVE_METRICS := short_loss longppl far_acc answer_acc longppl_fact far_acc_fact
 CAL_MASKS    :=
+CAL_SHAPE    := 2-layer SF / FF models, T 128
 # The toy regime's shape and data (DESIGN.md section 8); the scale profiles
 # (issue 18) change them.
 T          := 128
@@ -148,6 +149,7 @@ LOSS_MASK  := text+answers
 CAL_MASKS  := text+answers
 CAL_MODELS := scale_sssf_w16
 CAL_EXTRA_MODELS := scale_ffff
+CAL_SHAPE  := 4-layer SSSF w 16 / FFFF, d 128, T 1024
 CKPT_OPTS   = --ckpt-every $(EVAL_EVERY)
 CURVE_IDS  := mask=loss_mask model seed
 CURVE_METRICS := far_acc short_loss answer_acc
@@ -471,7 +473,8 @@ CAL_FIGS := $(foreach k,$(CAL_MASKS),$(FIGS)/calibration_$(subst +,_,$(k)).png)
 $(FIGS)/calibration_%.png: plots/calibration.gp plots/lib/common.gp plots/lib/curves.gp $(R)/curves.tsv
 	@mkdir -p $(FIGS)
 	$(TIMED) $(@F) gnuplot -c plots/calibration.gp $(R)/curves.tsv $(FIGS)/calibration_$* $(call cal_mask,$*) \
-	  "$(CAL_MODELS) $(if $(filter $(call cal_mask,$*),$(firstword $(CAL_MASKS))),$(CAL_EXTRA_MODELS))" "$(SEEDS)"
+	  "$(CAL_MODELS) $(if $(filter $(call cal_mask,$*),$(firstword $(CAL_MASKS))),$(CAL_EXTRA_MODELS))" "$(SEEDS)" \
+	  "$(if $(filter nearest,$(DISTANCE)),nearest copy,evidence) > $(FAR)" "$(CAL_SHAPE)"
 
 ifneq ($(filter calibration scale-calibration,$(PROFILE)),)
 ALL_FIGS := $(CAL_FIGS)
@@ -524,9 +527,10 @@ check-results: $(HYBENCH)
 
 # Make this profile's fresh tables and figures the committed reference.
 .PHONY: reference
+# With PRECISION=bf16 it becomes results/reference/PROFILE-bf16, which
+# check-results then prefers to the fp32 reference for that precision.
 reference:
-	$(if $(PTAG),$(error make reference: the references are fp32; PRECISION=$(PRECISION) tables are compared with them, not made into one))
-	scripts/pipeline/snapshot-reference.sh $(PROFILE)
+	scripts/pipeline/snapshot-reference.sh $(PROFILE)$(PTAG)
 
 # ---- Slurm -------------------------------------------------------------------
 # make slurm PROFILE=P [SLURM_PARTITION=..] [SLURM_TIME=..] [SLURM_CPUS=..]

@@ -9,13 +9,18 @@
 # in either run is reported, not hidden, and does not fail the check.
 #   [FRESH=DIR] [PRECISION=P] scripts/check-results.sh PROFILE [extra hybench check options]
 # FRESH: the fresh tables (default results/PROFILE; results/PROFILE-bf16 for
-# PRECISION=bf16, whose sidecars then differ from the reference's in
-# precision, so the comparison is by bands).
+# PRECISION=bf16, compared with results/reference/PROFILE-bf16 when it exists,
+# else with the fp32 reference, whose sidecars then differ in precision, so
+# the comparison is by bands).
 set -euo pipefail
 profile=${1:?usage: scripts/check-results.sh PROFILE [hybench check options]}
 shift
 HB=${HB:-bin/hybench}
-fresh=${FRESH:-results/$profile} ref=results/reference/$profile
+fresh=${FRESH:-results/$profile}
+# The reference of the fresh tables' own precision when there is one
+# (results/reference/PROFILE-bf16), else the profile's fp32 reference.
+ref=results/reference/$(basename "$fresh")
+[ -d "$ref" ] || ref=results/reference/$profile
 [ -d "$fresh" ] || { echo "check-results: $fresh: no tables (run make reproduce-$profile first)" >&2; exit 2; }
 refopt=()
 if [ -d "$ref" ]; then refopt=(--ref "$ref"); else echo "== no reference in $ref: claims reported, nothing to regress against"; fi

@@ -256,8 +256,11 @@ void dnn_bf16_release(const float *src) {
 
 /* The held bf16 copy covering [src, src + extent), or NULL. */
 static const uint16_t *held_copy(const float *src, int64_t extent) {
-  for (int i = n_held - 1; i >= 0; i--)
-    if (src >= held[i].src && src + extent <= held[i].src + held[i].n) return held[i].copy + (src - held[i].src);
+  uintptr_t lo = (uintptr_t)src, hi = (uintptr_t)(src + extent);
+  for (int i = n_held - 1; i >= 0; i--) {
+    uintptr_t h_lo = (uintptr_t)held[i].src, h_hi = (uintptr_t)(held[i].src + held[i].n);
+    if (lo >= h_lo && hi <= h_hi) return held[i].copy + (lo - h_lo) / sizeof(float);
+  }
   return NULL;
 }
 
