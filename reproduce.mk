@@ -135,13 +135,17 @@ DISTANCE   := evidence
 CKPT_OPTS   =
 CURVE_IDS  := mask=loss_mask model seed
 CURVE_METRICS := far_acc short_loss
-else ifeq ($(PROFILE),scale-calibration)
+else ifneq ($(filter scale-calibration scale-calibration-kv,$(PROFILE)),)
 # Issue 18, first step: does far retrieval emerge at T 1024 in a 4-layer d 128
 # model (three efficient layers per full layer) within a budget a sitting
 # allows? The calibration machinery with one mask; its own datasets
-# (results/data/scale, datasets/onehop_kjv_1k*.conf) and model configs
+# (results/data/scale[-kv], datasets/onehop_kjv_1k*.conf) and model configs
 # (models/scale_*.conf). Far = nearest copy beyond 256 tokens, the largest
 # window of the planned profile (w/T = 1/4). Run with PRECISION=bf16.
+# Round 2 (scale-calibration-kv): key-value facts instead, a small
+# compositional planted vocabulary (keys and values of 2 tokens over 32 ids
+# each) queried once at a distance drawn log-uniformly in 8..900 (24 facts per 1000 tokens: longer distances or more facts leave no room)
+# (datasets/kv_kjv_1k*.conf, models/scale_kv_*.conf), 25M tokens.
 SEEDS      := 1
 TOKENS     := 30M
 EVAL_EVERY := 1M
@@ -150,6 +154,12 @@ CAL_MASKS  := text+answers
 CAL_MODELS := scale_sssf_w16
 CAL_EXTRA_MODELS := scale_ffff
 CAL_SHAPE  := 4-layer SSSF w 16 / FFFF, d 128, T 1024
+ifeq ($(PROFILE),scale-calibration-kv)
+TOKENS     := 25M
+CAL_MODELS := scale_kv_sssf_w16
+CAL_EXTRA_MODELS := scale_kv_ffff
+CAL_SHAPE  := 4-layer SSSF w 16 / FFFF, d 128, T 1024, key-value facts
+endif
 CKPT_OPTS   = --ckpt-every $(EVAL_EVERY)
 CURVE_IDS  := mask=loss_mask model seed
 CURVE_METRICS := far_acc short_loss answer_acc
@@ -157,11 +167,11 @@ T          := 1024
 BATCH      := 8
 FAR        := 256
 WARMUP     := 100
-DATA       := results/data/scale
-ONEHOP_SPEC := datasets/onehop_kjv_1k
+DATA       := results/data/scale$(if $(filter scale-calibration-kv,$(PROFILE)),-kv)
+ONEHOP_SPEC := $(if $(filter scale-calibration-kv,$(PROFILE)),datasets/kv_kjv_1k,datasets/onehop_kjv_1k)
 DATASETS   := train val val2t
 else
-$(error PROFILE must be quick, full, long, calibration or scale-calibration, not '$(PROFILE)')
+$(error PROFILE must be quick, full, long, calibration, scale-calibration or scale-calibration-kv, not '$(PROFILE)')
 endif
 CONSTRAINT_R := 1,2,4,8,16,32,64,128
 
@@ -409,7 +419,7 @@ $(RUNS)/%/analysis/extrapolation.tsv: $(AN_DEPS) $(DATA)/val2t.tok scripts/pipel
 	$(TIMED) an/extrapolation/$* scripts/pipeline/extrapolation.sh $(HYBENCH) $(RUNS)/$* $(DATA)/val2t.tok $(T) $(DISTANCE) $@
 .PRECIOUS: $(RUNS)/%/analysis/extrapolation.tsv
 
-ifneq ($(filter calibration scale-calibration,$(PROFILE)),)
+ifneq ($(filter calibration scale-calibration scale-calibration-kv,$(PROFILE)),)
 $(eval $(call merge_table,curves,curves,$(CAL_RUNS)))
 $(eval $(call merge_table,extrapolation,extrapolation,$(CAL_RUNS)))
 
@@ -476,7 +486,7 @@ $(FIGS)/calibration_%.png: plots/calibration.gp plots/lib/common.gp plots/lib/cu
 	  "$(CAL_MODELS) $(if $(filter $(call cal_mask,$*),$(firstword $(CAL_MASKS))),$(CAL_EXTRA_MODELS))" "$(SEEDS)" \
 	  "$(if $(filter nearest,$(DISTANCE)),nearest copy,evidence) > $(FAR)" "$(CAL_SHAPE)"
 
-ifneq ($(filter calibration scale-calibration,$(PROFILE)),)
+ifneq ($(filter calibration scale-calibration scale-calibration-kv,$(PROFILE)),)
 ALL_FIGS := $(CAL_FIGS)
 else
 ALL_FIGS := $(FIGURES:%=$(FIGS)/%.png) $(SCALING_FIGS)
@@ -486,7 +496,7 @@ PROFILE_RUNS = $(ALL_RUNS) $(ALLTOK_RUNS) $(E2_RUNS) $(CAL_RUNS)
 $(eval $(call merge_table,runs,status,$(PROFILE_RUNS)))
 TABLES += $(R)/runs.tsv
 
-.PHONY: reproduce reproduce-quick reproduce-all reproduce-long reproduce-calibration reproduce-scale-calibration tables figures fig-scaling $(addprefix fig-,$(FIGURES))
+.PHONY: reproduce reproduce-quick reproduce-all reproduce-long reproduce-calibration reproduce-scale-calibration reproduce-scale-calibration-kv tables figures fig-scaling $(addprefix fig-,$(FIGURES))
 reproduce: $(TABLES) $(ALL_FIGS)
 	@echo "reproduce ($(PROFILE)): tables in $(R), figures in $(FIGS)"
 tables: $(TABLES)
@@ -506,9 +516,9 @@ reproduce-long:
 reproduce-calibration:
 	@scripts/install-deps.sh
 	@$(MAKE) --no-print-directory -j2 PROFILE=calibration reproduce
-reproduce-scale-calibration:
+reproduce-scale-calibration reproduce-scale-calibration-kv:
 	@scripts/install-deps.sh
-	@$(MAKE) --no-print-directory -j2 PROFILE=scale-calibration reproduce
+	@$(MAKE) --no-print-directory -j2 PROFILE=$(@:reproduce-%=%) reproduce
 
 # The training runs of PROFILE, one `done` target per line. They are
 # independent of each other (each needs only bin/hybench, its model config and

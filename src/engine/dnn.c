@@ -243,9 +243,11 @@ static const uint16_t *to_bf16(uint16_t **buf, size_t *cap, const float *src, in
 void dnn_bf16_hold(const float *src, size_t n) {
   if (precision != DNN_BF16) return;
   HB_ASSERT(n_held < MAX_HELD, "at most 8 operands held at once");
+  double t0 = hb_now_seconds();
   HeldOperand *h = &held[n_held++];
   h->src = src, h->n = n;
   to_bf16(&h->copy, &h->cap, src, 1, (int64_t)n, 0);
+  matmul_seconds += hb_now_seconds() - t0; /* rounding is part of the products' cost */
 }
 
 void dnn_bf16_release(const float *src) {
