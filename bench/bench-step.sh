@@ -175,8 +175,8 @@ show "4. ms per training step against T (B 2, 2 threads); slope of log ms on log
 # ---- 5. which kernels run -------------------------------------------------------
 # Why bf16 is not 2x fp32 here: the kernels oneDNN dispatches to, with their
 # time in one training step of the reference FFFF shape (ONEDNN_VERBOSE), per
-# precision; the step's split (linear GEMMs, attention, rounding, rest) is in
-# the `step time` lines of table 1's log above and repeated here.
+# precision; the step's split (linear GEMMs, attention, rounding, rest) is
+# table 1b above.
 t5=$tmp/kernels.tsv
 printf 'precision\tkernel\texecutions\tms_in_one_step\n' > "$t5"
 for prec in fp32 bf16; do
