@@ -8,9 +8,10 @@
  *                    seed threads lr lr_min warmup_steps total_steps beta1
  *                    beta2 eps weight_decay clip log_every loss_mask eval_set
  *                    eval_every eval_far ckpt_at (comma-separated token
- *                    counts), eval_distance (only when not "evidence") and
- *                    precision (only when not "fp32"), so runs made before
- *                    either existed resume unchanged; then one
+ *                    counts), eval_distance (only when not "evidence"),
+ *                    precision (only when not "fp32") and init_from (only
+ *                    when the run started from another run's checkpoint), so
+ *                    runs made before these existed resume unchanged; then one
  *                    `model.KEY = VALUE` line per key of the model config
  *                    (include/hybench/config.h), as config_to_text writes it.
  *   DIR/metrics.tsv  step tokens loss lr grad_norm tokens_per_s elapsed_s
@@ -42,6 +43,7 @@
 typedef struct {
   char dir[1024];
   char *model_file, *data, *loss_mask, *eval_set, *ckpt_at, *eval_distance, *precision;
+  char *init_from; /* NULL when the run started from its seed's initialisation */
   int seq_len, batch, threads, eval_far;
   long tokens, seed, warmup_steps, total_steps, log_every, eval_every;
   double lr, lr_min, beta1, beta2, eps, weight_decay, clip;

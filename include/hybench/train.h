@@ -48,6 +48,9 @@ typedef struct {
                                 so runs made before it existed resume unchanged */
   const char *precision; /* "fp32" or "bf16" (include/hybench/dnn.h; the command sets the
                             products' precision); run.conf names it only when not fp32 */
+  const char *init_from; /* a checkpoint whose weights start the run instead of the seed's
+                            initialisation (a curriculum's later stage: optimizer, schedule and
+                            data order start fresh), or NULL; run.conf names it only when set */
 } TrainConfig;
 
 /* Fills ckpt_at with the default schedule: 4 per decade of tokens from 1% of

@@ -33,6 +33,7 @@ static const RunInfoCol RUN_INFO_COLS[] = {
     {"diverged", "1 when the run blew up (DIR/diverged: non-finite or > 1000-nat loss), else 0"},
     {"elapsed_s", "seconds of training (elapsed_s of metrics.tsv's last row; nan before the first)"},
     {"precision", "fp32 | bf16: the precision of the run's products (train --precision)"},
+    {"init_from", "the checkpoint whose weights started the run (train --init-from; '-' when none)"},
 };
 #define N_RUN_INFO_COLS ((int)(sizeof RUN_INFO_COLS / sizeof RUN_INFO_COLS[0]))
 
@@ -65,6 +66,7 @@ static void run_info_cells(char **cells, const char *dir) {
   cells[c++] = hb_strdup(hb_run_is_diverged(dir) ? "1" : "0");
   snprintf(buf, sizeof buf, "%.9g", hb_run_elapsed_seconds(dir)), cells[c++] = hb_strdup(buf);
   cells[c++] = hb_strdup(run.precision);
+  cells[c++] = hb_strdup(run.init_from ? run.init_from : "-");
   HB_ASSERT(c == N_RUN_INFO_COLS, "one cell per column");
   hb_run_free(&run);
 }

@@ -56,6 +56,7 @@ int cmd_train(int argc, char **argv) {
   int resume = 0, quiet = 0;
   double progress_every = 30;
   const char *loss_mask = NULL, *eval_set = NULL, *eval_distance = "evidence", *precision = "fp32";
+  const char *init_from = NULL;
   long eval_every = 0, eval_far = 64;
   HbOpt opts[] = {
       {"model", HB_OPT_STR, &model, "model config file (models/*.conf)", 1},
@@ -67,6 +68,9 @@ int cmd_train(int argc, char **argv) {
       {"precision", HB_OPT_STR, &precision,
        "fp32, or bf16: products on bf16 operands with fp32 accumulation; master weights, AdamW, softmax, norms "
        "and loss stay fp32 (needs AMX or AVX-512 BF16; the run's evaluations use it too)", 0},
+      {"init-from", HB_OPT_STR, &init_from,
+       "checkpoint (.safetensors of a run with the same model config) whose weights start this run instead of "
+       "--seed's initialisation: a curriculum's later stage; optimizer, LR schedule and data order start fresh", 0},
       {"seq-len", HB_OPT_LONG, &seq_len, "context length T", 0},
       {"batch", HB_OPT_LONG, &batch, "sequences per step B", 0},
       {"lr", HB_OPT_DOUBLE, &lr, "peak learning rate", 0},
@@ -140,6 +144,8 @@ int cmd_train(int argc, char **argv) {
     hb_input_error("train --eval-distance", "'%s' is not evidence or nearest", eval_distance);
   tc.eval_distance = eval_distance;
   tc.precision = hb_precision_option("train", precision);
+  if (init_from && !hb_file_exists(init_from)) hb_input_error("train --init-from", "%s: no such checkpoint", init_from);
+  tc.init_from = init_from;
   if (ckpt_at) train_parse_checkpoints(&tc, ckpt_at);
   else if (ckpt_every) train_schedule_checkpoints(&tc, ckpt_every);
   else train_default_checkpoints(&tc);

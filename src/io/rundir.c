@@ -23,7 +23,7 @@
 
 char *hb_run_conf_text(const TrainConfig *tc, const ModelConfig *cfg) {
   char *model_text = config_to_text(cfg);
-  size_t cap = 4096 + strlen(model_text) * 2 + (size_t)tc->n_ckpt * 24;
+  size_t cap = 4096 + strlen(model_text) * 2 + (tc->init_from ? strlen(tc->init_from) : 0) + (size_t)tc->n_ckpt * 24;
   char *s = hb_malloc(cap);
   const OptimConfig *o = &tc->optim;
   int n = snprintf(s, cap,
@@ -42,6 +42,7 @@ char *hb_run_conf_text(const TrainConfig *tc, const ModelConfig *cfg) {
     n += snprintf(s + n, cap - (size_t)n, "\neval_distance = %s", tc->eval_distance);
   if (tc->precision && strcmp(tc->precision, "fp32") != 0)
     n += snprintf(s + n, cap - (size_t)n, "\nprecision = %s", tc->precision);
+  if (tc->init_from) n += snprintf(s + n, cap - (size_t)n, "\ninit_from = %s", tc->init_from);
   n += snprintf(s + n, cap - (size_t)n, "\n# model config\n");
   for (char *line = strtok(model_text, "\n"); line; line = strtok(NULL, "\n"))
     n += snprintf(s + n, cap - (size_t)n, "model.%s\n", line);
@@ -61,6 +62,7 @@ static const KvKey RUN_KEYS[] = {
     RUN_KEY(eval_set, KV_TEXT),     RUN_KEY(eval_every, KV_LONG),    RUN_KEY(eval_far, KV_INT),
     RUN_KEY(ckpt_at, KV_TEXT),      {"eval_distance", KV_TEXT, offsetof(HbRun, eval_distance), 0},
     {"precision", KV_TEXT, offsetof(HbRun, precision), 0},
+    {"init_from", KV_TEXT, offsetof(HbRun, init_from), 0},
 };
 #define N_RUN_KEYS (sizeof RUN_KEYS / sizeof RUN_KEYS[0])
 
@@ -103,7 +105,8 @@ void hb_run_read(HbRun *run, const char *dir) {
 
 void hb_run_free(HbRun *run) {
   char **owned[] = {&run->model_file, &run->data,     &run->loss_mask,    &run->eval_set,
-                    &run->ckpt_at,    &run->eval_distance, &run->model_text, &run->precision};
+                    &run->ckpt_at,    &run->eval_distance, &run->model_text, &run->precision,
+                    &run->init_from};
   for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++) {
     free(*owned[i]);
     *owned[i] = NULL;

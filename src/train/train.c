@@ -139,18 +139,23 @@ static const char *require_meta(const HbSafetensors *st, const char *key) {
   return v;
 }
 
+/* The weights of checkpoint `wpath` into the run's model, whose config must be the same. */
+static void load_weights(Model *model, const char *wpath) {
+  Model loaded;
+  model_load(&loaded, wpath);
+  char *a = config_to_text(&loaded.cfg);
+  char *b = config_to_text(&model->cfg);
+  if (strcmp(a, b) != 0) hb_input_error(wpath, "__metadata__.config: differs from the run's model config");
+  memcpy(model->param_mem, loaded.param_mem, model->n_floats * sizeof(float));
+  free(a), free(b);
+  model_free(&loaded);
+}
+
 static void load_checkpoint(const TrainConfig *tc, RunState *rs, long tokens) {
   char wpath[1100], opath[1100];
   hb_run_ckpt_path(wpath, sizeof wpath, tc->out_dir, tokens);
   hb_run_optim_path(opath, sizeof opath, tc->out_dir, tokens);
-  Model loaded;
-  model_load(&loaded, wpath);
-  char *a = config_to_text(&loaded.cfg);
-  char *b = config_to_text(&rs->model.cfg);
-  if (strcmp(a, b) != 0) hb_input_error(wpath, "__metadata__.config: differs from the run's model config");
-  memcpy(rs->model.param_mem, loaded.param_mem, rs->model.n_floats * sizeof(float));
-  free(a), free(b);
-  model_free(&loaded);
+  load_weights(&rs->model, wpath);
   HbSafetensors st;
   hb_st_load(&st, opath);
   model_read_arena(&rs->model, rs->opt.m, &st, "adam_m.");
@@ -388,17 +393,19 @@ int train_run(const TrainConfig *tc) {
     dataset_load(&eval_set, tc->eval_set, cfg.vocab);
     dataset_split_by(&eval_set, tc->eval_distance ? tc->eval_distance : "evidence", "train --eval-distance");
   }
+  RunState rs;
+  model_create(&rs.model, &cfg);
+  model_init_params(&rs.model, tc->seed);
+  /* Before the run directory exists, so a wrong checkpoint leaves nothing behind; a resume below overwrites them. */
+  if (tc->init_from) load_weights(&rs.model, tc->init_from);
+  optim_create(&rs.opt, &rs.model, &tc->optim);
+  rng_seed(&rs.data_rng, tc->seed, 2);
+  rs.elapsed = 0;
+
   hb_mkdir_p(tc->out_dir);
   char path[1024], ckdir[1024];
   snprintf(ckdir, sizeof ckdir, "%s/checkpoints", tc->out_dir);
   hb_mkdir_p(ckdir);
-
-  RunState rs;
-  model_create(&rs.model, &cfg);
-  model_init_params(&rs.model, tc->seed);
-  optim_create(&rs.opt, &rs.model, &tc->optim);
-  rng_seed(&rs.data_rng, tc->seed, 2);
-  rs.elapsed = 0;
 
   char *conf = hb_run_conf_text(tc, &cfg);
   snprintf(path, sizeof path, "%s/run.conf", tc->out_dir);

@@ -110,4 +110,37 @@ expect_bad "run without a LongPPL evaluation" "no longppl row" "$work/points2.ts
   $P/scaling-point.sh "$HB" "$work/runs/e2/ff_d16/x3" "$work/points2.tsv"
 sed -i 's/^seq_len = .*/seq_len = many/' "$work/runs/e2/ff_d16/x3/run.conf"
 expect_bad "run.conf with a bad value" "run.conf:4: seq_len: 'many'" "" -- "$HB" run info --run "$work/runs/e2/ff_d16/x3"
+
+# ---- a curriculum's later stage (train --init-from) ----
+# It starts from another run's final weights: its step-0 evaluation equals that
+# run's last one on the same set, value for value; run.conf and run info name
+# the checkpoint; a resume keeps it; a checkpoint of another model config or a
+# missing file is refused before the run directory exists.
+src=$("$HB" run info --run "$work/runs/e2/ff_d32/x4" | awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next } { print $c["final_ckpt"] }')
+stage2() { # OUT TOKENS [options]
+  local out=$1 tokens=$2; shift 2
+  "$HB" train --model "$work/ff_d32.conf" --init-from "$src" --tokens "$tokens" --out "$out" --seed 5 \
+    --data "$work/train.tok" --seq-len 32 --batch 4 --eval-set "$work/val.tok" --eval-far 16 --threads 1 --quiet "$@"
+}
+stage2 "$work/runs/stage2" 2048 --ckpt-at 1024,2048 > /dev/null
+last_of_source=$(awk -F'\t' 'NR > 1 { last = $1 } { row[NR] = $0; step[NR] = $1 } END { for (i = 2; i <= NR; i++) if (step[i] == last) print row[i] }' \
+  "$work/runs/e2/ff_d32/x4/evals.tsv" | cut -f4-)
+first_of_stage2=$(awk -F'\t' 'NR > 1 && $1 == 0' "$work/runs/stage2/evals.tsv" | cut -f4-)
+[ -n "$first_of_stage2" ] && [ "$first_of_stage2" = "$last_of_source" ] \
+  && pass "train --init-from: step-0 evaluation = the source run's last ($(echo "$first_of_stage2" | wc -l) rows)" \
+  || fail "train --init-from: step-0 evaluation differs from the source's last"
+info2=$("$HB" run info --run "$work/runs/stage2" | awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next } { print $c["init_from"] }')
+grep -qxF "init_from = $src" "$work/runs/stage2/run.conf" && [ "$info2" = "$src" ] \
+  && pass "train --init-from: run.conf and run info name the checkpoint" || fail "train --init-from: run.conf / run info say '$info2'"
+"$HB" run info --run "$work/runs/sched" | grep -q $'\t-$' && pass "run info: init_from '-' for a run from its seed" \
+  || fail "run info: init_from of a run from its seed is not '-'"
+cp -r "$work/runs/stage2" "$work/runs/stage2b"
+rm "$work/runs/stage2b/done" "$work/runs/stage2b/checkpoints/tok000000002048."*
+stage2 "$work/runs/stage2b" 2048 --ckpt-at 1024,2048 --resume > /dev/null 2>&1
+cmp -s "$work/runs/stage2/checkpoints/tok000000002048.safetensors" "$work/runs/stage2b/checkpoints/tok000000002048.safetensors" \
+  && pass "train --init-from: resumed at 1024 tokens, the same final weights" || fail "train --init-from: resume changed the weights"
+expect_bad "init-from: another model config" "__metadata__.config: differs" "$work/runs/bad" -- \
+  "$HB" train --model "$work/ff_d16.conf" --init-from "$src" --tokens 1000 --out "$work/runs/bad" --data "$work/train.tok" --seq-len 32
+expect_bad "init-from: no such checkpoint" "train --init-from: $work/none.safetensors: no such checkpoint" "$work/runs/bad" -- \
+  "$HB" train --model "$work/ff_d32.conf" --init-from "$work/none.safetensors" --tokens 1000 --out "$work/runs/bad" --data "$work/train.tok"
 finish
