@@ -1,8 +1,9 @@
 /* GSL fits: scaling laws (src/fit/scaling.c), emergence points
- * (src/fit/emergence.c; over a whole metrics table, src/fit/emergence_table.c)
- * and the logistic-step law (src/fit/step.c). The command line is `hybench fit
- * scaling|emergence|step|seeds` (src/cli/cmd_fit.c); this header is the library API
- * the command and the tests use.
+ * (src/fit/emergence.c; over a whole metrics table, src/fit/emergence_table.c),
+ * the logistic-step law (src/fit/step.c) and a straight-line trend
+ * (src/fit/trend.c). The command line is `hybench fit
+ * scaling|emergence|step|seeds|trend` (src/cli/cmd_fit.c); this header is the
+ * library API the command and the tests use.
  *
  * GSL errors are data (STYLE.md rule 9): hb_fit_gsl_init() turns the abort
  * handler off, every status is checked and ends up in the fit's output. */
@@ -361,5 +362,34 @@ typedef struct {
 void hb_step_fit(HbStepFit *fit, const double *log_n, const double *log_d, const double *y, int n);
 double hb_step_predict(const HbStepFit *fit, double log_n, double log_d);
 const char *hb_step_status_name(HbStepStatus status);
+
+/* ===== Straight-line trend ================================================
+ * Ordinary least squares y = a + b x (gsl_fit_linear) with its uncertainty,
+ * e.g. "does the delay of retrieval emergence grow with log2 w, or with
+ * log2(w/T)?". With n points and RSS the residual sum of squares:
+ *   resid_sd = sqrt(RSS / (n - 2)); the standard errors of a and b are those of
+ *   gsl_fit_linear's covariance (scaled by resid_sd^2);
+ *   slope_lo95 / slope_hi95 = b -/+ t_{0.975, n-2} slope_se (gsl_cdf_tdist_Pinv);
+ *   slope_p = 2 P(T_{n-2} > |b| / slope_se), two-sided, of b = 0; when the
+ *     residuals are exactly zero (slope_se 0): 0 if b != 0, else 1;
+ *   r2 = 1 - RSS / TSS; nan when y is constant (TSS 0).
+ * Status: ok; too_few when the points have fewer than HB_TREND_MIN_X distinct
+ * x (every estimate nan; not an error); failed when gsl_fit_linear reports an
+ * error or a result overflows (finite input this large only).
+ * Toy example: x {1, 2, 3}, y {1, 3, 2}: a 1, b 0.5, RSS 1.5, resid_sd 1.22,
+ * slope_se 0.866, slope_p 0.667, r2 0.25. */
+#define HB_TREND_MIN_X 3 /* distinct x: two for the line, one more for its uncertainty */
+typedef enum { HB_TREND_OK, HB_TREND_TOO_FEW, HB_TREND_FAILED } HbTrendStatus;
+typedef struct {
+  int n;   /* points fitted */
+  int n_x; /* distinct x values among them */
+  double intercept, intercept_se, slope, slope_se;
+  double slope_lo95, slope_hi95, slope_p;
+  double resid_sd, r2;
+  HbTrendStatus status;
+} HbTrendFit;
+/* x (n), y (n) finite (asserted; the caller reports bad input), any order. */
+void hb_trend_fit(HbTrendFit *fit, const double *x, const double *y, int n);
+const char *hb_trend_status_name(HbTrendStatus status); /* ok | too_few | failed */
 
 #endif

@@ -10,11 +10,13 @@
  *     [--out OUT.tsv] [--summary-out SUMMARY.tsv]
  * hybench fit step --in POINTS.tsv [--validate] [--out FIT.tsv]
  * hybench fit seeds --in T.tsv [--group COLS] --cols COLS [--out STATS.tsv]
+ * hybench fit trend --in T.tsv --x COL --y COL [--group COL] [--log2-x] [--log2-y]
+ *     [--censored COL] [--out TREND.tsv]
  *
  * Each output table's columns are described once, in an X-macro list beside
  * its writer (SCALING_COLUMNS, EMERGENCE_RUN_COLUMNS, EMERGENCE_SUMMARY_COLUMNS,
- * STEP_COLUMNS, SEED_STAT_COLUMNS; include/hybench/tsv.h): the header, the row and the column
- * list of `hybench fit KIND --help` all come from it.
+ * STEP_COLUMNS, SEED_STAT_COLUMNS, TREND_COLUMNS; include/hybench/tsv.h): the header, the
+ * row and the column list of `hybench fit KIND --help` all come from it.
  *
  * Exit codes: 0 done, 2 bad input (one line naming file, row and column),
  * 1 internal error. Output files are written atomically, only after the fit. */
@@ -886,6 +888,163 @@ static int cmd_fit_seeds(int argc, char **argv) {
   return 0;
 }
 
+/* ===== straight-line trend ================================================ */
+
+/* One row per --group value, then the pooled fit `all` (a row's fit `f`, its
+ * name and its count of censored rows; include/hybench/fit.h says how each
+ * number is found). */
+#define TREND_COLUMNS(X)                                                                                          \
+  X("group", str, name, "the --group value (in order of first appearance); all: every row, pooled")              \
+  X("n", long, f->n, "rows fitted")                                                                              \
+  X("n_censored", long, n_censored, "of them with --censored 1: y only a lower bound, fitted as given")         \
+  X("n_x", long, f->n_x, "distinct x values (a fit needs at least 3)")                                           \
+  X("intercept", double, f->intercept, "a in y = a + b x (x, y after --log2-x / --log2-y); nan unless ok")       \
+  X("intercept_se", double, f->intercept_se, "its standard error")                                               \
+  X("slope", double, f->slope, "b")                                                                              \
+  X("slope_se", double, f->slope_se, "its standard error")                                                       \
+  X("slope_lo95", double, f->slope_lo95, "95% interval of b: slope - t(0.975, n-2) slope_se")                    \
+  X("slope_hi95", double, f->slope_hi95, "slope + t(0.975, n-2) slope_se")                                       \
+  X("slope_p", double, f->slope_p, "two-sided p-value of b = 0 (t statistic, n-2 degrees of freedom)")           \
+  X("resid_sd", double, f->resid_sd, "residual sd, sqrt(RSS/(n-2))")                                             \
+  X("r2", double, f->r2, "1 - RSS/TSS (nan when y is constant)")                                                 \
+  X("status", str, hb_trend_status_name(f->status), "ok | too_few (fewer than 3 distinct x: nan estimates) | " \
+                                                    "failed (gsl_fit_linear error or overflow)")
+
+static const HbColumn trend_columns[] = {TREND_COLUMNS(HB_COLUMN)};
+
+static void trend_row(HbTsvWriter *w, const char *name, const HbTrendFit *f, int n_censored) {
+  TREND_COLUMNS(HB_PUT)
+  hb_tsv_end_row(w);
+}
+
+static void print_trend_line(const char *name, const HbTrendFit *f, int n_censored) {
+  printf("  %s: n %d", name, f->n);
+  if (n_censored) printf(" (%d censored)", n_censored);
+  printf(", %d x value%s: ", f->n_x, f->n_x == 1 ? "" : "s");
+  if (f->status == HB_TREND_OK)
+    printf("slope %.4g +- %.2g (95%% [%.4g, %.4g], p %.2g), intercept %.4g +- %.2g, resid sd %.3g, r2 %.3f\n",
+           f->slope, f->slope_se, f->slope_lo95, f->slope_hi95, f->slope_p, f->intercept, f->intercept_se,
+           f->resid_sd, f->r2);
+  else if (f->status == HB_TREND_TOO_FEW)
+    printf("too_few (a line with its uncertainty needs %d distinct x)\n", HB_TREND_MIN_X);
+  else
+    printf("failed (gsl_fit_linear error or overflow)\n");
+}
+
+/* A cell of --x or --y as fitted: its number, or with `log2` (the flag's name,
+ * or NULL) the log2 of a number > 0. Input error naming the cell otherwise. */
+static double trend_cell(const HbTsv *t, int row, int col, const char *log2_flag) {
+  double v = hb_tsv_double(t, row, col);
+  if (log2_flag && !(v > 0)) {
+    char where[512];
+    hb_input_error(hb_tsv_where(where, sizeof where, t, row, col), "%s must be > 0 (%s fits its log2)",
+                   hb_tsv_str(t, row, col), log2_flag);
+  }
+  return log2_flag ? log2(v) : v;
+}
+
+static int cmd_fit_trend(int argc, char **argv) {
+  const char *in_path = NULL, *x_name = NULL, *y_name = NULL, *group_name = NULL, *censored_name = NULL;
+  const char *out_path = NULL;
+  int log2_x = 0, log2_y = 0;
+  HbOpt opts[] = {
+      {"in", HB_OPT_STR, &in_path, "table with a header (e.g. one row per run)", 1},
+      {"x", HB_OPT_STR, &x_name, "numeric column of the predictor (e.g. window)", 1},
+      {"y", HB_OPT_STR, &y_name, "numeric column of the response (e.g. t_cross_cens)", 1},
+      {"group", HB_OPT_STR, &group_name, "a column whose values each get their own fit (e.g. T)", 0},
+      {"log2-x", HB_OPT_FLAG, &log2_x, "fit on log2 of x (values must be > 0)", 0},
+      {"log2-y", HB_OPT_FLAG, &log2_y, "fit on log2 of y (values must be > 0)", 0},
+      {"censored", HB_OPT_STR, &censored_name, "a 0/1 column: 1 marks a y that is only a lower bound", 0},
+      {"out", HB_OPT_STR, &out_path, "write the trend table here (atomically)", 0},
+      {0},
+  };
+  const HbTableDoc tables[] = {
+      {"--out TREND.tsv, one row per --group value, then the pooled row all", trend_columns, HB_NCOLS(trend_columns)}};
+  char *usage = hb_usage_with_tables(
+      "fit trend --in T.tsv --x COL --y COL [--group COL] [--log2-x] [--log2-y] [--censored COL]\n"
+      "    [--out TREND.tsv]\n\n"
+      "Ordinary least squares y = a + b x (gsl_fit_linear) with standard errors, the slope's 95%\n"
+      "interval and the p-value of slope 0 (t distribution, n-2 degrees of freedom), per --group\n"
+      "value and pooled over all rows; e.g. does the delay of emergence grow with log2 w or with\n"
+      "log2(w/T)? Rows with --censored 1 (runs that never crossed, y censored at the budget) are\n"
+      "fitted as given and counted in n_censored: a slope resting on them is a bound, not an estimate.",
+      tables, 1);
+  hb_parse_args("fit trend", usage, opts, argc, argv);
+  free(usage);
+
+  HbTsv t;
+  hb_tsv_read(&t, in_path);
+  const int x_col = hb_tsv_require_col(&t, x_name), y_col = hb_tsv_require_col(&t, y_name);
+  const int group_col = group_name ? hb_tsv_require_col(&t, group_name) : -1;
+  const int censored_col = censored_name ? hb_tsv_require_col(&t, censored_name) : -1;
+  const size_t n_rows = (size_t)t.n_rows;
+  double *x = hb_malloc((n_rows + 1) * sizeof *x), *y = hb_malloc((n_rows + 1) * sizeof *y); /* (n_rows) */
+  int *censored = hb_malloc((n_rows + 1) * sizeof *censored);                               /* (n_rows) 0/1 */
+  for (int r = 0; r < t.n_rows; r++) {
+    x[r] = trend_cell(&t, r, x_col, log2_x ? "--log2-x" : NULL);
+    y[r] = trend_cell(&t, r, y_col, log2_y ? "--log2-y" : NULL);
+    censored[r] = 0;
+    if (censored_col >= 0) {
+      double c;
+      if (!hb_tsv_parse_double(&t, r, censored_col, &c) || (c != 0 && c != 1)) {
+        char where[512];
+        hb_input_error(hb_tsv_where(where, sizeof where, &t, r, censored_col),
+                       "'%s' is not 0 or 1 (--censored: 1 marks a y that is only a lower bound)",
+                       hb_tsv_str(&t, r, censored_col));
+      }
+      censored[r] = c == 1;
+    }
+    if (group_col >= 0 && strcmp(hb_tsv_str(&t, r, group_col), "all") == 0) {
+      char where[512];
+      hb_input_error(hb_tsv_where(where, sizeof where, &t, r, group_col),
+                     "'all' is the name of the pooled fit; rename this group");
+    }
+  }
+  int *group = hb_malloc((n_rows + 1) * sizeof *group); /* (n_rows) */
+  const int n_groups = group_col >= 0 ? hb_tsv_group_rows(group, &t, &group_col, 1) : 0;
+  /* Fits: one per group, then the pooled one (index n_groups). */
+  HbTrendFit *fits = hb_malloc(((size_t)n_groups + 1) * sizeof *fits);
+  int *n_censored = hb_calloc((size_t)n_groups + 1, sizeof *n_censored);
+  const char **names = hb_malloc(((size_t)n_groups + 1) * sizeof *names);
+  double *gx = hb_malloc((n_rows + 1) * sizeof *gx), *gy = hb_malloc((n_rows + 1) * sizeof *gy); /* (n) one group's */
+  for (int g = 0; g <= n_groups; g++) {
+    int n = 0;
+    names[g] = "all";
+    for (int r = 0; r < t.n_rows; r++) {
+      if (g < n_groups && group[r] != g) continue;
+      if (g < n_groups && n == 0) names[g] = hb_tsv_str(&t, r, group_col);
+      gx[n] = x[r], gy[n] = y[r], n_censored[g] += censored[r];
+      n++;
+    }
+    hb_trend_fit(&fits[g], gx, gy, n);
+  }
+
+  printf("hybench fit trend: %s, %s%s%s = a + b %s%s%s", in_path, log2_y ? "log2(" : "", y_name, log2_y ? ")" : "",
+         log2_x ? "log2(" : "", x_name, log2_x ? ")" : "");
+  if (group_col >= 0) printf(", per %s (%d group%s) and pooled", group_name, n_groups, n_groups == 1 ? "" : "s");
+  if (censored_col >= 0) printf("; %s = 1: y is a lower bound", censored_name);
+  printf("\n");
+  for (int g = 0; g <= n_groups; g++) print_trend_line(names[g], &fits[g], n_censored[g]);
+  if (out_path) {
+    HbTsvWriter w;
+    hb_tsv_writer_open_columns(&w, out_path, NULL, 0, trend_columns, HB_NCOLS(trend_columns));
+    for (int g = 0; g <= n_groups; g++) trend_row(&w, names[g], &fits[g], n_censored[g]);
+    hb_tsv_writer_commit(&w);
+    printf("wrote %s\n", out_path);
+  }
+  free(gx);
+  free(gy);
+  free(names);
+  free(n_censored);
+  free(fits);
+  free(group);
+  free(censored);
+  free(y);
+  free(x);
+  hb_tsv_free(&t);
+  return 0; /* a group with too few points says so in its status column */
+}
+
 /* ===== dispatch =========================================================== */
 
 static void fit_usage(FILE *fp) {
@@ -898,7 +1057,9 @@ static void fit_usage(FILE *fp) {
           "             with its standard error, threshold crossings, mean and spread over seeds\n"
           "  step       the logistic-step law of LongPPL against parameters and tokens (beside the\n"
           "             power law: emergence is a step)\n"
-          "  seeds      count, mean, sd, median, min and max over seeds per group (hb_seed_stats)\n");
+          "  seeds      count, mean, sd, median, min and max over seeds per group (hb_seed_stats)\n"
+          "  trend      least-squares line y = a + b x with standard errors, the slope's 95%% interval\n"
+          "             and p-value, per group and pooled (e.g. emergence delay against log2 window)\n");
 }
 
 int cmd_fit(int argc, char **argv) {
@@ -916,5 +1077,6 @@ int cmd_fit(int argc, char **argv) {
   if (strcmp(kind, "emergence") == 0) return cmd_fit_emergence(argc - 1, argv + 1);
   if (strcmp(kind, "step") == 0) return cmd_fit_step(argc - 1, argv + 1);
   if (strcmp(kind, "seeds") == 0) return cmd_fit_seeds(argc - 1, argv + 1);
-  hb_input_error("fit", "unknown kind '%s' (scaling, emergence, step or seeds; see hybench fit --help)", kind);
+  if (strcmp(kind, "trend") == 0) return cmd_fit_trend(argc - 1, argv + 1);
+  hb_input_error("fit", "unknown kind '%s' (scaling, emergence, step, seeds or trend; see hybench fit --help)", kind);
 }

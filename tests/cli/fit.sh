@@ -191,4 +191,54 @@ expect_bad "fit seeds: a cell that is not a number" "seeds.tsv:10 (row 9), colum
 expect_bad "fit seeds: a column that does not exist" "column nope: missing" "$work/seeds_bad.tsv" -- \
   "$HB" fit seeds --in "$work/seeds.tsv" --cols nope --out "$work/seeds_bad.tsv"
 
+# ---- straight-line trend ---------------------------------------------------
+# Delays against windows at T 1024 (8 runs, the last censored: it never
+# crossed) and 2048 (2 runs: too few for a line). The T 1024 fit on log2 of
+# both must match the reference of tests/test_fit_trend.c (numpy/mpmath).
+tr=$work/trend_in.tsv
+printf 'T\tw\tseed\tdelay\tnever\n' > "$tr"
+printf '1024\t%s\t%s\t%s\t%s\n' 16 1 1.3e6 0 32 2 2.2e6 0 32 3 1.9e6 0 64 4 2.6e6 0 \
+  128 5 4.1e6 0 256 6 5.0e6 0 256 7 6.3e6 0 512 8 7.7e6 1 >> "$tr"
+printf '2048\t%s\t%s\t%s\t%s\n' 64 1 3e6 0 128 1 4e6 1 >> "$tr"
+out=$work/trend.tsv
+"$HB" fit trend --in "$tr" --x w --y delay --group T --log2-x --log2-y --censored never --out "$out" >"$work/stdout"
+problem=""
+want_header="group	n	n_censored	n_x	intercept	intercept_se	slope	slope_se	slope_lo95	slope_hi95	slope_p	resid_sd	r2	status"
+[ "$(head -1 "$out")" = "$want_header" ] || problem="$problem; header $(head -1 "$out")"
+[ "$(cut -f1 "$out" | tail -n +2 | tr '\n' ' ')" = "1024 2048 all " ] || problem="$problem; groups $(cut -f1 "$out" | tr '\n' ' ')"
+[ "$(cell "$out" 1024 status)/$(cell "$out" 1024 n)/$(cell "$out" 1024 n_censored)/$(cell "$out" 1024 n_x)" = "ok/8/1/6" ] ||
+  problem="$problem; 1024 row $(grep '^1024' "$out")"
+for spec in "slope 0.50523130324607557" "slope_se 0.028512230267510368" "slope_lo95 0.43546438910193014" \
+            "slope_p 2.0747480185201415e-06" "intercept 18.369851156706158" "r2 0.98124951170924191"; do
+  read -r c want <<< "$spec"
+  near "$c" "$(cell "$out" 1024 "$c")" "$want" 0 1e-8 || problem="$problem; 1024 $c $(cell "$out" 1024 "$c") (want $want)"
+done
+[ "$(cell "$out" 2048 status)/$(cell "$out" 2048 slope)" = "too_few/nan" ] || problem="$problem; 2048 row $(grep '^2048' "$out")"
+[ "$(cell "$out" all status)/$(cell "$out" all n)/$(cell "$out" all n_censored)" = "ok/10/2" ] ||
+  problem="$problem; all row $(grep '^all' "$out")"
+[ "$(grep -c '^  ' "$work/stdout")" -eq 3 ] || problem="$problem; stdout has $(grep -c '^  ' "$work/stdout") group lines (want 3)"
+compgen -G "$out.tmp*" >/dev/null && problem="$problem; temporary file left"
+if [ -z "$problem" ]; then pass "fit trend: log2 delay against log2 w, T 1024 slope $(cell "$out" 1024 slope) (numpy 0.505231303), 2048 too_few, all pooled"
+else fail "fit trend:$problem"; sed 's/^/    /' "$work/stdout"; fi
+"$HB" fit trend --help > "$work/help"
+if grep -q "^  slope_p " "$work/help" && grep -q "^  --censored" "$work/help"; then pass "fit trend --help lists the columns and options"
+else fail "fit trend --help"; fi
+
+sed '4s/^1024\t32/1024\t0/' "$tr" > "$b/trend_zero.tsv"
+sed '3s/0$/2/' "$tr" > "$b/trend_cens.tsv"
+sed '6s/4\.1e6/nan/' "$tr" > "$b/trend_nan.tsv"
+sed '10s/^2048/all/' "$tr" > "$b/trend_all.tsv"
+out=$work/trend_bad.tsv
+expect_bad "fit trend: missing column" "trend_in.tsv:1 (header), column window: missing" "$out" -- \
+  "$HB" fit trend --in "$tr" --x window --y delay --out "$out"
+expect_bad "fit trend: x <= 0 under --log2-x" "trend_zero.tsv:4 (row 3), column w: 0 must be > 0" "$out" -- \
+  "$HB" fit trend --in "$b/trend_zero.tsv" --x w --y delay --log2-x --out "$out"
+expect_bad "fit trend: censored value 2" "trend_cens.tsv:3 (row 2), column never: '2' is not 0 or 1" "$out" -- \
+  "$HB" fit trend --in "$b/trend_cens.tsv" --x w --y delay --censored never --out "$out"
+expect_bad "fit trend: nan y" "trend_nan.tsv:6 (row 5), column delay: 'nan' is not a number" "$out" -- \
+  "$HB" fit trend --in "$b/trend_nan.tsv" --x w --y delay --out "$out"
+expect_bad "fit trend: a group named all" "trend_all.tsv:10 (row 9), column T: 'all' is the name of the pooled fit" \
+  "$out" -- "$HB" fit trend --in "$b/trend_all.tsv" --x w --y delay --group T --out "$out"
+expect_bad "fit trend: --y missing" "--y" "$out" -- "$HB" fit trend --in "$tr" --x w --out "$out"
+
 finish
