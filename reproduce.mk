@@ -50,7 +50,25 @@ FAR        := 64
 LR         := 3e-3
 WARMUP     := 50
 ONEHOP_SPEC := datasets/onehop_kjv
+NIAH_SPEC  := datasets/niah_kjv
 DATASETS   := train val val2t val4t niah niah2t niah4t
+# The model that short loss and LongPPL are relative to (e1_final), the
+# receptive-field limits of the constraint (up to T), the x range of the NoPE
+# figure (4T).
+BASELINE   := ff
+CONSTRAINT_R := 1,2,4,8,16,32,64,128
+NOPE_XMAX  := 512
+# A curriculum over T (issue 18, PROFILE=scale): with WARM_TOKENS set, every
+# run first trains WARM_TOKENS on the toy data at WARM_T (results/runs/
+# PROFILE/warm/MODEL/sSEED), then its own budget at T from that run's final
+# weights (train --init-from).
+WARM_TOKENS :=
+SCRATCH_MODELS :=
+WT_GROUPS  :=
+WARM_DATA  := results/data
+WARM_T     := 128
+WARM_BATCH := 32
+WARM_FAR   := 64
 # A profile sets the lists it uses; the others stay empty.
 E1_MODELS := $(empty)
 E4_MODELS := $(empty)
@@ -170,10 +188,51 @@ WARMUP     := 100
 DATA       := results/data/scale$(if $(filter scale-calibration-kv,$(PROFILE)),-kv)
 ONEHOP_SPEC := $(if $(filter scale-calibration-kv,$(PROFILE)),datasets/kv_kjv_1k,datasets/onehop_kjv_1k)
 DATASETS   := train val val2t
+else ifeq ($(PROFILE),scale)
+# The paper-shaped profile (issue 18; REPRODUCE.md, "The scale profile", where
+# its design, seeds and claims were fixed before its runs): 4-layer d 128
+# models, three efficient layers per full one with the full layer last (SSSF,
+# LLLF, MMMF, GGGF) and first (FSSS, the placement variant), SFSF (1:1), and
+# FFFF; SWA windows 16 / 64 / 256 = T/64, T/16, T/4 at T 1024; NoPE on the
+# full layer of FSSS at the smallest and largest window. A curriculum over T
+# (the third calibration round): each run first learns the toy task at T 128
+# (WARM_TOKENS), then trains TOKENS at T 1024 on one-hop facts spread over the
+# whole context (datasets/onehop16_kjv_1k.conf); scratch/ffff is the same
+# budget at T 1024 without the warm stage. Far = nearest copy beyond 256, the
+# largest window. Seeds: 5 for the cells that decide C3 and C4 (fsss_w16,
+# fsss_w256, fsss_w16_nope), 3 for the other window cells and FFFF, 1 for
+# SFSF, L/M/G and fsss_w256_nope (the 150-minute budget). Run with PRECISION=bf16.
+SEEDS      := 1 2 3
+EXTRA_SEED_MODELS := fsss_w16 fsss_w256 fsss_w16_nope
+EXTRA_SEEDS := 4 5
+TOKENS     := 3M
+EVAL_EVERY := 500k
+WARM_TOKENS := 4M
+LOSS_MASK  := text+answers
+E1_MODELS  := ffff sssf_w16 sssf_w64 sssf_w256 fsss_w16 fsss_w64 fsss_w256 sfsf_w16 lllf mmmf gggf
+E4_MODELS  := sssf_w16 sssf_w64 sssf_w256 fsss_w16 fsss_w64 fsss_w256
+E5_MODELS  := fsss_w16 fsss_w16_nope fsss_w256 fsss_w256_nope
+ONE_SEED_MODELS := sfsf_w16 lllf mmmf gggf fsss_w256_nope
+SCRATCH_MODELS := ffff
+T          := 1024
+BATCH      := 8
+FAR        := 256
+WARMUP     := 100
+DATA       := results/data/scale16
+ONEHOP_SPEC := datasets/onehop16_kjv_1k
+NIAH_SPEC  := datasets/niah_kjv_1k
+BASELINE   := ffff
+CONSTRAINT_R := 1,2,4,8,16,32,64,128,256,512,1024
+NOPE_XMAX  := 4096
+# The w/T comparison (scripts/pipeline/window-delays.sh): the toy regime's
+# window cells from the committed full-profile reference (T 128, 5 seeds), and
+# this profile's, each as PLACEMENT:MODEL:WINDOW.
+WT_GROUPS  := toy 128 results/reference/full ff SF:sf_w8:8 SF:sf_w32:32 SF:sf_w64:64 \
+  -- scale $(T) $(R) $(BASELINE) SSSF:sssf_w16:16 SSSF:sssf_w64:64 SSSF:sssf_w256:256 \
+  FSSS:fsss_w16:16 FSSS:fsss_w64:64 FSSS:fsss_w256:256
 else
-$(error PROFILE must be quick, full, long, calibration, scale-calibration or scale-calibration-kv, not '$(PROFILE)')
+$(error PROFILE must be quick, full, long, calibration, scale, scale-calibration or scale-calibration-kv, not '$(PROFILE)')
 endif
-CONSTRAINT_R := 1,2,4,8,16,32,64,128
 
 # Every (model, seed) run of the profile; models in ONE_SEED_MODELS get seed 1
 # only, those in EXTRA_SEED_MODELS also EXTRA_SEEDS.
@@ -196,18 +255,30 @@ spec_train := $(ONEHOP_SPEC).conf train 1
 spec_val   := $(ONEHOP_SPEC).conf val 2
 spec_val2t := $(ONEHOP_SPEC)_2t.conf val 3
 spec_val4t := $(ONEHOP_SPEC)_4t.conf val 4
-spec_niah  := datasets/niah_kjv.conf test 5
-spec_niah2t := datasets/niah_kjv_2t.conf test 6
-spec_niah4t := datasets/niah_kjv_4t.conf test 7
+spec_niah  := $(NIAH_SPEC).conf test 5
+spec_niah2t := $(NIAH_SPEC)_2t.conf test 6
+spec_niah4t := $(NIAH_SPEC)_4t.conf test 7
 
 # A pattern names its files precious only as the rule writes it (GNU make
 # matches the rule's target pattern), so the E2 rule is listed on its own.
-.PRECIOUS: $(DATA)/%.tok $(RUNS)/%/done $(RUNS)/e2/%/done
+.PRECIOUS: $(DATA)/%.tok $(RUNS)/%/done $(RUNS)/e2/%/done $(RUNS)/warm/%/done $(RUNS)/scratch/%/done
 .SECONDEXPANSION:
 
 $(DATA)/%.tok: $(HYBENCH) $$(word 1,$$(spec_$$*))
 	@mkdir -p $(DATA)
 	$(HYBENCH) gen-data --spec $(word 1,$(spec_$*)) --split $(word 2,$(spec_$*)) --seed $(word 3,$(spec_$*)) --out $@
+
+# The warm stage's data: the toy regime's, made as the toy profiles make it
+# (when DATA is a subdirectory of WARM_DATA, make picks the rule above for DATA's
+# files: the shorter stem).
+ifneq ($(WARM_TOKENS),)
+wspec_train := datasets/onehop_kjv.conf train 1
+wspec_val   := datasets/onehop_kjv.conf val 2
+.PRECIOUS: $(WARM_DATA)/%.tok
+$(WARM_DATA)/%.tok: $(HYBENCH) $$(word 1,$$(wspec_$$*))
+	@mkdir -p $(WARM_DATA)
+	$(HYBENCH) gen-data --spec $(word 1,$(wspec_$*)) --split $(word 2,$(wspec_$*)) --seed $(word 3,$(wspec_$*)) --out $@
+endif
 
 # ---- training runs ----------------------------------------------------------
 # results/runs/PROFILE/[MASKDIR/]MODEL/sSEED/done; one thread per run, so make
@@ -227,10 +298,31 @@ TRAIN_OPTS = --data $(DATA)/train.tok --seq-len $(T) --batch $(BATCH) --lr $(LR)
 # answers exit 3 at once without training.
 DIVERGED_OK = || test $$? -eq 3
 
-$(RUNS)/%/done: $(HYBENCH) models/$$(call run_model,$$*).conf $(DATA)/train.tok $(DATA)/val.tok
+# With a warm stage, the run starts from its warm run's final checkpoint.
+warm_done = $(if $(WARM_TOKENS),$(RUNS)/warm/$(1)/done)
+warm_init = $(if $(WARM_TOKENS),--init-from "$$(. scripts/pipeline/lib.sh && run_fields $(HYBENCH) $(RUNS)/warm/$(1) final_ckpt)" )
+
+$(RUNS)/%/done: $(HYBENCH) models/$$(call run_model,$$*).conf $(DATA)/train.tok $(DATA)/val.tok $$(call warm_done,$$*)
 	$(TIMED) run/$* $(HYBENCH) train --model models/$(call run_model,$*).conf --tokens $(TOKENS) --seed $(call run_seed,$*) \
 	  --eval-every $(EVAL_EVERY) $(CKPT_OPTS) $(TRAIN_OPTS) --loss-mask $(call run_mask,$*) --out $(RUNS)/$* \
-	  $(if $(wildcard $(RUNS)/$*/run.conf),--resume) $(DIVERGED_OK)
+	  $(call warm_init,$*)$(if $(wildcard $(RUNS)/$*/run.conf),--resume) $(DIVERGED_OK)
+
+# The warm stage: the toy regime's data and shape (DESIGN.md section 8), the
+# profile's model; evaluated on the toy validation set (far = nearest copy
+# beyond WARM_FAR) at the same checkpoints as the profile's runs.
+$(RUNS)/warm/%/done: $(HYBENCH) models/$$(call run_model,$$*).conf $(WARM_DATA)/train.tok $(WARM_DATA)/val.tok
+	$(TIMED) run/warm/$* $(HYBENCH) train --model models/$(call run_model,$*).conf --tokens $(WARM_TOKENS) --seed $(call run_seed,$*) \
+	  --eval-every $(EVAL_EVERY) --ckpt-every $(EVAL_EVERY) --data $(WARM_DATA)/train.tok --seq-len $(WARM_T) --batch $(WARM_BATCH) \
+	  --lr $(LR) --warmup 50 --threads 1 --eval-set $(WARM_DATA)/val.tok --eval-far $(WARM_FAR) --eval-distance nearest --quiet \
+	  $(if $(PTAG),--precision $(PRECISION)) --loss-mask $(LOSS_MASK) --out $(RUNS)/warm/$* \
+	  $(if $(wildcard $(RUNS)/warm/$*/run.conf),--resume) $(DIVERGED_OK)
+
+# The control of a curriculum: the same budget at T without the warm stage
+# (results/runs/PROFILE/scratch/MODEL/sSEED).
+$(RUNS)/scratch/%/done: $(HYBENCH) models/$$(call run_model,$$*).conf $(DATA)/train.tok $(DATA)/val.tok
+	$(TIMED) run/scratch/$* $(HYBENCH) train --model models/$(call run_model,$*).conf --tokens $(TOKENS) --seed $(call run_seed,$*) \
+	  --eval-every $(EVAL_EVERY) $(CKPT_OPTS) $(TRAIN_OPTS) --loss-mask $(LOSS_MASK) --out $(RUNS)/scratch/$* \
+	  $(if $(wildcard $(RUNS)/scratch/$*/run.conf),--resume) $(DIVERGED_OK)
 
 # ---- E2 scaling grid: results/runs/PROFILE/e2/HYBRID_dWIDTH/xMULT/done ------
 # One run per (hybrid, width, multiplier), seed 1, D = MULT x N tokens (train
@@ -280,8 +372,8 @@ $(RUNS)/%/analysis/heads_all.tsv: $(AN_DEPS) $(DATA)/niah.tok
 	$(TIMED) an/heads_all/$* $(HYBENCH) trace run --run $(RUNS)/$* --niah $(DATA)/niah.tok --min-distance 0 --out $@ > /dev/null
 
 # Sets of several lengths (claim C4); far = 64 at length T, T beyond it.
-LENGTH_SETS := $(DATA)/val.tok:64 $(DATA)/val2t.tok:$(T) $(DATA)/val4t.tok:$(T) \
-               $(DATA)/niah.tok:64 $(DATA)/niah2t.tok:$(T) $(DATA)/niah4t.tok:$(T)
+LENGTH_SETS := $(DATA)/val.tok:$(FAR) $(DATA)/val2t.tok:$(T) $(DATA)/val4t.tok:$(T) \
+               $(DATA)/niah.tok:$(FAR) $(DATA)/niah2t.tok:$(T) $(DATA)/niah4t.tok:$(T)
 $(RUNS)/%/analysis/lengths.tsv: $(AN_DEPS) $(foreach s,$(LENGTH_SETS),$(firstword $(subst :, ,$(s)))) scripts/pipeline/lengths.sh
 	@mkdir -p $(@D)
 	$(TIMED) an/lengths/$* scripts/pipeline/lengths.sh $(HYBENCH) $(RUNS)/$* $(DISTANCE) $@ $(LENGTH_SETS)
@@ -386,7 +478,7 @@ $(eval $(call merge_table,mech_probe_all_needles,probe_all,$(SEED1_RUNS)))
 $(eval $(call merge_table,e2_points,scaling_point,$(E2_RUNS)))
 
 $(R)/e1_final.tsv: $(R)/e1_curves.tsv scripts/pipeline/final-table.sh | $(R)
-	$(TIMED) $(@F) scripts/pipeline/final-table.sh $< ff $@
+	$(TIMED) $(@F) scripts/pipeline/final-table.sh $< $(BASELINE) $@
 	$(META) $@
 
 # E2: the points (above), the paper's no_constant fit of log(LongPPL) per hybrid
@@ -463,7 +555,7 @@ fig_args_convergence  = "$(E1_MODELS)" "$(call seeds_in,$(E1_MODELS))"
 fig_args_constraint   = "$(E1_MODELS)"
 fig_args_laziness     = "$(E4_MODELS)" "$(call seeds_in,$(E4_MODELS))"
 fig_args_entropy      = "$(E4_MODELS)" "$(call seeds_in,$(E4_MODELS))"
-fig_args_nope         = "$(E5_MODELS)" "$(call seeds_in,$(E5_MODELS))" 512
+fig_args_nope         = "$(E5_MODELS)" "$(call seeds_in,$(E5_MODELS))" $(NOPE_XMAX)
 fig_args_gradient     = "$(E1_MODELS)" "1"
 fig_args_probing      = "$(E1_MODELS)" "1"
 
@@ -492,11 +584,59 @@ else
 ALL_FIGS := $(FIGURES:%=$(FIGS)/%.png) $(SCALING_FIGS)
 endif
 # Every run of the profile with its status (done, diverged, how far it got).
-PROFILE_RUNS = $(ALL_RUNS) $(ALLTOK_RUNS) $(E2_RUNS) $(CAL_RUNS)
-$(eval $(call merge_table,runs,status,$(PROFILE_RUNS)))
+# The warm runs are not in print-runs: each is built by its run's own job.
+SCRATCH_RUNS = $(foreach m,$(SCRATCH_MODELS),$(RUNS)/scratch/$(m)/s1)
+PROFILE_RUNS = $(ALL_RUNS) $(ALLTOK_RUNS) $(E2_RUNS) $(CAL_RUNS) $(SCRATCH_RUNS)
+WARM_RUNS = $(if $(WARM_TOKENS),$(patsubst $(RUNS)/%,$(RUNS)/warm/%,$(ALL_RUNS)))
+$(eval $(call merge_table,runs,status,$(PROFILE_RUNS) $(WARM_RUNS)))
 TABLES += $(R)/runs.tsv
+# The warm stage's evaluations (toy validation set, T = WARM_T) and the
+# control trained without it.
+ifneq ($(WARM_TOKENS),)
+$(eval $(call merge_table,warm_curves,curves,$(WARM_RUNS)))
+TABLES += $(R)/warm_curves.tsv
+endif
+ifneq ($(SCRATCH_MODELS),)
+$(eval $(call merge_table,scratch_curves,curves,$(SCRATCH_RUNS)))
+TABLES += $(R)/scratch_curves.tsv
+endif
 
-.PHONY: reproduce reproduce-quick reproduce-all reproduce-long reproduce-calibration reproduce-scale-calibration reproduce-scale-calibration-kv tables figures fig-scaling $(addprefix fig-,$(FIGURES))
+# ---- laziness against w / T (PROFILE=scale, WT_GROUPS) -------------------------
+# wt_delays: per window cell, seed and measure (e1: far accuracy crossing 0.9;
+# e4: the rank-1 head forming), tokens to emerge / full attention's, for both
+# regimes. wt_fit_AXIS_MEASURE: log2(delay) against log2(w/T) (ratio) or
+# log2(w) (window), per regime and pooled (hybench fit trend; never-crossed
+# runs are lower bounds, counted in n_censored). The pooled fit with the smaller
+# residual sd is the axis that orders the delays better.
+ifneq ($(WT_GROUPS),)
+WT_TABLES := $(R)/wt_delays.tsv $(foreach m,e1 e4,$(foreach a,ratio window,$(R)/wt_fit_$(a)_$(m).tsv))
+$(R)/wt_delays.tsv: $(R)/e1_emergence.tsv $(R)/e4_emergence.tsv results/reference/full/e1_emergence.tsv \
+    results/reference/full/e4_emergence.tsv scripts/pipeline/window-delays.sh | $(R)
+	$(TIMED) $(@F) scripts/pipeline/window-delays.sh $@ $(WT_GROUPS)
+	$(META) $@
+# $(R)/wt_fit_AXIS_MEASURE.tsv: AXIS ratio (x = w_over_T) or window (x = window).
+wt_x_ratio  := w_over_T
+wt_x_window := window
+wt_axis     = $(firstword $(subst _, ,$(1)))
+wt_measure  = $(lastword $(subst _, ,$(1)))
+$(R)/wt_fit_%.tsv: $(R)/wt_delays.tsv $(HYBENCH)
+	$(call rows_where,measure,$(call wt_measure,$*),$<,$@.rows.tsv)
+	$(TIMED) $(@F) $(HYBENCH) fit trend --in $@.rows.tsv --x $(wt_x_$(call wt_axis,$*)) --log2-x --y delay --log2-y \
+	  --group scale --censored censored --out $@ > $(R)/wt_fit_$*.txt
+	rm -f $@.rows.tsv
+	$(META) $@
+TABLES += $(WT_TABLES)
+WT_FIGS := $(FIGS)/window-ratio_e1.png $(FIGS)/window-ratio_e4.png
+$(FIGS)/window-ratio_%.png: plots/window-ratio.gp plots/lib/common.gp $(R)/wt_delays.tsv $(R)/wt_fit_ratio_%.tsv $(R)/wt_fit_window_%.tsv
+	@mkdir -p $(FIGS)
+	$(TIMED) $(@F) gnuplot -c plots/window-ratio.gp $(R)/wt_delays.tsv $(R)/wt_fit_ratio_$*.tsv $(R)/wt_fit_window_$*.tsv \
+	  $(FIGS)/window-ratio_$* $* "toy scale"
+ALL_FIGS += $(WT_FIGS)
+.PHONY: fig-window-ratio
+fig-window-ratio: $(WT_FIGS)
+endif
+
+.PHONY: reproduce reproduce-quick reproduce-all reproduce-long reproduce-calibration reproduce-scale reproduce-scale-calibration reproduce-scale-calibration-kv tables figures fig-scaling $(addprefix fig-,$(FIGURES))
 reproduce: $(TABLES) $(ALL_FIGS)
 	@echo "reproduce ($(PROFILE)): tables in $(R), figures in $(FIGS)"
 tables: $(TABLES)
@@ -516,7 +656,7 @@ reproduce-long:
 reproduce-calibration:
 	@scripts/install-deps.sh
 	@$(MAKE) --no-print-directory -j2 PROFILE=calibration reproduce
-reproduce-scale-calibration reproduce-scale-calibration-kv:
+reproduce-scale reproduce-scale-calibration reproduce-scale-calibration-kv:
 	@scripts/install-deps.sh
 	@$(MAKE) --no-print-directory -j2 PROFILE=$(@:reproduce-%=%) reproduce
 

@@ -36,10 +36,18 @@ set linetype 7 lc rgb "#8C564B" lw 1.5 pt 7 ps 0.6 dt solid
 set linetype 8 lc rgb "#6A3D9A" lw 1.5 pt 7 ps 0.6 dt solid
 set linetype 9 lc rgb "#999933" lw 1.5 pt 7 ps 0.6 dt solid
 set linetype 10 lc rgb "#444444" lw 1.5 pt 7 ps 0.6 dt solid
-set linetype cycle 10
+set linetype 11 lc rgb "#117733" lw 1.5 pt 7 ps 0.6 dt solid
+set linetype 12 lc rgb "#882255" lw 1.5 pt 7 ps 0.6 dt solid
+set linetype 13 lc rgb "#88CCEE" lw 1.5 pt 7 ps 0.6 dt solid
+set linetype 14 lc rgb "#DDCC77" lw 1.5 pt 7 ps 0.6 dt solid
+set linetype cycle 14
+# A model keeps its colour in every figure: the toy profiles' models, and the
+# scale profile's (issue 18), which never share a figure with them.
 MODEL_ORDER = "ff sf_w8 sf_w32 sf_w64 lf mf gf sf_w8_nope sf_w64_nope"
+MODEL_ORDER_SCALE = "ffff sssf_w16 sssf_w64 sssf_w256 fsss_w16 fsss_w64 fsss_w256 lllf mmmf gggf sfsf_w16 fsss_w16_nope fsss_w256_nope"
 model_pos(m) = sum [j=1:words(MODEL_ORDER)] (word(MODEL_ORDER, j) eq m ? j : 0)
-mlt(m) = model_pos(m) > 0 ? model_pos(m) : 10
+scale_pos(m) = sum [j=1:words(MODEL_ORDER_SCALE)] (word(MODEL_ORDER_SCALE, j) eq m ? j : 0)
+mlt(m) = model_pos(m) > 0 ? model_pos(m) : scale_pos(m) > 0 ? (scale_pos(m) == 10 ? 14 : scale_pos(m)) : 10
 GREY = "#808080"
 # Legend entries that explain a line style or marker (not a model) are drawn
 # in INK, a colour no model line uses.

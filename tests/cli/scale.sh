@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# The scale profile (issue 18) end to end in a reduced form, so its path stays
+# working: PROFILE=scale with tiny budgets, seed 1, FFFF, FSSS w 16 / w 256 and
+# the NoPE hybrid, into a scratch directory. Every table and figure of the
+# profile comes out (warm stage, curriculum, scratch control, emergence, heads,
+# constraint, NoPE lengths, probes, the w/T delays and fits); each run at T 1024
+# starts from its own warm run's final weights and the control from none; a
+# second make has nothing to do; `hybench check` decides the scale claims from
+# the fresh tables (their verdicts at these budgets mean nothing).
+# Run from the repo root: tests/cli/scale.sh (uses bin/hybench).
+set -euo pipefail
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/lib/expect.sh"
+HB=${HB:-bin/hybench}
+[ -x "$HB" ] || { echo "no $HB (make bin/hybench)"; exit 1; }
+
+# The profile's datasets at a fraction of their size (the same generator
+# settings but n_train / n_val / niah_per_depth), so the analyses at T, 2T and
+# 4T take seconds; 8 steps of 8192 tokens give the emergence fits their points.
+mkdir -p "$work/specs"
+for f in datasets/onehop16_kjv_1k*.conf datasets/niah_kjv_1k*.conf; do
+  sed -e 's/^n_train = 40000/n_train = 400/' -e 's/^n_val = 256/n_val = 8/' -e 's/^n_test = 256/n_test = 8/' \
+      -e 's/^niah_per_depth = 16/niah_per_depth = 1/' "$f" > "$work/specs/$(basename "$f")"
+done
+reduced=(PROFILE=scale TOKENS=64k WARM_TOKENS=32k EVAL_EVERY=16k SEEDS=1 EXTRA_SEEDS= EXTRA_SEED_MODELS=
+         ONE_SEED_MODELS= "E1_MODELS=ffff fsss_w16 fsss_w256" "E4_MODELS=fsss_w16 fsss_w256"
+         "E5_MODELS=fsss_w16 fsss_w16_nope" SCRATCH_MODELS=ffff CONSTRAINT_R=1,8,1024
+         ONEHOP_SPEC="$work/specs/onehop16_kjv_1k" NIAH_SPEC="$work/specs/niah_kjv_1k"
+         DATA="$work/data" WARM_DATA="$work/warm" RUNS="$work/runs" R="$work/tables" FIGS="$work/figs")
+start=$(date +%s)
+if make --no-print-directory -j2 "${reduced[@]}" reproduce > "$work/make.out" 2>&1; then
+  pass "make reproduce PROFILE=scale (reduced): $(( $(date +%s) - start )) s"
+else
+  fail "make reproduce PROFILE=scale (reduced)"; tail -n 30 "$work/make.out" | sed 's/^/    /'
+fi
+
+missing=""
+for t in e1_curves e1_emergence e1_final e3_constraint e4_laziness e4_emergence e5_nope mech_probe mech_gradient \
+         warm_curves scratch_curves runs wt_delays wt_fit_ratio_e1 wt_fit_window_e1 wt_fit_ratio_e4 wt_fit_window_e4; do
+  [ -s "$work/tables/$t.tsv" ] && [ -s "$work/tables/$t.tsv.meta" ] || missing="$missing $t"
+done
+for f in emergence convergence constraint laziness entropy nope gradient probing window-ratio_e1 window-ratio_e4; do
+  [ -s "$work/figs/$f.png" ] && [ -s "$work/figs/$f.svg" ] || missing="$missing $f.png|svg"
+done
+[ -z "$missing" ] && pass "every table (with .meta) and figure of the profile" || fail "missing:$missing"
+
+col() { "$HB" run info --run "$1" | awk -F'\t' -v col="$2" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next } { print $c[col] }'; }
+curriculum_ok=1
+for m in ffff fsss_w16 fsss_w256 fsss_w16_nope; do
+  want=$(col "$work/runs/warm/$m/s1" final_ckpt)
+  [ "$(col "$work/runs/$m/s1" init_from)" = "$want" ] && [ "$(col "$work/runs/warm/$m/s1" seq_len)" = 128 ] \
+    && [ "$(col "$work/runs/$m/s1" seq_len)" = 1024 ] && [ "$(col "$work/runs/warm/$m/s1" init_from)" = - ] || curriculum_ok=0
+done
+[ "$curriculum_ok" = 1 ] && [ "$(col "$work/runs/scratch/ffff/s1" init_from)" = - ] \
+  && pass "each T-1024 run starts from its warm run's final checkpoint (T 128); the control from its seed" \
+  || fail "curriculum: init_from / seq_len not as the profile says"
+
+# The w/T delays: the toy reference's 3 window cells x 5 seeds x 2 measures;
+# this run's FFFF never crossed in 64k tokens, so its cells are left out, and said so.
+n_toy=$(awk -F'\t' 'NR > 1 && $1 == "toy"' "$work/tables/wt_delays.tsv" | wc -l)
+[ "$n_toy" = 30 ] && grep -q "window-delays.sh: scale fsss_w16 e1: 1 rows left out, the baseline never crossed" "$work/make.out" \
+  && pass "wt_delays.tsv: 30 toy rows; the scale rows left out (FFFF never crossed), and said" \
+  || fail "wt_delays.tsv: $n_toy toy rows"
+
+# window-delays.sh on tables made up for it: baseline ff crossed at 1M and 3M
+# (mean 2M); sf_w8 seed 1 at 3M, seed 2 never (budget 8M); its head at 2M / 5M.
+mkdir -p "$work/fake"
+printf 'model\tseed\tt_cross\tcross_status\tt_cross_cens\nff\t1\t1000000\tcrossed\t1000000\nff\t2\t3000000\tcrossed\t3000000\nsf_w8\t1\t3000000\tcrossed\t3000000\nsf_w8\t2\tnan\tnever\t8000000\n' \
+  > "$work/fake/e1_emergence.tsv"
+printf 'model\tseed\tt_cross\tcross_status\tt_cross_cens\nsf_w8\t1\t2000000\tcrossed\t2000000\nsf_w8\t2\t5000000\tcrossed\t5000000\n' > "$work/fake/e4_emergence.tsv"
+scripts/pipeline/window-delays.sh "$work/fake/d.tsv" toy 128 "$work/fake" ff SF:sf_w8:8
+got=$(tail -n +2 "$work/fake/d.tsv" | cut -f1-2,5-8,10,12 | tr '\t\n' ' |')
+want="toy 128 8 0.0625 1 e1 0 1.5|toy 128 8 0.0625 2 e1 1 4|toy 128 8 0.0625 1 e4 0 1|toy 128 8 0.0625 2 e4 0 2.5|"
+[ "$got" = "$want" ] && pass "window-delays.sh: delays against the baseline's mean crossing, censoring kept" \
+  || fail "window-delays.sh: got '$got', want '$want'"
+expect_bad "window-delays.sh: a cell without its window" "not PLACEMENT:MODEL:WINDOW" "$work/fake/bad.tsv" -- \
+  scripts/pipeline/window-delays.sh "$work/fake/bad.tsv" toy 128 "$work/fake" ff SF:sf_w8
+
+# Make re-runs nothing: only the closing echo of `reproduce` is left to do.
+todo=$(make --no-print-directory -n "${reduced[@]}" reproduce | grep -cv '^echo "reproduce (scale)' || true)
+[ "$todo" = 0 ] && pass "a second make has nothing to do" || fail "a second make would run $todo commands"
+
+# The claims that the reduced tables hold cells for (the others name models it did not train).
+awk -F'\t' '/^#/ || $1 == "id" || $1 ~ /^S-(C3-emergence|C3-head|C4-nope|C4-cost|WT-ratio|WT-ratio-heads|WT-slope)$/' \
+  results/claims.tsv > "$work/claims.tsv"
+status=0
+"$HB" check --fresh "$work/tables" --claims "$work/claims.tsv" --profile scale > "$work/check.out" 2>&1 || status=$?
+if [ "$status" -eq 0 ] && grep -q '^S-C3-emergence ' "$work/check.out" && grep -q '^S-WT-ratio ' "$work/check.out" \
+   && ! grep -E '^S-(C3-emergence|C4-nope|WT-ratio) ' "$work/check.out" | grep -q 'not decided by'; then
+  pass "hybench check decides the scale claims from the fresh tables"
+else fail "hybench check --profile scale: exit $status"; sed 's/^/    /' "$work/check.out" | head -40; fi
+finish
