@@ -691,4 +691,4 @@ reference:
 .PHONY: slurm data
 slurm:
 	@scripts/slurm/submit $(MAKEOVERRIDES)
-data: $(DATASETS:%=$(DATA)/%.tok)
+data: $(DATASETS:%=$(DATA)/%.tok) $(if $(WARM_TOKENS),$(WARM_DATA)/train.tok $(WARM_DATA)/val.tok)

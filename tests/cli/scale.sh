@@ -14,19 +14,8 @@ work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 HB=${HB:-bin/hybench}
 [ -x "$HB" ] || { echo "no $HB (make bin/hybench)"; exit 1; }
 
-# The profile's datasets at a fraction of their size (the same generator
-# settings but n_train / n_val / niah_per_depth), so the analyses at T, 2T and
-# 4T take seconds; 8 steps of 8192 tokens give the emergence fits their points.
-mkdir -p "$work/specs"
-for f in datasets/onehop16_kjv_1k*.conf datasets/niah_kjv_1k*.conf; do
-  sed -e 's/^n_train = 40000/n_train = 400/' -e 's/^n_val = 256/n_val = 8/' -e 's/^n_test = 256/n_test = 8/' \
-      -e 's/^niah_per_depth = 16/niah_per_depth = 1/' "$f" > "$work/specs/$(basename "$f")"
-done
-reduced=(PROFILE=scale TOKENS=64k WARM_TOKENS=32k EVAL_EVERY=16k SEEDS=1 EXTRA_SEEDS= EXTRA_SEED_MODELS=
-         ONE_SEED_MODELS= "E1_MODELS=ffff fsss_w16 fsss_w256" "E4_MODELS=fsss_w16 fsss_w256"
-         "E5_MODELS=fsss_w16 fsss_w16_nope" SCRATCH_MODELS=ffff CONSTRAINT_R=1,8,1024
-         ONEHOP_SPEC="$work/specs/onehop16_kjv_1k" NIAH_SPEC="$work/specs/niah_kjv_1k"
-         DATA="$work/data" WARM_DATA="$work/warm" RUNS="$work/runs" R="$work/tables" FIGS="$work/figs")
+. "$(dirname "$0")/lib/scale-reduced.sh"
+scale_reduced "$work"
 start=$(date +%s)
 if make --no-print-directory -j2 "${reduced[@]}" reproduce > "$work/make.out" 2>&1; then
   pass "make reproduce PROFILE=scale (reduced): $(( $(date +%s) - start )) s"

@@ -6,7 +6,8 @@
 # exists and the tables equal, byte for byte, those of the same runs made by
 # plain make; submitting again trains nothing. Then the pitfall: when the datasets' job fails, the array is
 # cancelled and sbatch --wait says 0, yet submit must exit 1 (it checks the
-# files). Bad arguments give one line and exit 2.
+# files). The scale profile's reduced form runs through it too (its curriculum
+# inside each array task). Bad arguments give one line and exit 2.
 # Needs root (slurmd runs jobs as their user; munged runs as munge); skips
 # without it. Run from the repo root: tests/cli/slurm.sh.
 set -euo pipefail
@@ -85,6 +86,26 @@ scripts/slurm/submit "${reduced[@]}" DATA=/proc/no/data RUNS="$work/bad/runs" R=
 if [ "$status" -eq 1 ] && grep -q "3 of 3 runs not done" "$work/bad.out"; then
   pass "failed datasets' job: submit exits 1: $(grep 'not done' "$work/bad.out")"
 else fail "failed datasets' job: exit $status"; sed 's/^/    /' "$work/bad.out"; fi
+
+# The scale profile's reduced form (tests/cli/lib/scale-reduced.sh) through the same entry point:
+# each array task trains its run's warm stage (T 128) and then the run at T 1024 from it, the
+# datasets' job makes the warm stage's data too, and the curves equal plain make's.
+. "$(dirname "$0")/lib/scale-reduced.sh"
+scale_reduced "$work/scale-slurm"
+status=0
+scripts/slurm/submit "${reduced[@]}" SLURM_LOGS="$work/scale-logs" SLURM_WAIT=1 \
+  SLURM_GOAL="$work/scale-slurm/tables/e1_curves.tsv" > "$work/scale.out" 2>&1 || status=$?
+n_runs=$(make -s --no-print-directory print-runs "${reduced[@]}" | wc -l)
+n_warm=$(ls "$work"/scale-slurm/runs/warm/*/s1/done 2>/dev/null | wc -l)
+if [ "$status" -eq 0 ] && grep -q "all $n_runs runs done" "$work/scale.out" && [ "$n_runs" = 5 ] && [ "$n_warm" = 4 ]; then
+  pass "make slurm PROFILE=scale (reduced): $n_runs runs in one array, their 4 warm stages inside the tasks"
+else fail "make slurm PROFILE=scale: exit $status, $n_runs runs, $n_warm warm stages"; sed 's/^/    /' "$work/scale.out" | tail -n 20; fi
+scale_reduced "$work/scale-plain"
+make --no-print-directory -j2 "${reduced[@]}" "$work/scale-plain/tables/e1_curves.tsv" > "$work/scale-plain.out" 2>&1 \
+  || { fail "plain make of the scale profile"; tail -n 20 "$work/scale-plain.out"; }
+if cmp -s "$work/scale-slurm/tables/e1_curves.tsv" "$work/scale-plain/tables/e1_curves.tsv"; then
+  pass "scale profile: e1_curves.tsv of Slurm equals plain make's ($(($(wc -l < "$work/scale-plain/tables/e1_curves.tsv") - 1)) rows)"
+else fail "scale profile: e1_curves.tsv differs between Slurm and plain make"; fi
 
 expect_bad "an argument that is not VAR=value" "not VAR=value" "" -- scripts/slurm/submit PROFILE=quick --time=1
 expect_bad "SLURM_CPUS not a number" "SLURM_CPUS" "" -- scripts/slurm/submit SLURM_CPUS=two
