@@ -28,15 +28,13 @@ shift
 tmp="$out.tmp.$$"
 trap 'rm -f "$tmp"' EXIT
 
-# column TSV NAME...: those columns (by header name) of TSV, tab-separated, no header.
+. "$(dirname "$0")/lib.sh"
+
+# columns TSV NAME...: those columns (by header name) of TSV, tab-separated, no header.
 columns() {
   local tsv=$1; shift
   [ -r "$tsv" ] || { echo "window-delays.sh: $tsv: cannot read" >&2; exit 2; }
-  awk -F'\t' -v OFS='\t' -v want="$*" -v file="$tsv" '
-    NR == 1 { n = split(want, w, " "); for (i = 1; i <= NF; i++) c[$i] = i
-              for (k = 1; k <= n; k++) if (!(w[k] in c)) { print file ": no column " w[k] > "/dev/stderr"; exit 2 }
-              next }
-    { line = $c[w[1]]; for (k = 2; k <= n; k++) line = line OFS $c[w[k]]; print line }' "$tsv"
+  TSV_FILE=$tsv tsv_select "$@" < "$tsv" | tail -n +2
 }
 
 emit_group() { # SCALE T TABLES BASELINE CELL...

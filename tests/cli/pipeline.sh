@@ -116,7 +116,8 @@ expect_bad "run.conf with a bad value" "run.conf:4: seq_len: 'many'" "" -- "$HB"
 # run's last one on the same set, value for value; run.conf and run info name
 # the checkpoint; a resume keeps it; a checkpoint of another model config or a
 # missing file is refused before the run directory exists.
-src=$("$HB" run info --run "$work/runs/e2/ff_d32/x4" | awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next } { print $c["final_ckpt"] }')
+. $P/lib.sh
+src=$(run_fields "$HB" "$work/runs/e2/ff_d32/x4" final_ckpt)
 stage2() { # OUT TOKENS [options]
   local out=$1 tokens=$2; shift 2
   "$HB" train --model "$work/ff_d32.conf" --init-from "$src" --tokens "$tokens" --out "$out" --seed 5 \
@@ -129,7 +130,7 @@ first_of_stage2=$(awk -F'\t' 'NR > 1 && $1 == 0' "$work/runs/stage2/evals.tsv" |
 [ -n "$first_of_stage2" ] && [ "$first_of_stage2" = "$last_of_source" ] \
   && pass "train --init-from: step-0 evaluation = the source run's last ($(echo "$first_of_stage2" | wc -l) rows)" \
   || fail "train --init-from: step-0 evaluation differs from the source's last"
-info2=$("$HB" run info --run "$work/runs/stage2" | awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next } { print $c["init_from"] }')
+info2=$(run_fields "$HB" "$work/runs/stage2" init_from)
 grep -qxF "init_from = $src" "$work/runs/stage2/run.conf" && [ "$info2" = "$src" ] \
   && pass "train --init-from: run.conf and run info name the checkpoint" || fail "train --init-from: run.conf / run info say '$info2'"
 "$HB" run info --run "$work/runs/sched" | grep -q $'\t-$' && pass "run info: init_from '-' for a run from its seed" \

@@ -33,7 +33,8 @@ for f in emergence convergence constraint laziness entropy nope gradient probing
 done
 [ -z "$missing" ] && pass "every table (with .meta) and figure of the profile" || fail "missing:$missing"
 
-col() { "$HB" run info --run "$1" | awk -F'\t' -v col="$2" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next } { print $c[col] }'; }
+. scripts/pipeline/lib.sh
+col() { run_fields "$HB" "$1" "$2"; }
 curriculum_ok=1
 for m in ffff fsss_w16 fsss_w256 fsss_w16_nope; do
   want=$(col "$work/runs/warm/$m/s1" final_ckpt)
