@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every claim's check can fail (issue 14): for each claim of results/claims.tsv
-# that a committed reference decides (the quick and full references, the
+# that a committed reference decides (the quick, full, long and scale references, the
 # calibration tables), feed `hybench check` a copy of that reference in which
 # the claim's left cell is moved just past its threshold (every row the cell
 # averages set to threshold +- 1e-6 relative, on the failing side), and expect
@@ -65,4 +65,7 @@ check_profile results/reference/calibration calibration
 # claims are checked here once its reference is committed.
 if [ -d results/reference/long ]; then check_profile results/reference/long long
 else echo "note long: no results/reference/long yet (make reproduce-long; make reference PROFILE=long)"; fi
+# The scale profile (make reproduce-scale PRECISION=bf16, issue 18): its S-* claims.
+if [ -d results/reference/scale-bf16 ]; then check_profile results/reference/scale-bf16 scale
+else echo "note scale: no results/reference/scale-bf16 yet (make reproduce-scale PRECISION=bf16; make reference PROFILE=scale PRECISION=bf16)"; fi
 finish

@@ -32,6 +32,20 @@ for f in emergence convergence constraint laziness entropy nope gradient probing
   [ -s "$work/figs/$f.png" ] && [ -s "$work/figs/$f.svg" ] || missing="$missing $f.png|svg"
 done
 [ -z "$missing" ] && pass "every table (with .meta) and figure of the profile" || fail "missing:$missing"
+n_timed=$(grep -c '^run/' "$work/tables/timings.log" || true)
+grep -q 'wall time of every run and table' "$work/make.out" && [ "$n_timed" -ge 9 ] \
+  && [ "$(grep -c '^run/' "$work/make.out")" = "$n_timed" ] \
+  && pass "make reproduce prints the wall time of every run ($n_timed timed)" \
+  || fail "wall times: $n_timed runs in the timings log, not all printed"
+
+# The profile evaluates the 2T / 4T sets in batches of 8 / 2 (memory); the rows
+# must be those of eval's default batch.
+d="$work/data"
+scripts/pipeline/lengths.sh "$HB" "$work/runs/fsss_w16_nope/s1" nearest "$work/lengths-b32.tsv" \
+  "$d/val.tok:256" "$d/val2t.tok:1024" "$d/val4t.tok:1024" "$d/niah.tok:256" "$d/niah2t.tok:1024" "$d/niah4t.tok:1024"
+cmp -s "$work/lengths-b32.tsv" "$work/runs/fsss_w16_nope/s1/analysis/lengths.tsv" \
+  && pass "lengths.sh: the 2T / 4T sets in batches of 8 / 2 give the rows of one batch of 32" \
+  || fail "lengths.sh: batch changes the rows ($(diff "$work/lengths-b32.tsv" "$work/runs/fsss_w16_nope/s1/analysis/lengths.tsv" | wc -l) lines differ)"
 
 . scripts/pipeline/lib.sh
 col() { run_fields "$HB" "$1" "$2"; }
@@ -66,8 +80,8 @@ want="toy 128 8 0.0625 1 e1 0 1.5|toy 128 8 0.0625 2 e1 1 4|toy 128 8 0.0625 1 e
 expect_bad "window-delays.sh: a cell without its window" "not PLACEMENT:MODEL:WINDOW" "$work/fake/bad.tsv" -- \
   scripts/pipeline/window-delays.sh "$work/fake/bad.tsv" toy 128 "$work/fake" ff SF:sf_w8
 
-# Make re-runs nothing: only the closing echo of `reproduce` is left to do.
-todo=$(make --no-print-directory -n "${reduced[@]}" reproduce | grep -cv '^echo "reproduce (scale)' || true)
+# Make re-runs nothing: no table or figure (nor a run under them) is out of date.
+todo=$(make --no-print-directory -n "${reduced[@]}" tables figures | grep -cv '^make: Nothing to be done' || true)
 [ "$todo" = 0 ] && pass "a second make has nothing to do" || fail "a second make would run $todo commands"
 
 # The claims that the reduced tables hold cells for (the others name models it did not train).
