@@ -380,9 +380,12 @@ $(RUNS)/%/analysis/heads_all.tsv: $(AN_DEPS) $(DATA)/niah.tok
 	$(TIMED) an/heads_all/$* $(HYBENCH) trace run --run $(RUNS)/$* --niah $(DATA)/niah.tok --min-distance 0 --out $@ > /dev/null
 
 # Sets of several lengths (claim C4); far = 64 at length T, T beyond it; eval's
-# batch at 2T and 4T when the profile sets EVAL_BATCH_2T / EVAL_BATCH_4T.
-LENGTH_SETS := $(DATA)/val.tok:$(FAR) $(DATA)/val2t.tok:$(T)$(EVAL_BATCH_2T:%=:%) $(DATA)/val4t.tok:$(T)$(EVAL_BATCH_4T:%=:%) \
-               $(DATA)/niah.tok:$(FAR) $(DATA)/niah2t.tok:$(T)$(EVAL_BATCH_2T:%=:%) $(DATA)/niah4t.tok:$(T)$(EVAL_BATCH_4T:%=:%)
+# batch at 2T and 4T when the profile sets EVAL_BATCH_2T / EVAL_BATCH_4T
+# (args_2t, args_4t: FAR[:BATCH] of those sets, for lengths.sh).
+args_2t := $(T)$(EVAL_BATCH_2T:%=:%)
+args_4t := $(T)$(EVAL_BATCH_4T:%=:%)
+LENGTH_SETS := $(DATA)/val.tok:$(FAR) $(DATA)/val2t.tok:$(args_2t) $(DATA)/val4t.tok:$(args_4t) \
+               $(DATA)/niah.tok:$(FAR) $(DATA)/niah2t.tok:$(args_2t) $(DATA)/niah4t.tok:$(args_4t)
 $(RUNS)/%/analysis/lengths.tsv: $(AN_DEPS) $(foreach s,$(LENGTH_SETS),$(firstword $(subst :, ,$(s)))) scripts/pipeline/lengths.sh
 	@mkdir -p $(@D)
 	$(TIMED) an/lengths/$* scripts/pipeline/lengths.sh $(HYBENCH) $(RUNS)/$* $(DISTANCE) $@ $(LENGTH_SETS)
