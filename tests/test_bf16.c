@@ -21,8 +21,10 @@
  *    bound. A wrong product (e.g. an operand converted in the wrong layout)
  *    is off by O(1).
  *
- * The test runs wherever oneDNN runs bf16 products at all (on CPUs without
- * native bf16 it emulates them); only the commands refuse that emulation. */
+ * The test runs on every CPU: without native bf16, oneDNN emulates bf16
+ * products on AVX-512, and where it has no bf16 matmul at all (AVX2 only)
+ * src/engine/dnn.c multiplies the rounded operands in fp32; only the
+ * commands refuse the emulation. */
 #include <stdlib.h>
 
 #include "hybench/config.h"

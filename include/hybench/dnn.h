@@ -31,7 +31,9 @@ int dnn_precision_parse(const char *text, DnnPrecision *out);
 /* The oneDNN kernel of a bf16 linear-layer product on this CPU (e.g.
  * "brg:avx512_core_amx", "brg:avx512_core_bf16"), and whether it is native
  * bf16 hardware (AMX or AVX-512 BF16) rather than an emulation: commands
- * refuse --precision bf16 without it; tests may use the emulation. */
+ * refuse --precision bf16 without it; tests may use the emulation ("none":
+ * oneDNN has no bf16 matmul here, and bf16 mode multiplies the bf16-rounded
+ * operands in an fp32 product). */
 const char *dnn_bf16_kernel(void);
 int dnn_bf16_native(void);
 /* x rounded to bfloat16 (nearest, ties to even; NaN stays NaN): the bits,

@@ -113,8 +113,8 @@ const char *hb_precision_option(const char *command, const char *text) {
   if (!dnn_precision_parse(text, &p)) hb_input_error(command, "--precision '%s' is not fp32 or bf16", text);
   if (p == DNN_BF16 && !dnn_bf16_native())
     hb_input_error(command,
-                   "--precision bf16 needs AMX or AVX-512 BF16, which this CPU lacks (oneDNN would run bf16 "
-                   "products on %s); use --precision fp32",
+                   "--precision bf16 needs AMX or AVX-512 BF16, which this CPU lacks (oneDNN's bf16 "
+                   "matmul here: %s); use --precision fp32",
                    dnn_bf16_kernel());
   dnn_set_precision(p);
   return dnn_precision_name(p);

@@ -20,6 +20,7 @@ typedef struct {
   int64_t batch, M, K, N;
   int trans_a, trans_b, accumulate;
   DnnPrecision precision;
+  int emulated; /* bf16 on a CPU where oneDNN has no bf16 matmul: see widen() */
   int64_t a_stride, b_stride, dst_stride; /* batch strides in floats */
   dnnl_primitive_t prim;
   dnnl_memory_t a_mem, b_mem, dst_mem, scratch_mem;
@@ -45,6 +46,9 @@ typedef struct {
 } HeldOperand;
 static HeldOperand held[MAX_HELD];
 static int n_held;
+/* The bf16 operands widened back to fp32, where oneDNN has no bf16 matmul. */
+static float *a_wide, *b_wide;
+static size_t a_wide_cap, b_wide_cap;
 /* One scratchpad for all primitives (user scratchpad mode): calls run one at
  * a time, and a buffer that lives for the process avoids the fresh pages a
  * per-call allocation would fault in on every step. */
@@ -67,6 +71,9 @@ void dnn_shutdown(void) {
   }
   free(ops);
   free(a_bf16), free(b_bf16);
+  free(a_wide), free(b_wide);
+  a_wide = b_wide = NULL;
+  a_wide_cap = b_wide_cap = 0;
   for (int i = 0; i < MAX_HELD; i++) free(held[i].copy);
   memset(held, 0, sizeof held);
   n_held = 0;
@@ -109,7 +116,8 @@ static void build_op(MatmulOp *op) {
   shape_text(shape, sizeof shape, op);
   dnnl_memory_desc_t a_md, b_md, dst_md;
   /* bf16 operands, fp32 product: oneDNN accumulates bf16 products in fp32. */
-  dnnl_data_type_t in = op->precision == DNN_BF16 ? dnnl_bf16 : dnnl_f32;
+  op->emulated = op->precision == DNN_BF16 && strcmp(dnn_bf16_kernel(), "none") == 0;
+  dnnl_data_type_t in = op->precision == DNN_BF16 && !op->emulated ? dnnl_bf16 : dnnl_f32;
   init_md(&a_md, in, op->batch, op->M, op->K, op->trans_a, op->a_stride, shape);
   init_md(&b_md, in, op->batch, op->K, op->N, op->trans_b, op->b_stride, shape);
   init_md(&dst_md, dnnl_f32, op->batch, op->M, op->N, 0, op->dst_stride, shape);
@@ -173,12 +181,14 @@ uint16_t dnn_bf16_bits(float x) {
   return (uint16_t)(u >> 16);
 }
 
-float dnn_bf16_round(float x) {
-  uint32_t u = (uint32_t)dnn_bf16_bits(x) << 16;
+static float dnn_bf16_widen(uint16_t bits) {
+  uint32_t u = (uint32_t)bits << 16;
   float r;
   memcpy(&r, &u, sizeof r);
   return r;
 }
+
+float dnn_bf16_round(float x) { return dnn_bf16_widen(dnn_bf16_bits(x)); }
 
 static void round_scalar(uint16_t *dst, const float *src, int64_t n) {
   for (int64_t i = 0; i < n; i++) dst[i] = dnn_bf16_bits(src[i]);
@@ -273,6 +283,25 @@ static const uint16_t *bf16_operand(uint16_t **buf, size_t *cap, const float *sr
   return h ? h : to_bf16(buf, cap, src, batch, floats, stride);
 }
 
+/* Where oneDNN has no bf16 matmul at all (CPUs without AVX-512, oneDNN 2.6),
+ * bf16 mode widens the bf16 operands back to fp32 for an fp32 product: the
+ * same operands, and a product of two bf16 values is exact in fp32, so only
+ * the order of the fp32 accumulation can differ. Tests of the bf16 path then
+ * run on every CPU; the commands still refuse bf16 without native hardware. */
+static const float *widen(float **buf, size_t *cap, const uint16_t *src, int64_t batch, int64_t floats,
+                          int64_t stride) {
+  size_t extent = (size_t)((batch - 1) * stride + floats);
+  if (extent > *cap) {
+    free(*buf);
+    *buf = hb_aligned_alloc(extent * sizeof(float));
+    *cap = extent;
+  }
+  int64_t n_mats = batch == 1 || stride == floats ? 1 : batch, len = n_mats == 1 ? (int64_t)extent : floats;
+  for (int64_t m = 0; m < n_mats; m++)
+    for (int64_t i = m * stride; i < m * stride + len; i++) (*buf)[i] = dnn_bf16_widen(src[i]);
+  return *buf;
+}
+
 void dnn_matmul_strided(float *dst, const float *a, const float *b, int64_t batch, int64_t M, int64_t K, int64_t N,
                         int trans_a, int trans_b, int accumulate, int64_t a_stride, int64_t b_stride,
                         int64_t dst_stride) {
@@ -294,6 +323,10 @@ void dnn_matmul_strided(float *dst, const float *a, const float *b, int64_t batc
   if (precision == DNN_BF16) {
     a_in = bf16_operand(&a_bf16, &a_bf16_cap, a, batch, M * K, key.a_stride);
     b_in = bf16_operand(&b_bf16, &b_bf16_cap, b, batch, K * N, key.b_stride);
+    if (op->emulated) {
+      a_in = widen(&a_wide, &a_wide_cap, a_in, batch, M * K, key.a_stride);
+      b_in = widen(&b_wide, &b_wide_cap, b_in, batch, K * N, key.b_stride);
+    }
   }
   DNNL_CHECK(dnnl_memory_set_data_handle(op->a_mem, (void *)a_in), shape);
   DNNL_CHECK(dnnl_memory_set_data_handle(op->b_mem, (void *)b_in), shape);
