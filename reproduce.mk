@@ -57,6 +57,10 @@ DATASETS   := train val val2t val4t niah niah2t niah4t
 # figure (4T).
 BASELINE   := ff
 CONSTRAINT_R := 1,2,4,8,16,32,64,128
+CONSTRAINT_SET := val
+# Tables no claim or figure reads, kept as controls in the toy profiles: the
+# heads and probes scored on every needle (near ones too).
+NEEDLE_CONTROLS := on
 NOPE_XMAX  := 512
 # A curriculum over T (issue 18, PROFILE=scale): with WARM_TOKENS set, every
 # run first trains WARM_TOKENS on the toy data at WARM_T (results/runs/
@@ -200,8 +204,10 @@ else ifeq ($(PROFILE),scale)
 # whole context (datasets/onehop16_kjv_1k.conf); scratch/ffff is the same
 # budget at T 1024 without the warm stage. Far = nearest copy beyond 256, the
 # largest window. Seeds: 5 for the cells that decide C3 and C4 (fsss_w16,
-# fsss_w256, fsss_w16_nope), 3 for the other window cells and FFFF, 1 for
-# SFSF, L/M/G and fsss_w256_nope (the 150-minute budget). Run with PRECISION=bf16.
+# fsss_w256, fsss_w16_nope), 3 for SSSF w 16 / w 256 and FFFF, 1 for the
+# w-64 cells, SFSF, L/M/G and fsss_w256_nope (the 150-minute budget: the w-64
+# cells went from 3 seeds to 1 after the first, unfinished reference run
+# measured the analyses; REPRODUCE.md). Run with PRECISION=bf16.
 SEEDS      := 1 2 3
 EXTRA_SEED_MODELS := fsss_w16 fsss_w256 fsss_w16_nope
 EXTRA_SEEDS := 4 5
@@ -216,7 +222,7 @@ LOSS_MASK  := text+answers
 E1_MODELS  := ffff sssf_w16 sssf_w64 sssf_w256 fsss_w16 fsss_w64 fsss_w256 sfsf_w16 lllf mmmf gggf
 E4_MODELS  := sssf_w16 sssf_w64 sssf_w256 fsss_w16 fsss_w64 fsss_w256
 E5_MODELS  := fsss_w16 fsss_w16_nope fsss_w256 fsss_w256_nope
-ONE_SEED_MODELS := sfsf_w16 lllf mmmf gggf fsss_w256_nope
+ONE_SEED_MODELS := sssf_w64 fsss_w64 sfsf_w16 lllf mmmf gggf fsss_w256_nope
 SCRATCH_MODELS := ffff
 T          := 1024
 BATCH      := 8
@@ -228,6 +234,13 @@ NIAH_SPEC  := datasets/niah_kjv_1k
 BASELINE   := ffff
 CONSTRAINT_R := 1,8,64,256,1024
 NOPE_XMAX  := 4096
+# Cuts to the analyses for the 150-minute budget (fixed before the reference
+# run; REPRODUCE.md, "The scale profile"): the constraint on a 64-sequence
+# set of the validation design (valc), the 2T and 4T sets at 64 sequences and
+# 4 needles per depth (datasets/*_2t.conf, *_4t.conf), no all-needle controls.
+CONSTRAINT_SET := valc
+DATASETS   := train val valc val2t val4t niah niah2t niah4t
+NEEDLE_CONTROLS := off
 # Eval's batch on the 2048- and 4096-token sets: 8 x 2048 and 2 x 4096 tokens
 # keep attention's scores near those of the 32 x 1024 the runs evaluate at T.
 EVAL_BATCH_2T := 8
@@ -240,6 +253,9 @@ WT_GROUPS  := toy 128 results/reference/full ff SF:sf_w8:8 SF:sf_w32:32 SF:sf_w6
   FSSS:fsss_w16:16 FSSS:fsss_w64:64 FSSS:fsss_w256:256
 else
 $(error PROFILE must be quick, full, long, calibration, scale, scale-calibration or scale-calibration-kv, not '$(PROFILE)')
+endif
+ifeq ($(filter on off,$(NEEDLE_CONTROLS)),)
+$(error NEEDLE_CONTROLS=$(NEEDLE_CONTROLS): must be on or off)
 endif
 
 # Every (model, seed) run of the profile; models in ONE_SEED_MODELS get seed 1
@@ -262,6 +278,7 @@ CAL_RUNS := $(foreach s,$(SEEDS),$(foreach k,$(CAL_MASKS),$(foreach m,$(CAL_MODE
 spec_train := $(ONEHOP_SPEC).conf train 1
 spec_val   := $(ONEHOP_SPEC).conf val 2
 spec_val2t := $(ONEHOP_SPEC)_2t.conf val 3
+spec_valc  := $(ONEHOP_SPEC)_c.conf val 8
 spec_val4t := $(ONEHOP_SPEC)_4t.conf val 4
 spec_niah  := $(NIAH_SPEC).conf test 5
 spec_niah2t := $(NIAH_SPEC)_2t.conf test 6
@@ -366,9 +383,9 @@ $(RUNS)/%/analysis/curves.tsv: $(AN_DEPS) scripts/pipeline/collect-evals.sh scri
 	$(TIMED) an/curves/$* scripts/pipeline/collect-evals.sh $(HYBENCH) $(RUNS)/$* $@ "$(CURVE_IDS)" $(CURVE_METRICS)
 
 # The receptive-field constraint (claim C2): F layers, and E layers when the model has some.
-$(RUNS)/%/analysis/constraint.tsv: $(AN_DEPS) $(DATA)/val.tok scripts/pipeline/constraint.sh scripts/pipeline/lib.sh
+$(RUNS)/%/analysis/constraint.tsv: $(AN_DEPS) $(DATA)/$(CONSTRAINT_SET).tok scripts/pipeline/constraint.sh scripts/pipeline/lib.sh
 	@mkdir -p $(@D)
-	$(TIMED) an/constraint/$* scripts/pipeline/constraint.sh $(HYBENCH) $(RUNS)/$* $(DATA)/val.tok $(CONSTRAINT_R) $(FAR) $(DISTANCE) $@
+	$(TIMED) an/constraint/$* scripts/pipeline/constraint.sh $(HYBENCH) $(RUNS)/$* $(DATA)/$(CONSTRAINT_SET).tok $(CONSTRAINT_R) $(FAR) $(DISTANCE) $@
 
 # The rank-1..4 heads of the full layer followed over every checkpoint, scored
 # on the NIAH needles beyond the largest window (heads_far) or on all of them.
@@ -432,10 +449,11 @@ $(R)/$(1).tsv: $(addsuffix /analysis/$(2).tsv,$(3)) scripts/pipeline/concat-tsv.
 	$$(META) $$@
 endef
 
+controls := $(filter on,$(NEEDLE_CONTROLS))
 ifneq ($(PROFILE),calibration)
 TABLES := $(R)/e1_curves.tsv $(R)/e1_emergence.tsv $(R)/e1_final.tsv $(R)/e3_constraint.tsv \
-          $(R)/e4_laziness.tsv $(R)/e4_laziness_all_needles.tsv $(R)/e4_emergence.tsv $(R)/e5_nope.tsv \
-          $(R)/mech_gradient.tsv $(R)/mech_probe.tsv $(R)/mech_probe_all_needles.tsv \
+          $(R)/e4_laziness.tsv $(if $(controls),$(R)/e4_laziness_all_needles.tsv) $(R)/e4_emergence.tsv $(R)/e5_nope.tsv \
+          $(R)/mech_gradient.tsv $(R)/mech_probe.tsv $(if $(controls),$(R)/mech_probe_all_needles.tsv) \
           $(if $(E2_HYBRIDS),$(R)/e2_points.tsv $(R)/e2_scaling.tsv $(foreach h,$(E2_HYBRIDS),$(R)/e2_step_$(h).tsv)) \
           $(if $(ALLTOK_MODELS),$(R)/e1_curves_alltok.tsv $(R)/e1_emergence_alltok.tsv \
             $(R)/e4_laziness_alltok.tsv $(R)/e4_emergence_alltok.tsv)

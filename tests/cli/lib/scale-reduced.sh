@@ -11,8 +11,8 @@ scale_reduced() {
   local dir=$1 f
   mkdir -p "$dir/specs"
   for f in datasets/onehop16_kjv_1k*.conf datasets/niah_kjv_1k*.conf; do
-    sed -e 's/^n_train = 40000/n_train = 400/' -e 's/^n_val = 256/n_val = 8/' -e 's/^n_test = 256/n_test = 8/' \
-        -e 's/^niah_per_depth = 16/niah_per_depth = 1/' "$f" > "$dir/specs/$(basename "$f")"
+    sed -e 's/^n_train = 40000/n_train = 400/' -e 's/^n_val = .*/n_val = 8/' -e 's/^n_test = .*/n_test = 8/' \
+        -e 's/^niah_per_depth = .*/niah_per_depth = 1/' "$f" > "$dir/specs/$(basename "$f")"
   done
   reduced=(PROFILE=scale TOKENS=64k WARM_TOKENS=32k EVAL_EVERY=16k SEEDS=1 EXTRA_SEEDS= EXTRA_SEED_MODELS=
            ONE_SEED_MODELS= "E1_MODELS=ffff fsss_w16 fsss_w256" "E4_MODELS=fsss_w16 fsss_w256"
