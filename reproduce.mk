@@ -664,6 +664,17 @@ $(FIGS)/window-ratio_%.png: plots/window-ratio.gp plots/lib/common.gp $(R)/wt_de
 ALL_FIGS += $(WT_FIGS)
 .PHONY: fig-window-ratio
 fig-window-ratio: $(WT_FIGS)
+
+# The toy and scale verdicts side by side, per claim (REPRODUCE.md): the toy's
+# from the committed full-profile reference, the scale's from `make
+# check-results`, which writes $(R)/claims.tsv.
+TOY_CLAIMS := results/reference/full/claims.tsv
+.PHONY: claims-side-by-side
+claims-side-by-side: $(R)/claims_toy_vs_scale.md
+$(R)/claims_toy_vs_scale.md: $(TOY_CLAIMS) $(R)/claims.tsv scripts/pipeline/claims-side-by-side.sh
+	scripts/pipeline/claims-side-by-side.sh $(TOY_CLAIMS) $(R)/claims.tsv $@
+$(R)/claims.tsv:
+	@echo "$@: no claims yet: run make check-results PROFILE=$(PROFILE) PRECISION=$(PRECISION) first" >&2; exit 2
 endif
 
 .PHONY: reproduce reproduce-quick reproduce-all reproduce-long reproduce-calibration reproduce-scale reproduce-scale-calibration reproduce-scale-calibration-kv tables figures fig-scaling $(addprefix fig-,$(FIGURES))

@@ -6,7 +6,8 @@
 # constraint, NoPE lengths, probes, the w/T delays and fits); each run at T 1024
 # starts from its own warm run's final weights and the control from none; a
 # second make has nothing to do; `hybench check` decides the scale claims from
-# the fresh tables (their verdicts at these budgets mean nothing).
+# the fresh tables (their verdicts at these budgets mean nothing), and `make
+# claims-side-by-side` sets them beside the toy verdicts.
 # Run from the repo root: tests/cli/scale.sh (uses bin/hybench).
 set -euo pipefail
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
@@ -93,9 +94,24 @@ todo=$(wc -l < "$work/todo")
 awk -F'\t' '/^#/ || $1 == "id" || $1 ~ /^S-(C3-emergence|C3-head|C4-nope|C4-cost|WT-ratio|WT-ratio-heads|WT-slope)$/' \
   results/claims.tsv > "$work/claims.tsv"
 status=0
-"$HB" check --fresh "$work/tables" --claims "$work/claims.tsv" --profile scale > "$work/check.out" 2>&1 || status=$?
+"$HB" check --fresh "$work/tables" --claims "$work/claims.tsv" --profile scale --out "$work/scale-claims.tsv" \
+  > "$work/check.out" 2>&1 || status=$?
 if [ "$status" -eq 0 ] && grep -q '^S-C3-emergence ' "$work/check.out" && grep -q '^S-WT-ratio ' "$work/check.out" \
    && ! grep -E '^S-(C3-emergence|C4-nope|WT-ratio) ' "$work/check.out" | grep -q 'not decided by'; then
   pass "hybench check decides the scale claims from the fresh tables"
 else fail "hybench check --profile scale: exit $status"; sed 's/^/    /' "$work/check.out" | head -40; fi
+
+# The toy and scale verdicts side by side: one table per claim group, rows of both regimes.
+# (make check-results writes the profile's claims.tsv; here the check above did.)
+cp "$work/scale-claims.tsv" "$work/tables/claims.tsv"
+sbs="$work/tables/claims_toy_vs_scale.md"
+if make --no-print-directory "${reduced[@]}" claims-side-by-side > "$work/sbs.out" 2>&1 \
+   && grep -q '^| toy | P-C3-emergence | ' "$sbs" && grep -q '^| scale | S-C3-emergence | ' "$sbs" \
+   && grep -q '^#### WT' "$sbs" && grep -Eq '^\| scale \| S-C3-emergence \| [a-z_]+ \| .* \| mannwhitney ([-0-9.e+]+|nan), p ' "$sbs"; then
+  pass "make claims-side-by-side: toy and scale verdicts per claim, with the test statistic ($(grep -c '^| ' "$sbs") rows)"
+else
+  fail "make claims-side-by-side"; cat "$work/sbs.out" "$sbs" 2>/dev/null | head -n 20 | sed 's/^/    /'
+fi
+expect_bad "claims-side-by-side.sh: a claims table without its columns" "no column" "$work/bad-sbs.md" -- \
+  scripts/pipeline/claims-side-by-side.sh "$work/tables/e1_final.tsv" "$work/scale-claims.tsv" "$work/bad-sbs.md"
 finish
