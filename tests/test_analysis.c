@@ -281,6 +281,30 @@ static void test_constraint_is_a_window_at(int T, int r) {
   free(tok);
 }
 
+/* The analyses' batch keeps a forward within MODEL_ANALYSIS_BYTES: the full
+ * batch where it fits, fewer sequences at long T (attention's probabilities
+ * grow as T^2), never 0; measuring leaves the model's activations in place. */
+static void test_analysis_batch(void) {
+  Model m;
+  make_model(&m, "FS", HB_VOCAB, 8, 1, 1, 0.3, 3);
+  int T = 24, B = 2;
+  int32_t tok[48];
+  for (int i = 0; i < B * T; i++) tok[i] = i % HB_VOCAB;
+  model_forward(&m, tok, NULL, B, T);
+  float before = m.a.logits[7];
+  size_t one = model_activation_bytes(&m, 1, 4096), four = model_activation_bytes(&m, 4, 4096);
+  CHECK(m.a.logits[7] == before && m.B == B && m.T == T, "measuring moved the activations or the shape");
+  CHECK(four > 3 * one && four <= 4 * one, "activations are about linear in B: %zu for 1, %zu for 4", one, four);
+  CHECK(model_analysis_batch(&m, T, 32) == 32, "a short forward keeps its batch");
+  int capped = model_analysis_batch(&m, 4096, 1000);
+  CHECK(capped >= 1 && capped < 1000 && (size_t)capped * one <= MODEL_ANALYSIS_BYTES &&
+            (size_t)(capped + 1) * one > MODEL_ANALYSIS_BYTES,
+        "at T 4096 the batch is the most that fits: %d (%zu bytes per sequence)", capped, one);
+  CHECK(model_analysis_batch(&m, 1 << 17, 8) == 1, "never below one sequence");
+  printf("  FS d16 at T 4096: %.1f MB per sequence, batch 1000 -> %d\n", one / 1e6, capped);
+  model_free(&m);
+}
+
 static void test_constrain_parse(void) {
   ConstrainSpec c;
   constrain_parse(&c, "F=1,2,64", "t");
@@ -430,6 +454,7 @@ int main(void) {
   test_constraint_identity_and_context_free();
   test_constraint_is_a_window();
   test_constrain_parse();
+  test_analysis_batch();
   printf("gradient influence\n");
   test_influence_receptive_field();
   test_influence_finite_differences();

@@ -111,6 +111,14 @@ const ParamSpec *model_find_param(const Model *m, const char *name);
  * returns the mean cross-entropy and keeps dlogits for model_backward;
  * without, returns 0. Logits stay in m->a.logits (B*T, V). */
 double model_forward(Model *m, const int32_t *inputs, const int32_t *targets, int B, int T);
+/* Bytes of the activations a (B, T) forward allocates (attention keeps B x H x
+ * T^2 / 2 probabilities per full layer: 15 GB at B 32, T 4096). */
+size_t model_activation_bytes(Model *m, int B, int T);
+/* The analyses' batch: `batch`, or fewer sequences so that a forward at
+ * length T keeps its activations within MODEL_ANALYSIS_BYTES (at least 1).
+ * Results do not depend on the batch beyond fp32 summation order. */
+#define MODEL_ANALYSIS_BYTES ((size_t)2 << 30)
+int model_analysis_batch(Model *m, int T, int batch);
 /* Adds d(mean loss)/d(param) into m->grad_mem. Needs a forward with targets,
  * or an output gradient set through model_output_grad. */
 void model_backward(Model *m);

@@ -81,7 +81,7 @@ static void model_logits(void *ctx, float *logits, const int32_t *inputs, int B,
 }
 
 void eval_dataset(EvalResult *r, Model *m, const Dataset *ds, int far, int batch) {
-  eval_predictor(r, model_logits, m, m->cfg.vocab, ds, far, batch);
+  eval_predictor(r, model_logits, m, m->cfg.vocab, ds, far, model_analysis_batch(m, ds->seq_len, batch));
 }
 
 static void row(FILE *fp, const char *prefix, const char *metric, long group, double value, long n) {

@@ -51,6 +51,7 @@ void heads_measure(HeadStats *hs, Model *m, const NeedleSet *ns, int last_n, int
   const ModelConfig *c = &m->cfg;
   int L = c->n_layers, H = c->n_heads, T = ns->T;
   HB_ASSERT(batch >= 1 && last_n >= 0, "callers validate --batch and --last");
+  batch = model_analysis_batch(m, T, batch);
   memset(hs, 0, sizeof *hs);
   hs->L = L, hs->H = H;
   size_t LH = (size_t)L * H;

@@ -13,6 +13,7 @@
 void probe_features(float *X, Model *m, const NeedleSet *ns, int batch) {
   int L = m->cfg.n_layers, C = m->cfg.d_model, T = ns->T;
   size_t row_bytes = (size_t)C * sizeof(float);
+  batch = model_analysis_batch(m, T, batch);
   for (long s0 = 0; s0 < ns->n_seqs; s0 += batch) {
     int B = (int)(ns->n_seqs - s0 < batch ? ns->n_seqs - s0 : batch);
     model_forward(m, ns->tokens + (size_t)s0 * T, NULL, B, T);

@@ -32,7 +32,7 @@ int cmd_eval(int argc, char **argv) {
       {"set", HB_OPT_STR, &set, "gen-data output to evaluate on", 1},
       {"far", HB_OPT_LONG, &far, "answers with evidence farther back than this are far (LongPPL, far_acc)", 0},
       {"distance", HB_OPT_STR, &distance, "which distance --far and the buckets use: evidence (the fact) or nearest (the nearest earlier copy of the value)", 0},
-      {"batch", HB_OPT_LONG, &batch, "sequences per forward pass", 0},
+      {"batch", HB_OPT_LONG, &batch, "sequences per forward pass (fewer where a forward would pass 2 GiB of activations)", 0},
       {"threads", HB_OPT_LONG, &threads, "OpenMP threads", 0},
       {"out", HB_OPT_STR, &out, "write the TSV here instead of stdout", 0},
       {"constrain", HB_OPT_STR, &constrain,

@@ -56,7 +56,7 @@ int cmd_probe(int argc, char **argv) {
       {"lambda", HB_OPT_DOUBLE, &lambda, "L2 penalty on the probe's weights (standardised features)", 0},
       {"seed", HB_OPT_LONG, &seed, "seed of the train/test split and of the label shuffle", 0},
       {"max-iter", HB_OPT_LONG, &max_iter, "BFGS iterations at most", 0},
-      {"batch", HB_OPT_LONG, &batch, "sequences per forward pass", 0},
+      {"batch", HB_OPT_LONG, &batch, "sequences per forward pass (fewer where a forward would pass 2 GiB of activations)", 0},
       {"threads", HB_OPT_LONG, &threads, "OpenMP threads", 0},
       {"allow-extrapolation", HB_OPT_FLAG, &allow, "accept a set longer than the training length", 0},
       {"min-distance", HB_OPT_LONG, &min_distance, "probe only the answers whose needle is farther back than this (0: all)", 0},

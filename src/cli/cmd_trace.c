@@ -72,7 +72,7 @@ static void print_head(FILE *fp, const HeadStats *hs, int at, int rank) {
       {"rank-by", HB_OPT_STR, &(o).rank_by, "needle (the paper's score) or relay (needle + relayed positions)", 0},   \
       {"rank-kinds", HB_OPT_STR, &(o).rank_kinds, "layers whose heads are ranked: F (the full-attention layers), S or FS", 0}, \
       {"last", HB_OPT_LONG, &(o).last, "attention entropy over the last N query positions of each sequence", 0},       \
-      {"batch", HB_OPT_LONG, &(o).batch, "sequences per forward pass", 0},                                            \
+      {"batch", HB_OPT_LONG, &(o).batch, "sequences per forward pass (fewer where a forward would pass 2 GiB of activations)", 0},                                            \
       {"threads", HB_OPT_LONG, &(o).threads, "OpenMP threads", 0},                                                    \
       {"allow-extrapolation", HB_OPT_FLAG, &(o).allow_extrapolation, "accept a set longer than the training length", 0}, \
       {"min-distance", HB_OPT_LONG, &(o).min_distance, "score only the needles farther back than this many tokens (0: all)", 0}

@@ -222,6 +222,27 @@ static void shape_layers(Model *m) {
   }
 }
 
+size_t model_activation_bytes(Model *m, int B, int T) {
+  int B0 = m->B, T0 = m->T;
+  m->B = B, m->T = T;
+  shape_layers(m);
+  HbCarver measure = {NULL, 0};
+  carve_activations(m, &measure);
+  m->B = B0, m->T = T0;
+  if (T0 > 0) shape_layers(m);
+  if (m->act_mem) { /* the measure pass moved the views: back onto the arena */
+    HbCarver cv = {m->act_mem, 0};
+    carve_activations(m, &cv);
+  }
+  return measure.used * sizeof(float);
+}
+
+int model_analysis_batch(Model *m, int T, int batch) {
+  size_t per_seq = model_activation_bytes(m, 1, T), fit = MODEL_ANALYSIS_BYTES / (per_seq ? per_seq : 1);
+  if (fit < 1) fit = 1;
+  return (size_t)batch < fit ? batch : (int)fit;
+}
+
 /* Sizes activations for (B, T); re-shapes when the window limits changed. */
 static void model_prepare(Model *m, int B, int T) {
   int same_shape = m->act_mem && m->B == B && m->T == T;
