@@ -107,6 +107,28 @@ static void test_bands(void) {
   CHECK(r.failures == 2, "seed 3 missing and seed 4 extra: %d failures", r.failures);
 }
 
+/* One run of a model on another machine class is another draw: a cell with no
+ * seed spread (its model has one seed in the reference, or a mean over one
+ * seed) is reported beyond its band, not failed; the same move of a model
+ * with seeds still fails. */
+static void test_one_run(void) {
+  write_text("one_ref.tsv", "model\tseed\tshort_loss\na\t1\t1.70\na\t2\t1.71\nb\t1\t1.80\n");
+  write_text("one_b.tsv", "model\tseed\tshort_loss\na\t1\t1.70\na\t2\t1.71\nb\t1\t2.10\n");
+  write_text("one_a.tsv", "model\tseed\tshort_loss\na\t1\t2.00\na\t2\t1.71\nb\t1\t1.80\n");
+  HbTableCheck r = check_table("one_ref.tsv", "one_b.tsv", HB_MODE_STAT);
+  CHECK(r.failures == 0 && r.beyond == 1, "one seed of b moved 0.3 nats: reported (%d failures, %d beyond)",
+        r.failures, r.beyond);
+  r = check_table("one_ref.tsv", "one_a.tsv", HB_MODE_STAT);
+  CHECK(r.failures == 1, "a seed of a (2 seeds) moved 0.3 nats: fails (%d)", r.failures);
+  r = check_table("one_ref.tsv", "one_b.tsv", HB_MODE_BIT);
+  CHECK(r.failures == 1, "bit mode: the one-seed cell must still be identical (%d)", r.failures);
+  write_text("sum1_ref.tsv", "model\tn_cross\tt_cross_mean\tt_cross_sd\na\t1\t1000000\tnan\n");
+  write_text("sum1.tsv", "model\tn_cross\tt_cross_mean\tt_cross_sd\na\t1\t2000000\tnan\n");
+  r = check_table("sum1_ref.tsv", "sum1.tsv", HB_MODE_STAT);
+  CHECK(r.failures == 0 && r.beyond == 1, "a mean over one crossing seed moved x2: reported (%d failures, %d beyond)",
+        r.failures, r.beyond);
+}
+
 static void test_summary_detail_outcome(void) {
   /* A summary row: t_cross_mean's spread is its companion t_cross_sd (log: sd / mean = 0.1);
    * with n_cross 2 the standard error of two 2-seed means, sd sqrt(2 / 2), is that sd. */
@@ -143,8 +165,9 @@ static void test_summary_detail_outcome(void) {
   hb_table_check(&d, in_dir("e1_curves.tsv"), in_dir("fresh/e1_curves.tsv"), HB_MODE_STAT, NULL, 10, sink);
   fclose(sink);
   CHECK(hb_table_is_detail("e1_curves.tsv") && hb_table_is_detail("e4_laziness_alltok.tsv") &&
-            !hb_table_is_detail("e1_final.tsv") && !hb_table_is_detail("e4_emergence_alltok.tsv"),
-        "detail list");
+            hb_table_is_detail("e1_emergence.tsv") && hb_table_is_detail("e4_emergence_alltok.tsv") &&
+            !hb_table_is_detail("e1_final.tsv") && !hb_table_is_detail("e1_emergence_summary.tsv"),
+        "detail list: per-seed emergence and head formation are detail, final values and crossing means not");
   CHECK(d.failures == 0 && d.beyond == 1, "detail: %d failures, %d beyond", d.failures, d.beyond);
 }
 
@@ -229,6 +252,7 @@ int main(void) {
   test_kinds();
   test_bands();
   test_summary_detail_outcome();
+  test_one_run();
   test_mode();
   test_claims();
   char cmd[600];

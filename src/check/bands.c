@@ -141,11 +141,26 @@ const HbBandRule *hb_band_rule(HbColumnKind kind) {
  * and a 2-seed spread at one checkpoint does not bound a shift of when
  * retrieval emerges, nor which head ranks first. In stat mode their cells are
  * compared and reported, and decided through the tables derived from them
- * (final values, emergence points, their summaries) and the claims. */
+ * (final values, emergence points, their summaries) and the claims.
+ * A third machine class (AMD family 25, AVX2; REPRODUCE.md) added the
+ * per-seed emergence points: one seed's crossing is one draw there (sf_w8
+ * seed 3 crossed 0.9 far accuracy 12% earlier, 1.01 bands), decided through
+ * the means over seeds (e1_emergence_summary) and the claims; and the head
+ * formation tables: sf_w8's rank-1 head crossed 0.5 at 1.82-2.57M tokens in
+ * its 3 seeds against 3.04-3.13M in the reference (a 1.4% seed spread), while
+ * the far-accuracy emergence of the same runs moved -12% to +3%: a threshold
+ * on a score that hovers near it for a million tokens. Head formation is
+ * decided by the claims (P-C3-head counts the seeds that form a head). */
 static const char *const detail_tables[] = {"curves.tsv",
                                             "e1_curves.tsv",
                                             "e1_curves_alltok.tsv",
+                                            "e1_emergence.tsv",
+                                            "e1_emergence_alltok.tsv",
                                             "e3_constraint.tsv",
+                                            "e4_emergence.tsv",
+                                            "e4_emergence_alltok.tsv",
+                                            "e4_emergence_summary.tsv",
+                                            "e4_emergence_alltok_summary.tsv",
                                             "e4_laziness.tsv",
                                             "e4_laziness_all_needles.tsv",
                                             "e4_laziness_alltok.tsv",
@@ -428,7 +443,8 @@ static int *rows_by_group(const Table *ref, int *n_groups, int **first) {
 }
 
 /* The reference's seed-to-seed spread of every cell, on its kind's scale:
- * (n_rows, n_cols), 0 where there is none. */
+ * (n_rows, n_cols), 0 where there is none, NAN where the cell's model has
+ * one seed in the reference. */
 static double *seed_spreads(const Table *ref) {
   int n = ref->t.n_rows, nc = ref->t.n_cols, n_groups, *first;
   int *by_group = rows_by_group(ref, &n_groups, &first);
@@ -447,7 +463,7 @@ static double *seed_spreads(const Table *ref) {
       int k = 0;
       for (int i = first[g]; i < first[g + 1]; i++) values[k++] = cell[by_group[i]];
       HbSeedStats s = hb_seed_stats(values, k);
-      sd[g] = s.n >= 2 ? s.sd : 0;
+      sd[g] = s.n >= 2 ? s.sd : k == 1 ? NAN : 0; /* NAN: one seed, no spread (one_run) */
     }
     /* Every row of a group takes its spread (filtered rows too: they are not compared). */
     for (int r = 0; r < n; r++) spread[(size_t)r * nc + c] = ref->group[r] < n_groups ? sd[ref->group[r]] : 0;
@@ -461,15 +477,24 @@ static double *seed_spreads(const Table *ref) {
 }
 
 /* The number of seeds behind a summary's mean: the t50 family averages the
- * seeds whose fit is ok, the t_cross family those that crossed, the rest all. */
+ * seeds whose fit is ok, the t_cross family those that crossed, the rest all;
+ * -1 when the table does not say. */
 static int seeds_behind_mean(const Table *ref, int row, const char *column) {
   const char *count = strncmp(column, "t50", 3) == 0       ? "n_ok"
                       : strncmp(column, "t_cross", 7) == 0 ? "n_cross"
                                                            : "n_seeds";
   int c = hb_tsv_col(&ref->t, count);
   double n;
-  if (c < 0 || !hb_tsv_parse_double(&ref->t, row, c, &n)) return 0;
+  if (c < 0 || !hb_tsv_parse_double(&ref->t, row, c, &n)) return -1;
   return (int)n;
+}
+
+/* Whether a summary cell (one with a companion sd column) averages fewer than
+ * two seeds: a mean of one run has no spread to band it. */
+static int summary_of_one_run(const Table *ref, int row, int col) {
+  const char *h = ref->t.header[col];
+  int n = check_companion_sd_col(&ref->t, h) >= 0 ? seeds_behind_mean(ref, row, h) : -1;
+  return n >= 0 && n < 2;
 }
 
 /* A summary row's spread: its mean's companion sd column (t_cross_mean ->
@@ -568,6 +593,10 @@ static void compare_rows_stat(HbTableCheck *res, const Table *ref, int r, const 
       continue;
     }
     double spread = spreads[(size_t)r * ref->t.n_cols + c];
+    /* One run of a model on another machine class is another draw: with no
+     * seed spread to band it, its cells are reported, not failed. */
+    int one_run = isnan(spread) || summary_of_one_run(ref, r, c);
+    if (isnan(spread)) spread = 0;
     if (spread <= 0) spread = companion_spread(ref, r, c, rule);
     double floor = rule->relative_floor ? rule->floor * fabs(x) : rule->floor;
     if (floor <= 0) floor = rule->floor; /* a zero reference: the floor as an absolute */
@@ -583,7 +612,8 @@ static void compare_rows_stat(HbTableCheck *res, const Table *ref, int r, const 
                "%s [%s] column %s: %s -> %s: %.2f bands (band +-%.3g on the %s scale = %.2g x max(seed spread %.3g, floor %.3g))",
                name, key, ref->t.header[c], a, b, dev, band, rule->log_scale ? "log" : "raw", HB_BAND_K, spread,
                floor);
-      if (detail || depends_on_changed_outcome(ref, c, changed, n_changed)) record_beyond(res, max_print, fp, msg);
+      if (detail || one_run || depends_on_changed_outcome(ref, c, changed, n_changed))
+        record_beyond(res, max_print, fp, msg);
       else record_failure(res, max_print, fp, msg);
     }
   }

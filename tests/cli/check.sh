@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `hybench check` (make check-results) on small fixture tables, then on the
 # committed quick reference:
-#  - claims: one that holds, one that does not (both reported, exit 0), a cell
+#  - claims: one that holds, one that does not (both reported, exit 0), one of
+#    one run per side (its flip a note in stat mode, a failure in bit mode), a cell
 #    that matches no row and a reference claim missing from the claims table
 #    (exit 2, one line), a changed verdict (exit 1) unless the reference marks
 #    the claim marginal and the mode is stat;
@@ -23,6 +24,7 @@ printf 'model\tseed\ttokens\tshort_loss\tfar_acc\n' > "$ref/t.tsv"
 printf 'a\t%s\t1000\t2.00\t0.10\n' 1 2 3 >> "$ref/t.tsv"
 printf 'a\t1\t2000\t1.70\t0.60\na\t2\t2000\t1.72\t0.70\na\t3\t2000\t1.74\t0.80\n' >> "$ref/t.tsv"
 printf 'b\t1\t2000\t1.80\t0.31\nb\t2\t2000\t1.81\t0.32\nb\t3\t2000\t1.79\t0.30\n' >> "$ref/t.tsv"
+printf 'c\t1\t2000\t1.90\t0.60\n' >> "$ref/t.tsv"   # one seed: no spread
 meta() { # file cpu_model
   printf 'table = t.tsv\ncompiler = gcc 12.2.0\nhybench_build_flags = -O3\ncpu_vendor = GenuineIntel\ncpu_family = 6\ncpu_model = %s\ncpu_stepping = 2\nonednn_isa = avx512_core_amx\n' "$2" > "$1"
 }
@@ -32,6 +34,7 @@ meta "$ref/t.tsv.meta" 207
   printf 'A-retrieves\ta retrieves (holds)\tt.tsv:model=a,tokens=max:far_acc\t>\t0.5\t0\t1\tall\t-\n'
   printf 'B-retrieves\tb retrieves (does not hold)\tt.tsv:model=b,tokens=max:far_acc\t>\t0.9\t0\t1\tall\t-\n'
   printf 'A-beats-B\ta above b by 0.3 (marginal: margin 0.08 < spread 0.1)\tt.tsv:model=a,tokens=2000:far_acc\t>\tt.tsv:model=b,tokens=2000:far_acc\t0.3\t1\tall\tmannwhitney\n'
+  printf 'C-retrieves\tc retrieves (one run per side)\tt.tsv:model=c,tokens=2000:far_acc\t>\t0.5\t0\t1\tall\t-\n'
   printf 'Full-only\tdecided by another profile only\tt.tsv:model=zz:far_acc\t>\t0\t0\t1\tfull\t-\n'
 } > "$work/claims.tsv"
 "$HB" check --fresh "$ref" --claims "$work/claims.tsv" --profile quick > "$work/out" || { cat "$work/out"; fail "claims on the reference"; }
@@ -73,10 +76,16 @@ expect_exit "stat mode: a claim the reference marks marginal may flip" 0 "note c
 fresh_copy 143
 for r in 7 8 9; do set_cell $r far_acc 0.95; done   # b now retrieves: B-retrieves flips, not marginal
 expect_exit "stat mode: a non-marginal claim that flips fails" 1 "REGRESSION claim B-retrieves: does_not_hold in the reference, holds now" -- run_check
+fresh_copy 143
+set_cell 10 far_acc 0.20   # c (one seed) no longer retrieves: another draw on another class
+expect_exit "stat mode: a claim of one run per side that flips is a note, its cell reported" 0 "note claim C-retrieves: holds in the reference, does_not_hold now; one run per side" -- run_check
+fresh_copy 207
+set_cell 10 far_acc 0.20
+expect_exit "bit mode: the same flip fails" 1 "REGRESSION t.tsv \[model=c seed=1 tokens=2000\] column far_acc" -- run_check
 
 fresh_copy 207
 { cat "$work/claims.tsv"; printf 'Typo\tcell matches no row\tt.tsv:model=zz:far_acc\t>\t0.5\t0\t1\tall\t-\n'; } > "$work/claims_typo.tsv"
-expect_bad "a claim whose cell matches no row" "claims_typo.tsv:6 (row 5), column left: 't.tsv:model=zz:far_acc' matches no row" "" -- \
+expect_bad "a claim whose cell matches no row" "claims_typo.tsv:7 (row 6), column left: 't.tsv:model=zz:far_acc' matches no row" "" -- \
   "$HB" check --fresh "$fresh" --claims "$work/claims_typo.tsv" --profile quick --out "$work/c.tsv"
 grep -v '^B-retrieves' "$work/claims.tsv" > "$work/claims_dropped.tsv"
 expect_bad "a reference claim missing from the claims table" "claim B-retrieves of the reference is missing" "" -- \
