@@ -239,7 +239,7 @@ NOPE_XMAX  := 4096
 # set of the validation design (valc), the 2T and 4T sets at 64 sequences and
 # 4 needles per depth (datasets/*_2t.conf, *_4t.conf), no all-needle controls.
 CONSTRAINT_SET := valc
-DATASETS   := train val valc val2t val4t niah niah2t niah4t
+DATASETS   += valc
 NEEDLE_CONTROLS := off
 # Eval's batch on the 2048- and 4096-token sets: 8 x 2048 and 2 x 4096 tokens
 # keep attention's scores near those of the 32 x 1024 the runs evaluate at T.

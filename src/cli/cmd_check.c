@@ -83,16 +83,6 @@ static void print_claims(const HbClaims *c, const char *dir) {
   }
 }
 
-/* Whether the reference's claim row rests on one number per side without a
- * test (a single-seed claim, e.g. a constraint of seed 1): on another machine
- * class its verdict is one more draw, with no seed spread to judge it by. */
-static int claim_of_one_run(const HbTsv *t, int r) {
-  int nl = hb_tsv_col(t, "n_left"), nr = hb_tsv_col(t, "n_right"), test = hb_tsv_col(t, "test");
-  double a, b;
-  return nl >= 0 && nr >= 0 && test >= 0 && hb_tsv_parse_double(t, r, nl, &a) && hb_tsv_parse_double(t, r, nr, &b) &&
-         a <= 1 && b <= 1 && strcmp(hb_tsv_str(t, r, test), "-") == 0;
-}
-
 /* Verdicts against the reference's claims table: every reference claim must
  * still be claimed; a verdict may change only in stat mode, on a claim the
  * reference marks marginal or one that rests on one run per side. Returns the
@@ -102,11 +92,18 @@ static int compare_verdicts(const HbClaims *fresh, const char *ref_claims, const
   hb_tsv_read(&t, ref_claims);
   int id_col = hb_tsv_require_col(&t, "id"), holds_col = hb_tsv_require_col(&t, "holds");
   int marginal_col = hb_tsv_col(&t, "marginal");
+  int n_left_col = hb_tsv_col(&t, "n_left"), n_right_col = hb_tsv_col(&t, "n_right"), test_col = hb_tsv_col(&t, "test");
   int bad = 0;
   printf("== claim verdicts vs %s (%s mode)\n", ref_claims, mode_name(mode));
   for (int r = 0; r < t.n_rows; r++) {
     const char *id = hb_tsv_str(&t, r, id_col), *was = hb_tsv_str(&t, r, holds_col);
     int marginal = marginal_col >= 0 && strcmp(hb_tsv_str(&t, r, marginal_col), "yes") == 0;
+    /* One number per side and no test (a seed-1 constraint, say): on another
+     * machine class its verdict is one more draw, with no spread to judge it by. */
+    double n_left, n_right;
+    int one_run = n_left_col >= 0 && n_right_col >= 0 && test_col >= 0 &&
+                  hb_tsv_parse_double(&t, r, n_left_col, &n_left) && hb_tsv_parse_double(&t, r, n_right_col, &n_right) &&
+                  n_left <= 1 && n_right <= 1 && strcmp(hb_tsv_str(&t, r, test_col), "-") == 0;
     const HbClaim *now = NULL;
     for (int i = 0; i < fresh->n && !now; i++)
       if (strcmp(fresh->items[i].id, id) == 0) now = &fresh->items[i];
@@ -126,7 +123,7 @@ static int compare_verdicts(const HbClaims *fresh, const char *ref_claims, const
              was, now->holds);
       continue;
     }
-    if (mode == HB_MODE_STAT && claim_of_one_run(&t, r)) {
+    if (mode == HB_MODE_STAT && one_run) {
       printf("note claim %s: %s in the reference, %s now; one run per side: on another machine class another draw\n",
              id, was, now->holds);
       continue;

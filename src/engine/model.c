@@ -223,17 +223,18 @@ static void shape_layers(Model *m) {
 }
 
 size_t model_activation_bytes(Model *m, int B, int T) {
+  /* Measured on a (B, T) shape, then the model's own shape and views put back. */
   int B0 = m->B, T0 = m->T;
+  MixerShape shape0[HB_MAX_LAYERS];
+  memcpy(shape0, m->shape, sizeof shape0);
+  Activations a0 = m->a;
   m->B = B, m->T = T;
   shape_layers(m);
   HbCarver measure = {NULL, 0};
   carve_activations(m, &measure);
   m->B = B0, m->T = T0;
-  if (T0 > 0) shape_layers(m);
-  if (m->act_mem) { /* the measure pass moved the views: back onto the arena */
-    HbCarver cv = {m->act_mem, 0};
-    carve_activations(m, &cv);
-  }
+  memcpy(m->shape, shape0, sizeof shape0);
+  m->a = a0;
   return measure.used * sizeof(float);
 }
 
