@@ -63,6 +63,11 @@ static void test_kinds(void) {
   CHECK(hb_column_kind("alpha_lo") == HB_KIND_FIT, "*_lo is a fit bound");
   CHECK(hb_column_kind("seed") == HB_KIND_EXACT, "seed identifies");
   CHECK(hb_column_kind("no_such_column") == HB_KIND_UNKNOWN, "an unlisted column has no kind");
+  CHECK(hb_column_kind("delay") == HB_KIND_MAGNITUDE && hb_column_kind("slope_se") == HB_KIND_BIT_ONLY &&
+            hb_column_kind("slope_lo95") == HB_KIND_FIT && hb_column_kind("censored") == HB_KIND_CATEGORY,
+        "the w/T tables' columns have kinds");
+  CHECK(hb_table_is_detail("wt_delays.tsv") && hb_table_is_detail("wt_fit_ratio_e4.tsv"),
+        "the w/T delays and fits are trajectory detail (per-seed emergence points)");
   /* hybench fit seeds: C_mean, C_median, C_min, C_max take C's kind, C_n is an outcome */
   CHECK(hb_column_kind("tokens_to_90_median") == HB_KIND_TOKENS, "a seed median of tokens is tokens");
   CHECK(hb_column_kind("final_far_acc_mean") == HB_KIND_ACCURACY, "a seed mean of an accuracy is an accuracy");

@@ -46,6 +46,9 @@ static const KindName kind_names[] = {
     {"bootstrap_k", HB_KIND_EXACT}, {"mask", HB_KIND_EXACT}, {"n_center", HB_KIND_EXACT},
     {"min_distance", HB_KIND_EXACT}, {"n_rows", HB_KIND_EXACT}, {"pattern", HB_KIND_EXACT},
     {"final_tokens", HB_KIND_EXACT},
+    /* the w/T delays and their trend fits (wt_delays.tsv, wt_fit_*.tsv) */
+    {"scale", HB_KIND_EXACT}, {"T", HB_KIND_EXACT}, {"placement", HB_KIND_EXACT}, {"window", HB_KIND_EXACT},
+    {"w_over_T", HB_KIND_EXACT}, {"measure", HB_KIND_EXACT}, {"n_x", HB_KIND_EXACT},
     /* outcomes that may flip with the trajectory */
     {"status", HB_KIND_CATEGORY}, {"cross_status", HB_KIND_CATEGORY}, {"gsl_status", HB_KIND_CATEGORY},
     {"hess_status", HB_KIND_CATEGORY}, {"at_bound", HB_KIND_CATEGORY}, {"limit", HB_KIND_CATEGORY},
@@ -53,6 +56,7 @@ static const KindName kind_names[] = {
     {"n_ok", HB_KIND_CATEGORY}, {"n_not_risen", HB_KIND_CATEGORY}, {"n_other", HB_KIND_CATEGORY},
     {"n_cross", HB_KIND_CATEGORY}, {"bootstrap_ok", HB_KIND_CATEGORY}, {"bootstrap_failed", HB_KIND_CATEGORY},
     {"bootstrap_limit", HB_KIND_CATEGORY}, {"done", HB_KIND_CATEGORY}, {"diverged", HB_KIND_CATEGORY},
+    {"censored", HB_KIND_CATEGORY}, {"n_censored", HB_KIND_CATEGORY},
     /* fit internals */
     {"iterations", HB_KIND_BIT_ONLY}, {"iters", HB_KIND_BIT_ONLY}, {"iters_shuffled", HB_KIND_BIT_ONLY},
     {"rise_p", HB_KIND_BIT_ONLY}, {"late_p", HB_KIND_BIT_ONLY}, {"early_p", HB_KIND_BIT_ONLY},
@@ -60,6 +64,7 @@ static const KindName kind_names[] = {
     {"grad_norm", HB_KIND_BIT_ONLY}, {"starts", HB_KIND_BIT_ONLY}, {"starts_converged", HB_KIND_BIT_ONLY},
     {"starts_stalled", HB_KIND_BIT_ONLY}, {"starts_capped", HB_KIND_BIT_ONLY}, {"starts_failed", HB_KIND_BIT_ONLY},
     {"objective", HB_KIND_BIT_ONLY}, {"diff_ppl", HB_KIND_BIT_ONLY}, {"*_sd", HB_KIND_BIT_ONLY},
+    {"*_se", HB_KIND_BIT_ONLY}, {"slope_p", HB_KIND_BIT_ONLY},
     /* the logistic's shape and fits' in-sample quality: the decision quantities
        are t50, t_cross and the held-out val_rmse */
     {"lo", HB_KIND_BIT_ONLY}, {"hi", HB_KIND_BIT_ONLY}, {"s", HB_KIND_BIT_ONLY}, {"rmse", HB_KIND_BIT_ONLY},
@@ -77,6 +82,7 @@ static const KindName kind_names[] = {
     {"t50_mean", HB_KIND_TOKENS}, {"t50_min", HB_KIND_TOKENS}, {"t50_max", HB_KIND_TOKENS},
     {"t50_mean_lower", HB_KIND_TOKENS}, {"t_cross", HB_KIND_TOKENS}, {"t_cross_mean", HB_KIND_TOKENS},
     {"t_cross_cens", HB_KIND_TOKENS}, {"tokens_to_50", HB_KIND_TOKENS}, {"tokens_to_90", HB_KIND_TOKENS},
+    {"t", HB_KIND_TOKENS}, {"baseline_t", HB_KIND_TOKENS}, {"delay", HB_KIND_MAGNITUDE},
     {"final_far_acc", HB_KIND_ACCURACY}, {"far_acc_2T", HB_KIND_ACCURACY}, {"final_short_loss", HB_KIND_LOSS},
     {"influence", HB_KIND_MAGNITUDE}, {"influence_rel", HB_KIND_MAGNITUDE}, {"qk_l2", HB_KIND_MAGNITUDE},
     {"qk_rel_l2", HB_KIND_MAGNITUDE}, {"short_loss_rel", HB_KIND_MAGNITUDE}, {"longppl_rel", HB_KIND_MAGNITUDE},
@@ -84,6 +90,7 @@ static const KindName kind_names[] = {
     {"a", HB_KIND_FIT}, {"b", HB_KIND_FIT}, {"c", HB_KIND_FIT}, {"alpha", HB_KIND_FIT}, {"beta", HB_KIND_FIT},
     {"*_lo", HB_KIND_FIT}, {"*_hi", HB_KIND_FIT}, {"val_r2", HB_KIND_FIT},
     {"val_rmse", HB_KIND_FIT}, {"k", HB_KIND_FIT}, {"m0", HB_KIND_FIT}, {"g", HB_KIND_FIT},
+    {"intercept", HB_KIND_FIT}, {"slope", HB_KIND_FIT}, {"slope_lo95", HB_KIND_FIT}, {"slope_hi95", HB_KIND_FIT},
 };
 
 static int ends_with(const char *s, const char *suffix) {
@@ -150,7 +157,9 @@ const HbBandRule *hb_band_rule(HbColumnKind kind) {
  * its 3 seeds against 3.04-3.13M in the reference (a 1.4% seed spread), while
  * the far-accuracy emergence of the same runs moved -12% to +3%: a threshold
  * on a score that hovers near it for a million tokens. Head formation is
- * decided by the claims (P-C3-head counts the seeds that form a head). */
+ * decided by the claims (P-C3-head counts the seeds that form a head).
+ * The w/T delays are those per-seed points over full attention's mean, and
+ * their trend fits rest on them: decided by the S-WT claims. */
 static const char *const detail_tables[] = {"curves.tsv",
                                             "e1_curves.tsv",
                                             "e1_curves_alltok.tsv",
@@ -167,7 +176,12 @@ static const char *const detail_tables[] = {"curves.tsv",
                                             "e5_nope.tsv",
                                             "mech_gradient.tsv",
                                             "mech_probe.tsv",
-                                            "mech_probe_all_needles.tsv"};
+                                            "mech_probe_all_needles.tsv",
+                                            "wt_delays.tsv",
+                                            "wt_fit_ratio_e1.tsv",
+                                            "wt_fit_ratio_e4.tsv",
+                                            "wt_fit_window_e1.tsv",
+                                            "wt_fit_window_e4.tsv"};
 
 int hb_table_is_detail(const char *name) {
   for (size_t i = 0; i < sizeof detail_tables / sizeof detail_tables[0]; i++)

@@ -139,4 +139,14 @@ if "$HB" check --fresh results/reference/calibration --claims results/claims.tsv
    && grep -q "^CAL-C3-emergence-all .*Mann-Whitney" "$work/cal.txt"; then pass "calibration claims: $(grep -c '^CAL-' "$work/cal.txt") evaluated"
 else cat "$work/cal.txt"; fail "calibration claims"; fi
 
+# Every committed reference compares with itself: each column of each table has
+# a kind in the band rule (an unlisted column is a hard error, exit 2: the scale
+# reference's wt_* tables once were), and bit mode finds no difference.
+for ref in results/reference/*/; do
+  ref=${ref%/}
+  [ -f "$ref/claims.tsv" ] || continue
+  expect_exit "$ref against itself: every column has a kind, no regression" 0 "check: no regression" -- \
+    "$HB" check --fresh "$ref" --ref "$ref"
+done
+
 finish
