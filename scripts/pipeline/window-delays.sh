@@ -17,7 +17,9 @@
 # measure e1: the first crossing of 0.9 far accuracy (e1_emergence.tsv);
 #         e4: the rank-1 full-layer head's sustained crossing of 0.5 on the far
 #             NIAH needles (e4_emergence.tsv).
-# t is t_cross_cens (a run that never crossed counts at its budget, censored = 1).
+# t is t_cross_cens (a run that never crossed counts at its budget, censored = 1;
+# one already above the threshold at its first checkpoint, cross_status at_first,
+# crossed by then: t is that checkpoint, censored = 0).
 # baseline_t is the mean e1 crossing of BASELINE over its seeds that crossed
 # (the baseline has no traced heads, so both measures are relative to its
 # retrieval emergence); delay = t / baseline_t. Rows whose baseline never
@@ -51,7 +53,7 @@ emit_group() { # SCALE T TABLES BASELINE CELL...
       columns "$table" model seed t_cross_cens cross_status |
         awk -F'\t' -v OFS='\t' -v scale="$scale" -v T="$T" -v p="$placement" -v m="$model" -v w="$window" \
             -v meas="$measure" -v bt="$base_t" '
-          $1 == m { cens = $4 == "crossed" ? 0 : 1
+          $1 == m { cens = $4 == "crossed" || $4 == "at_first" ? 0 : 1
                     if (bt == "nan") { skipped++; next }
                     printf "%s\t%s\t%s\t%s\t%s\t%.9g\t%s\t%s\t%.9g\t%d\t%s\t%.9g\n", scale, T, p, m, w, w / T, $2, meas, $3, cens, bt, $3 / bt }
           END { if (skipped) printf "window-delays.sh: %s %s %s: %d rows left out, the baseline never crossed\n", scale, m, meas, skipped > "/dev/stderr" }'

@@ -70,14 +70,15 @@ n_toy=$(awk -F'\t' 'NR > 1 && $1 == "toy"' "$work/tables/wt_delays.tsv" | wc -l)
   || fail "wt_delays.tsv: $n_toy toy rows"
 
 # window-delays.sh on tables made up for it: baseline ff crossed at 1M and 3M
-# (mean 2M); sf_w8 seed 1 at 3M, seed 2 never (budget 8M); its head at 2M / 5M.
+# (mean 2M); sf_w8 seed 1 at 3M, seed 2 never (budget 8M); its head at 2M, and
+# in seed 2 already at the first checkpoint (250k: at_first, a crossing, not censored).
 mkdir -p "$work/fake"
 printf 'model\tseed\tt_cross\tcross_status\tt_cross_cens\nff\t1\t1000000\tcrossed\t1000000\nff\t2\t3000000\tcrossed\t3000000\nsf_w8\t1\t3000000\tcrossed\t3000000\nsf_w8\t2\tnan\tnever\t8000000\n' \
   > "$work/fake/e1_emergence.tsv"
-printf 'model\tseed\tt_cross\tcross_status\tt_cross_cens\nsf_w8\t1\t2000000\tcrossed\t2000000\nsf_w8\t2\t5000000\tcrossed\t5000000\n' > "$work/fake/e4_emergence.tsv"
+printf 'model\tseed\tt_cross\tcross_status\tt_cross_cens\nsf_w8\t1\t2000000\tcrossed\t2000000\nsf_w8\t2\t250000\tat_first\t250000\n' > "$work/fake/e4_emergence.tsv"
 scripts/pipeline/window-delays.sh "$work/fake/d.tsv" toy 128 "$work/fake" ff SF:sf_w8:8
 got=$(tail -n +2 "$work/fake/d.tsv" | cut -f1-2,5-8,10,12 | tr '\t\n' ' |')
-want="toy 128 8 0.0625 1 e1 0 1.5|toy 128 8 0.0625 2 e1 1 4|toy 128 8 0.0625 1 e4 0 1|toy 128 8 0.0625 2 e4 0 2.5|"
+want="toy 128 8 0.0625 1 e1 0 1.5|toy 128 8 0.0625 2 e1 1 4|toy 128 8 0.0625 1 e4 0 1|toy 128 8 0.0625 2 e4 0 0.125|"
 [ "$got" = "$want" ] && pass "window-delays.sh: delays against the baseline's mean crossing, censoring kept" \
   || fail "window-delays.sh: got '$got', want '$want'"
 expect_bad "window-delays.sh: a cell without its window" "not PLACEMENT:MODEL:WINDOW" "$work/fake/bad.tsv" -- \
