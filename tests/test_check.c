@@ -64,6 +64,7 @@ static void test_kinds(void) {
   CHECK(hb_column_kind("seed") == HB_KIND_EXACT, "seed identifies");
   CHECK(hb_column_kind("no_such_column") == HB_KIND_UNKNOWN, "an unlisted column has no kind");
   CHECK(hb_column_kind("delay") == HB_KIND_MAGNITUDE && hb_column_kind("slope_se") == HB_KIND_BIT_ONLY &&
+            hb_column_kind("t50_se") == HB_KIND_BIT_ONLY &&
             hb_column_kind("slope_lo95") == HB_KIND_FIT && hb_column_kind("censored") == HB_KIND_CATEGORY,
         "the w/T tables' columns have kinds");
   CHECK(hb_table_is_detail("wt_delays.tsv") && hb_table_is_detail("wt_fit_ratio_e4.tsv"),

@@ -60,7 +60,7 @@ static const KindName kind_names[] = {
     /* fit internals */
     {"iterations", HB_KIND_BIT_ONLY}, {"iters", HB_KIND_BIT_ONLY}, {"iters_shuffled", HB_KIND_BIT_ONLY},
     {"rise_p", HB_KIND_BIT_ONLY}, {"late_p", HB_KIND_BIT_ONLY}, {"early_p", HB_KIND_BIT_ONLY},
-    {"t50_se", HB_KIND_BIT_ONLY}, {"hess_eig_min", HB_KIND_BIT_ONLY}, {"hess_eig_max", HB_KIND_BIT_ONLY},
+    {"hess_eig_min", HB_KIND_BIT_ONLY}, {"hess_eig_max", HB_KIND_BIT_ONLY},
     {"grad_norm", HB_KIND_BIT_ONLY}, {"starts", HB_KIND_BIT_ONLY}, {"starts_converged", HB_KIND_BIT_ONLY},
     {"starts_stalled", HB_KIND_BIT_ONLY}, {"starts_capped", HB_KIND_BIT_ONLY}, {"starts_failed", HB_KIND_BIT_ONLY},
     {"objective", HB_KIND_BIT_ONLY}, {"diff_ppl", HB_KIND_BIT_ONLY}, {"*_sd", HB_KIND_BIT_ONLY},
